@@ -1,0 +1,1 @@
+"""Static analysis of one module: parse, walk, resolve, locate."""

@@ -1,0 +1,142 @@
+"""The facts one traversal of a module records: scopes, bindings, classes and call sites.
+
+The walker fills these in; the resolver answers questions about them afterwards, once every
+binding of every scope is known (Python decides at compile time which names are local, so a
+call can only be resolved after its whole function has been seen).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+
+class ScopeKind(enum.Enum):
+    MODULE = "module"
+    CLASS = "class"
+    FUNCTION = "function"
+    LAMBDA = "lambda"
+    COMPREHENSION = "comprehension"
+
+
+class BindingKind(enum.Enum):
+    IMPORT = "import"
+    PARAM = "param"
+    ASSIGN = "assign"
+    ANNOTATED = "annotated"
+    DEF = "def"
+    CLASS = "class"
+    WITH = "with"
+    OTHER = "other"
+
+
+@dataclass(eq=False)
+class Binding:
+    """One place where a name is bound.
+
+    `value` is the expression assigned (or the context manager of a `with`), `annotation` the
+    declared type; both are resolved in `scope`, the scope that evaluates them.
+    """
+
+    name: str
+    kind: BindingKind
+    scope: Scope
+    target: str | None = None
+    value: cst.BaseExpression | None = None
+    annotation: cst.BaseExpression | None = None
+    is_self: bool = False
+    is_cls: bool = False
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: ScopeKind
+    name: str
+    qualname: str
+    parent: Scope | None
+    is_async: bool = False
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    declared_global: set[str] = field(default_factory=set)
+    class_info: ClassInfo | None = None
+
+    @property
+    def runs_on_loop(self) -> bool:
+        """True when code written directly in this scope runs in a coroutine's frame.
+
+        Class bodies and comprehensions run where they are written, so they inherit the
+        context of their enclosing scope; a lambda or sync `def` is its own (sync) context.
+        """
+        scope: Scope | None = self
+        while scope is not None:
+            if scope.kind is ScopeKind.FUNCTION:
+                return scope.is_async
+            if scope.kind in (ScopeKind.LAMBDA, ScopeKind.MODULE):
+                return False
+            scope = scope.parent
+        return False
+
+    @property
+    def function_qualname(self) -> str | None:
+        """The `__qualname__` of the innermost function or lambda, or None at module level."""
+        scope: Scope | None = self
+        while scope is not None:
+            if scope.kind in (ScopeKind.FUNCTION, ScopeKind.LAMBDA):
+                return scope.qualname
+            scope = scope.parent
+        return None
+
+    def child_qualname(self, name: str) -> str:
+        """The `__qualname__` of something named `name` defined directly in this scope."""
+        if self.kind is ScopeKind.MODULE:
+            return name
+        if self.kind in (ScopeKind.FUNCTION, ScopeKind.LAMBDA):
+            return f"{self.qualname}.<locals>.{name}"
+        return f"{self.qualname}.{name}"
+
+    def bind(self, binding: Binding) -> None:
+        self.bindings.setdefault(binding.name, []).append(binding)
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    """A class defined in the module and what its instances hold.
+
+    `attributes` maps an attribute name to the expressions stored in it: `self.x = value` in
+    any method, and annotations or assignments in the class body.
+    """
+
+    qualname: str
+    scope: Scope
+    node: cst.ClassDef
+    attributes: dict[str, list[Binding]] = field(default_factory=dict)
+
+    def add_attribute(self, binding: Binding) -> None:
+        self.attributes.setdefault(binding.name, []).append(binding)
+
+
+@dataclass(eq=False)
+class CallSite:
+    node: cst.Call
+    scope: Scope
+
+
+@dataclass(eq=False)
+class ModuleModel:
+    """Everything the walker learnt about one module."""
+
+    name: str
+    module_scope: Scope
+    calls: list[CallSite] = field(default_factory=list)
+    awaited: set[int] = field(default_factory=set)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    star_imports: list[str] = field(default_factory=list)
+    imported: set[str] = field(default_factory=set)
+
+    def is_awaited(self, call: cst.Call) -> bool:
+        return id(call) in self.awaited
+
+    def imports_package(self, package: str) -> bool:
+        prefix = package + "."
+        return any(name == package or name.startswith(prefix) for name in self.imported)

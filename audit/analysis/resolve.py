@@ -1,0 +1,334 @@
+"""Name resolution and light type inference over a `ModuleModel`.
+
+Answers "what does this expression refer to?" with an abstract value: an object known by its
+qualified name (`Ref`), an instance of a known type (`Instance`), or a method bound to such an
+instance (`BoundMethod`); None when unsure. Precision comes first: a name bound in several
+places with different values resolves to None rather than to a guess.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from audit.analysis.model import (
+    Binding,
+    BindingKind,
+    CallSite,
+    ClassInfo,
+    ModuleModel,
+    Scope,
+    ScopeKind,
+)
+from audit.analysis.names import dotted_name
+from audit.catalogue import Catalogue
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_OPTIONAL_WRAPPERS = frozenset(
+    {
+        "typing.Optional",
+        "typing_extensions.Optional",
+        "typing.Annotated",
+        "typing_extensions.Annotated",
+        "typing.Union",
+        "typing_extensions.Union",
+        "typing.Final",
+        "typing.ClassVar",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An object known by name: a module, function, class or constant."""
+
+    qualified: str
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A value of a known type; `origin` says how the type was learnt (for messages)."""
+
+    type: str
+    origin: str = field(compare=False, default="")
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class BoundMethod:
+    instance: Instance
+    name: str
+
+
+Value = Ref | Instance | BoundMethod
+
+_NONE = Ref("builtins.None")
+_MISSING = Ref("<missing>")
+
+
+@dataclass(frozen=True)
+class FunctionTarget:
+    qualified: str
+    local: bool
+
+
+@dataclass(frozen=True)
+class MethodTarget:
+    instance: Instance
+    method: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.instance.type}.{self.method}"
+
+
+CallTarget = FunctionTarget | MethodTarget
+
+
+class Resolver:
+    def __init__(
+        self, model: ModuleModel, catalogue: Catalogue, extra_types: frozenset[str] = frozenset()
+    ) -> None:
+        self.model = model
+        self.catalogue = catalogue
+        self.extra_types = extra_types
+        self._classes = {self.local_name(q): info for q, info in model.classes.items()}
+        self._binding_values: dict[int, Value | None] = {}
+        self._in_progress: set[int] = set()
+
+    def local_name(self, qualname: str) -> str:
+        return f"{self.model.name}.{qualname}" if self.model.name else qualname
+
+    # -- call sites ----------------------------------------------------------------------
+
+    def call_target(self, site: CallSite) -> CallTarget | None:
+        value = self.value(site.node.func, site.scope)
+        if isinstance(value, Ref):
+            return FunctionTarget(value.qualified, value.local)
+        if isinstance(value, BoundMethod):
+            return MethodTarget(value.instance, value.name)
+        return None
+
+    # -- expressions ---------------------------------------------------------------------
+
+    def value(self, expr: cst.BaseExpression, scope: Scope) -> Value | None:
+        if isinstance(expr, cst.Name):
+            if expr.value == "None":
+                return _NONE
+            return self.name_value(expr.value, scope)
+        if isinstance(expr, cst.Attribute):
+            return self._attribute(self.value(expr.value, scope), expr.attr.value)
+        if isinstance(expr, cst.Call):
+            return self._call_result(self.value(expr.func, scope))
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            left = self.value(expr.left, scope)
+            if isinstance(left, Instance) and not left.local:
+                return self._typed(
+                    self.catalogue.method_returns(left.type, "__truediv__"), left.origin
+                )
+        return None
+
+    def name_value(self, name: str, scope: Scope) -> Value | None:
+        bindings = self.lookup(name, scope)
+        if bindings is None:
+            for module in self.model.star_imports:
+                if self.catalogue.knows(f"{module}.{name}"):
+                    return Ref(f"{module}.{name}")
+            return Ref(f"builtins.{name}") if name in _BUILTIN_NAMES else None
+        return self._merge(self.binding_value(binding) for binding in bindings)
+
+    def lookup(self, name: str, scope: Scope) -> list[Binding] | None:
+        """The bindings `name` refers to from `scope`, by Python's scoping rules."""
+        start = self.model.module_scope if name in scope.declared_global else scope
+        current: Scope | None = start
+        while current is not None:
+            if current is start or current.kind is not ScopeKind.CLASS:
+                found = current.bindings.get(name)
+                if found:
+                    return found
+            current = current.parent
+        return None
+
+    # -- bindings ------------------------------------------------------------------------
+
+    def binding_value(self, binding: Binding) -> Value | None:
+        key = id(binding)
+        if key in self._binding_values:
+            return self._binding_values[key]
+        if key in self._in_progress:
+            return None
+        self._in_progress.add(key)
+        try:
+            value = self._compute_binding_value(binding)
+        finally:
+            self._in_progress.discard(key)
+        self._binding_values[key] = value
+        return value
+
+    def _compute_binding_value(self, binding: Binding) -> Value | None:
+        kind = binding.kind
+        if kind is BindingKind.IMPORT:
+            return Ref(binding.target) if binding.target else None
+        if kind in (BindingKind.DEF, BindingKind.CLASS):
+            return Ref(self.local_name(binding.scope.child_qualname(binding.name)), local=True)
+        if kind is BindingKind.PARAM:
+            return self._parameter_value(binding)
+        if kind is BindingKind.ANNOTATED and binding.annotation is not None:
+            typed = self.annotation_type(binding.annotation, binding.scope)
+            if typed is not None:
+                return typed
+        if kind in (BindingKind.ASSIGN, BindingKind.ANNOTATED) and binding.value is not None:
+            return self.value(binding.value, binding.scope)
+        if kind is BindingKind.WITH and binding.value is not None:
+            return self._entered(self.value(binding.value, binding.scope))
+        return None
+
+    def _parameter_value(self, binding: Binding) -> Value | None:
+        info = binding.scope.class_info
+        if info is not None and (binding.is_self or binding.is_cls):
+            qualified = self.local_name(info.qualname)
+            if binding.is_cls:
+                return Ref(qualified, local=True)
+            return Instance(qualified, f"`{binding.name}`", local=True)
+        if binding.annotation is None:
+            return None
+        return self.annotation_type(binding.annotation, binding.scope)
+
+    def annotation_type(self, expr: cst.BaseExpression, scope: Scope) -> Instance | None:
+        """The type an annotation declares, seeing through Optional/Annotated/`X | None`."""
+        if isinstance(expr, cst.SimpleString):
+            text = expr.evaluated_value
+            if not isinstance(text, str):
+                return None
+            try:
+                expr = cst.parse_expression(text)
+            except cst.ParserSyntaxError:
+                return None
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+            return self._only_type([expr.left, expr.right], scope)
+        if isinstance(expr, cst.Subscript):
+            wrapper = self.value(expr.value, scope)
+            if isinstance(wrapper, Ref) and wrapper.qualified in _OPTIONAL_WRAPPERS:
+                elements = [
+                    element.slice.value
+                    for element in expr.slice
+                    if isinstance(element.slice, cst.Index)
+                ]
+                if wrapper.qualified.endswith("Annotated"):
+                    elements = elements[:1]
+                return self._only_type(elements, scope)
+            return None
+        value = self.value(expr, scope)
+        if not isinstance(value, Ref) or value == _NONE:
+            return None
+        if value.local:
+            return (
+                Instance(value.qualified, "its annotation", local=True)
+                if value.qualified in self._classes
+                else None
+            )
+        annotated = dotted_name(expr) or value.qualified
+        return Instance(
+            self.catalogue.canonical_type(value.qualified), f"its annotation `{annotated}`"
+        )
+
+    def _only_type(self, exprs: Iterable[cst.BaseExpression], scope: Scope) -> Instance | None:
+        """The single non-None member of a union, if there is exactly one."""
+        members = [e for e in exprs if not (isinstance(e, cst.Name) and e.value == "None")]
+        if len(members) != 1:
+            return None
+        return self.annotation_type(members[0], scope)
+
+    # -- values of compound expressions ---------------------------------------------------
+
+    def _attribute(self, base: Value | None, attribute: str) -> Value | None:
+        if isinstance(base, Ref):
+            if base == _NONE:
+                return None
+            return Ref(f"{base.qualified}.{attribute}", base.local)
+        if isinstance(base, Instance):
+            if base.local:
+                found = self._class_attribute(base.type, attribute, set())
+                if found is _MISSING:
+                    return BoundMethod(base, attribute)
+                return found
+            typed = self.catalogue.attribute_type(base.type, attribute)
+            if typed is not None:
+                return Instance(typed, base.origin)
+            return BoundMethod(base, attribute)
+        return None
+
+    def _class_attribute(self, class_name: str, attribute: str, seen: set[str]) -> Value | None:
+        info = self._classes.get(class_name)
+        if info is None or class_name in seen:
+            return None
+        seen.add(class_name)
+        bindings = info.attributes.get(attribute)
+        if bindings:
+            value = self._merge(self.binding_value(b) for b in bindings)
+            if isinstance(value, Instance):
+                return Instance(
+                    value.type, f"attribute `{attribute}` ({value.origin})", value.local
+                )
+            return value
+        for base in self._local_bases(info):
+            found = self._class_attribute(base, attribute, seen)
+            if found is not _MISSING:
+                return found
+        return _MISSING
+
+    def _local_bases(self, info: ClassInfo) -> list[str]:
+        scope = info.scope.parent
+        if scope is None:
+            return []
+        bases = []
+        for arg in info.node.bases:
+            value = self.value(arg.value, scope)
+            if isinstance(value, Ref) and value.local:
+                bases.append(value.qualified)
+        return bases
+
+    def _call_result(self, callee: Value | None) -> Value | None:
+        if isinstance(callee, Ref):
+            if callee.local:
+                if callee.qualified in self._classes:
+                    short = callee.qualified.rpartition(".")[2]
+                    return Instance(callee.qualified, f"`{short}()`", local=True)
+                return None
+            origin = f"`{callee.qualified}()`"
+            if callee.qualified in self.extra_types:
+                return Instance(callee.qualified, origin)
+            return self._typed(self.catalogue.call_returns(callee.qualified), origin)
+        if isinstance(callee, BoundMethod) and not callee.instance.local:
+            returned = self.catalogue.method_returns(callee.instance.type, callee.name)
+            return self._typed(returned, f"`{callee.instance.type}.{callee.name}()`")
+        return None
+
+    def _entered(self, manager: Value | None) -> Value | None:
+        if isinstance(manager, Instance) and not manager.local:
+            entered = self.catalogue.entered_type(manager.type)
+            return self._typed(entered, f"`with` on {manager.origin}")
+        return None
+
+    @staticmethod
+    def _typed(type_name: str | None, origin: str) -> Instance | None:
+        return Instance(type_name, origin) if type_name is not None else None
+
+    @staticmethod
+    def _merge(values: Iterable[Value | None]) -> Value | None:
+        """One value if every binding agrees (ignoring `None` placeholders), else None."""
+        result: Value | None = None
+        for value in values:
+            if value is None:
+                return None
+            if value == _NONE:
+                continue
+            if result is None:
+                result = value
+            elif result != value:
+                return None
+        return result

@@ -1,0 +1,242 @@
+"""The catalogue of blocking callables, loaded from `blocking.toml` beside this module.
+
+What blocks is data, not code: adding a library means adding lines to the TOML file. This
+module only validates that file and answers lookups.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+CATALOGUE_FILE = "blocking.toml"
+
+
+class CatalogueError(ValueError):
+    """The catalogue file is malformed (names the entry and the problem)."""
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    reason: str
+    alternative: str
+    functions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BlockingType:
+    name: str
+    family: Family | None
+    methods: frozenset[str]
+    all_methods: bool
+    exempt: frozenset[str]
+    nonblocking: Mapping[str, str]
+    returns: Mapping[str, str]
+    attributes: Mapping[str, str]
+    enter: str | None
+    aliases: tuple[str, ...]
+
+    def blocks(self, method: str) -> bool:
+        if self.family is None:
+            return False
+        if self.all_methods:
+            return method not in self.exempt and not method.startswith("_")
+        return method in self.methods
+
+
+@dataclass(frozen=True)
+class Heuristic:
+    id: str
+    family: Family
+    method: str
+    first_argument: frozenset[str]
+    when_module_imports: str
+    assumed_type: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    families: Mapping[str, Family]
+    functions: Mapping[str, Family]
+    types: Mapping[str, BlockingType]
+    aliases: Mapping[str, str]
+    returns: Mapping[str, str]
+    heuristics: tuple[Heuristic, ...] = field(default=())
+
+    def canonical_type(self, name: str) -> str:
+        return self.aliases.get(name, name)
+
+    def type_named(self, name: str) -> BlockingType | None:
+        return self.types.get(self.canonical_type(name))
+
+    def function_family(self, qualified: str) -> Family | None:
+        return self.functions.get(qualified)
+
+    def method_family(self, type_name: str, method: str) -> Family | None:
+        blocking_type = self.type_named(type_name)
+        if blocking_type is None or not blocking_type.blocks(method):
+            return None
+        return blocking_type.family
+
+    def call_returns(self, qualified: str) -> str | None:
+        """The type of `qualified(...)`: a declared return type, or the class it constructs."""
+        declared = self.returns.get(qualified)
+        if declared is not None:
+            return self.canonical_type(declared)
+        canonical = self.canonical_type(qualified)
+        return canonical if canonical in self.types else None
+
+    def method_returns(self, type_name: str, method: str) -> str | None:
+        blocking_type = self.type_named(type_name)
+        if blocking_type is None:
+            return None
+        returned = blocking_type.returns.get(method)
+        return self.canonical_type(returned) if returned is not None else None
+
+    def attribute_type(self, type_name: str, attribute: str) -> str | None:
+        blocking_type = self.type_named(type_name)
+        if blocking_type is None:
+            return None
+        found = blocking_type.attributes.get(attribute)
+        return self.canonical_type(found) if found is not None else None
+
+    def entered_type(self, type_name: str) -> str | None:
+        """The type bound by `with obj as name` for an object of a known type."""
+        blocking_type = self.type_named(type_name)
+        if blocking_type is None:
+            return None
+        return self.canonical_type(blocking_type.enter or blocking_type.name)
+
+    def knows(self, qualified: str) -> bool:
+        """True when the name is a function, type or typed return the catalogue describes."""
+        return (
+            qualified in self.functions
+            or qualified in self.returns
+            or self.canonical_type(qualified) in self.types
+        )
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    text = resources.files(__package__).joinpath(CATALOGUE_FILE).read_text(encoding="utf-8")
+    return parse_catalogue(tomllib.loads(text))
+
+
+def catalogue_fingerprint() -> str:
+    """Changes whenever the catalogue's content does (part of the cache key)."""
+    import hashlib
+
+    data = resources.files(__package__).joinpath(CATALOGUE_FILE).read_bytes()
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+_FAMILY_KEYS = {"reason", "alternative", "functions"}
+_TYPE_KEYS = {
+    "family",
+    "methods",
+    "except",
+    "nonblocking",
+    "returns",
+    "attributes",
+    "enter",
+    "aliases",
+}
+_HEURISTIC_KEYS = {"family", "method", "first-argument", "when-module-imports", "assumed-type"}
+
+
+def _check_keys(where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise CatalogueError(f"{where}: unknown key(s) {', '.join(unknown)}")
+
+
+def _strings(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise CatalogueError(f"{where}: expected a list of strings")
+    return tuple(value)
+
+
+def _string_map(where: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise CatalogueError(f"{where}: expected a table of strings")
+    return dict(value)
+
+
+def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
+    _check_keys("catalogue", data, {"families", "types", "returns", "heuristics"})
+    families: dict[str, Family] = {}
+    functions: dict[str, Family] = {}
+    for family_id, table in data.get("families", {}).items():
+        where = f"families.{family_id}"
+        _check_keys(where, table, _FAMILY_KEYS)
+        family = Family(
+            family_id,
+            str(table["reason"]),
+            str(table["alternative"]),
+            _strings(f"{where}.functions", table.get("functions", [])),
+        )
+        families[family_id] = family
+        for name in family.functions:
+            if name in functions:
+                raise CatalogueError(f"{where}: {name} is already in {functions[name].id}")
+            functions[name] = family
+
+    def family_named(where: str, name: Any) -> Family:
+        if name not in families:
+            raise CatalogueError(f"{where}: unknown family {name!r}")
+        return families[name]
+
+    types: dict[str, BlockingType] = {}
+    aliases: dict[str, str] = {}
+    for type_name, table in data.get("types", {}).items():
+        where = f'types."{type_name}"'
+        _check_keys(where, table, _TYPE_KEYS)
+        methods = _strings(f"{where}.methods", table.get("methods", []))
+        type_family = family_named(where, table["family"]) if "family" in table else None
+        if methods and type_family is None:
+            raise CatalogueError(f"{where}: blocking methods need a family")
+        blocking_type = BlockingType(
+            name=type_name,
+            family=type_family,
+            methods=frozenset(m for m in methods if m != "*"),
+            all_methods="*" in methods,
+            exempt=frozenset(_strings(f"{where}.except", table.get("except", []))),
+            nonblocking=_string_map(f"{where}.nonblocking", table.get("nonblocking", {})),
+            returns=_string_map(f"{where}.returns", table.get("returns", {})),
+            attributes=_string_map(f"{where}.attributes", table.get("attributes", {})),
+            enter=table.get("enter"),
+            aliases=_strings(f"{where}.aliases", table.get("aliases", [])),
+        )
+        types[type_name] = blocking_type
+        for alias in blocking_type.aliases:
+            if alias in aliases or alias in types:
+                raise CatalogueError(f"{where}: alias {alias} is declared twice")
+            aliases[alias] = type_name
+
+    heuristics = []
+    for heuristic_id, table in data.get("heuristics", {}).items():
+        where = f"heuristics.{heuristic_id}"
+        _check_keys(where, table, _HEURISTIC_KEYS)
+        heuristics.append(
+            Heuristic(
+                heuristic_id,
+                family_named(where, table["family"]),
+                str(table["method"]),
+                frozenset(_strings(f"{where}.first-argument", table["first-argument"])),
+                str(table["when-module-imports"]),
+                str(table["assumed-type"]),
+            )
+        )
+    return Catalogue(
+        families=families,
+        functions=functions,
+        types=types,
+        aliases=aliases,
+        returns=_string_map("returns", data.get("returns", {})),
+        heuristics=tuple(heuristics),
+    )

@@ -1,0 +1,173 @@
+"""The `soni-audit` command line.
+
+Exit status of `check`: 0 no findings, 1 findings, 2 usage or configuration error, or a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from audit import __version__
+from audit.config import ConfigError, find_config, load_config
+from audit.discovery import DiscoveryError
+from audit.selection import SelectionError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(value: str) -> list[str]:
+    return [code.strip() for code in value.split(",") if code.strip()]
+
+
+def _jobs(value: str) -> int:
+    jobs = int(value)
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return jobs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="soni-audit",
+        description="Audit async Python: blocking calls on the event loop, type: ignore "
+        "comments and parameter mutation.",
+    )
+    parser.add_argument("--version", action="version", version=f"soni-audit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check files and report findings")
+    check.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
+    check.add_argument(
+        "--select",
+        type=_codes,
+        action="extend",
+        help="rules to enable (replaces the configured list), e.g. BLK,AUD900",
+    )
+    check.add_argument(
+        "--extend-select",
+        type=_codes,
+        action="extend",
+        default=[],
+        help="rules to enable in addition",
+    )
+    check.add_argument(
+        "--ignore", type=_codes, action="extend", default=[], help="rules to disable"
+    )
+    check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    check.add_argument(
+        "--output-file", "-o", type=Path, help="write the report here instead of stdout"
+    )
+    check.add_argument(
+        "--jobs", "-j", type=_jobs, help="worker processes (default: number of cores)"
+    )
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings"
+    )
+    check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply exclusions to files named on the command line too",
+    )
+    check.add_argument(
+        "--statistics", action="store_true", help="print counts per rule instead of findings"
+    )
+    check.add_argument(
+        "--config",
+        type=Path,
+        help="pyproject.toml to read (default: nearest with [tool.soni-audit])",
+    )
+
+    rules = commands.add_parser("rules", help="explain a rule, or list them all")
+    rules.add_argument("code", nargs="?", help="a rule code such as BLK100")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args)
+        return _rules(args)
+    except (ConfigError, DiscoveryError, SelectionError) as error:
+        print(f"soni-audit: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("soni-audit: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception:
+        print("soni-audit: internal error (please report it):", file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_ERROR
+
+
+def _check(args: argparse.Namespace) -> int:
+    from audit.output import FORMATS
+    from audit.output.text import summary_line
+    from audit.runner import default_jobs, run_check
+
+    cwd = Path.cwd()
+    config_path = args.config or find_config(cwd)
+    config = load_config(config_path, default_root=cwd)
+    selection = config.selection(
+        select=args.select, extend_select=args.extend_select, ignore=args.ignore
+    )
+    result = run_check(
+        config,
+        args.paths or [Path(".")],
+        selection=selection,
+        jobs=args.jobs or default_jobs(),
+        use_cache=not args.no_cache,
+        force_exclude=args.force_exclude,
+        cwd=cwd,
+    )
+    if args.statistics:
+        counts = "".join(f"{count:>6}  {code}\n" for code, count in result.by_code.items())
+        output = counts + summary_line(result) + "\n"
+    else:
+        output = FORMATS[args.format](result)
+    if args.output_file is not None:
+        args.output_file.parent.mkdir(parents=True, exist_ok=True)
+        args.output_file.write_text(output, encoding="utf-8")
+    else:
+        sys.stdout.write(output)
+    if result.findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from audit.docs import rule_page, rules_table
+    from audit.rules import ALL_RULES, RULES_BY_CODE
+
+    if args.code is None:
+        if args.format == "json":
+            table = [{"code": r.code, "name": r.name, "summary": r.summary} for r in ALL_RULES]
+            print(json.dumps(table, indent=2))
+        else:
+            sys.stdout.write(rules_table())
+        return EXIT_CLEAN
+    rule = RULES_BY_CODE.get(args.code.upper())
+    if rule is None:
+        print(
+            f"soni-audit: error: unknown rule '{args.code}' (see `soni-audit rules`)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if args.format == "json":
+        page = {
+            "code": rule.code,
+            "name": rule.name,
+            "summary": rule.summary,
+            "documentation": rule.documentation(),
+        }
+        print(json.dumps(page, indent=2))
+    else:
+        sys.stdout.write(rule_page(rule))
+    return EXIT_CLEAN

@@ -1,0 +1,24 @@
+"""Rule documentation for `soni-audit rules`, generated from the rule classes themselves."""
+
+from __future__ import annotations
+
+from audit.rules import ALL_RULES, Rule
+from audit.rules.base import example_code
+
+
+def rules_table() -> str:
+    width = max(len(rule.name) for rule in ALL_RULES)
+    lines = [f"{rule.code}  {rule.name:<{width}}  {rule.summary}" for rule in ALL_RULES]
+    return "\n".join(lines) + "\n"
+
+
+def rule_page(rule: type[Rule]) -> str:
+    parts = [f"# {rule.code}: {rule.name}", "", rule.summary, "", rule.documentation()]
+    if rule.INVALID:
+        parts += ["", "## Example", "", "```python", example_code(rule.INVALID[0]).rstrip(), "```"]
+    if rule.VALID:
+        parts += ["", "Not reported:", "", "```python", example_code(rule.VALID[0]).rstrip(), "```"]
+    reference = rule.reference()
+    if reference:
+        parts += ["", reference.rstrip()]
+    return "\n".join(parts) + "\n"

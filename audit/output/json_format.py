@@ -1,0 +1,25 @@
+"""The JSON contract: `{"version": 1, "findings": [...], "summary": {...}}`."""
+
+from __future__ import annotations
+
+import json
+
+from audit.runner import CheckResult
+
+FORMAT_VERSION = 1
+
+
+def render(result: CheckResult) -> str:
+    document = {
+        "version": FORMAT_VERSION,
+        "findings": [finding.to_json() for finding in result.findings],
+        "summary": {
+            "files": result.files,
+            "lines": result.lines,
+            "findings": len(result.findings),
+            "files_with_findings": result.files_with_findings,
+            "suppressed": result.suppressed,
+            "by_code": result.by_code,
+        },
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -1,0 +1,314 @@
+"""BLK100: a known blocking callable called on the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from audit.analysis.context import FileContext, RawFinding
+from audit.analysis.resolve import FunctionTarget
+from audit.catalogue import default_catalogue
+from audit.rules.base import Rule
+
+
+class BlockingCall(Rule):
+    """
+    ## What it does
+    Flags calls of known blocking functions inside `async def`: `time.sleep`, `open`,
+    `requests.get`, `subprocess.run`, `os.path.exists`, `sqlite3.connect` and the rest of the
+    catalogue (`soni-audit rules BLK100` lists it). Names are resolved through imports and
+    aliases (`from time import sleep as snooze`), and a local name that shadows a builtin or an
+    import (`def open(...)`, a parameter called `time`) is not mistaken for it.
+
+    ## Why is this bad?
+    A coroutine runs on the event loop's thread. While a blocking call waits for the disk,
+    the network, a subprocess or a timer, no other task runs: every request the server is
+    handling stalls for as long as the slowest call.
+
+    ## What is not reported
+    Calls in a nested sync `def` or `lambda` (they run wherever they are called), references
+    handed to a thread bridge (`await asyncio.to_thread(time.sleep, 1)`,
+    `loop.run_in_executor(None, f)`, `anyio.to_thread.run_sync(f)`), and module-level code.
+    Class bodies, comprehensions, decorators and default values written inside an `async def`
+    run on the loop and are checked.
+    """
+
+    code = "BLK100"
+    name = "blocking-call-in-async-function"
+    summary = "Known blocking callable called inside `async def`"
+
+    @classmethod
+    def reference(cls) -> str:
+        lines = ["## Catalogue"]
+        for family in default_catalogue().families.values():
+            if family.functions:
+                lines += ["", f"{family.id}: {family.reason}; use {family.alternative}"]
+                lines += [f"  {name}" for name in family.functions]
+        return "\n".join(lines)
+
+    def check(self, ctx: FileContext) -> Iterator[RawFinding]:
+        for call in ctx.loop_calls:
+            target = call.target
+            if not isinstance(target, FunctionTarget) or target.local:
+                continue
+            family = ctx.catalogue.function_family(target.qualified)
+            if family is None:
+                continue
+            spelled = ctx.source(call.node.func)
+            shown = target.qualified.removeprefix("builtins.")
+            resolved = "" if spelled == shown else f" (`{shown}`)"
+            yield RawFinding(
+                self.code,
+                call.node,
+                f"`{spelled}()`{resolved} {family.reason}; use {family.alternative}",
+                call.function,
+            )
+
+    VALID = (
+        """
+        import asyncio
+
+        async def handler():
+            await asyncio.sleep(1)
+        """,
+        """
+        import time
+
+        def sync_helper():
+            time.sleep(1)  # not a coroutine
+        """,
+        """
+        import time
+
+        async def handler():
+            def later():
+                time.sleep(1)  # a nested sync def is its own context
+            return later
+        """,
+        """
+        import time
+
+        async def handler():
+            callback = lambda: time.sleep(1)
+            return callback
+        """,
+        """
+        import asyncio, functools, time, anyio
+
+        async def handler(loop, path):
+            await asyncio.to_thread(time.sleep, 1)
+            await loop.run_in_executor(None, time.sleep, 1)
+            await loop.run_in_executor(None, functools.partial(open, path))
+            await anyio.to_thread.run_sync(time.sleep, 1)
+        """,
+        """
+        from asyncio import sleep
+
+        async def handler():
+            await sleep(1)
+        """,
+        """
+        def open(path):
+            return path
+
+        async def handler():
+            return open("x")  # the module's own open, not the builtin
+        """,
+        """
+        from aiofiles import open
+
+        async def handler():
+            async with open("x") as f:
+                return await f.read()
+        """,
+        """
+        import time
+
+        async def handler(time):
+            time.sleep(1)  # the parameter shadows the module
+        """,
+        """
+        async def handler(sleep):
+            await sleep(1)
+        """,
+        """
+        import os.path
+
+        async def handler(root, name):
+            return os.path.join(root, os.path.basename(name))  # pure string functions
+        """,
+        """
+        import requests
+
+        async def handler():
+            fetch = requests.get  # a reference, not a call
+            return fetch
+        """,
+        """
+        import time
+
+        time.sleep(1)  # module level runs before the loop
+
+        class Config:
+            data = open("settings.toml").read()
+        """,
+        """
+        async def handler(clock):
+            clock.sleep(1)  # unknown receiver, not the time module
+        """,
+        """
+        import trio
+
+        async def handler():
+            await trio.sleep(1)
+            await trio.open_file("x")
+        """,
+    )
+
+    INVALID = (
+        """
+        import time
+
+        async def handler():
+            time.sleep(1)  # error
+        """,
+        """
+        from time import sleep as snooze
+
+        async def handler():
+            snooze(1)  # error
+        """,
+        """
+        import time as t
+
+        snooze = t.sleep
+
+        async def handler():
+            snooze(1)  # error
+        """,
+        """
+        import requests, httpx, urllib.request, urllib3
+
+        async def fetch(url):
+            requests.get(url)  # error
+            requests.post(url, json={})  # error
+            httpx.get(url)  # error
+            urllib.request.urlopen(url)  # error
+            urllib3.request("GET", url)  # error
+        """,
+        """
+        import os, subprocess
+
+        async def run(cmd):
+            subprocess.run(cmd)  # error
+            subprocess.check_output(cmd)  # error
+            subprocess.Popen(cmd)  # error
+            os.system("ls")  # error
+            os.popen("ls")  # error
+            os.spawnl(os.P_WAIT, "/bin/ls")  # error
+            os.waitpid(0, 0)  # error
+        """,
+        """
+        import io, os, tempfile
+
+        async def write(path, fd):
+            open(path)  # error
+            io.open(path)  # error
+            os.fdopen(fd)  # error
+            tempfile.NamedTemporaryFile()  # error
+        """,
+        """
+        import os, os.path, shutil, glob
+        from os.path import isfile
+        from pathlib import Path
+
+        async def tidy(path):
+            os.path.exists(path)  # error
+            isfile(path)  # error
+            os.remove(path)  # error
+            os.listdir(path)  # error
+            shutil.rmtree(path)  # error
+            glob.glob("*.py")  # error
+            Path.cwd()  # error
+        """,
+        """
+        import json
+
+        async def load(handle):
+            return json.load(handle)  # error
+        """,
+        """
+        import socket, sqlite3, psycopg2
+
+        async def connect(host):
+            socket.getaddrinfo(host, 80)  # error
+            sqlite3.connect("db.sqlite")  # error
+            psycopg2.connect("dbname=x")  # error
+        """,
+        """
+        async def ask():
+            return input("name? ")  # error
+        """,
+        """
+        import time
+
+        async def handler():
+            class Local:
+                pause = time.sleep(1)  # error: a class body runs where it is written
+
+                def method(self):
+                    time.sleep(1)
+            return Local
+        """,
+        """
+        import time
+
+        async def handler(items):
+            return [time.sleep(i) for i in items]  # error
+        """,
+        """
+        import time
+
+        async def handler():
+            def later(delay=time.sleep(1)):  # error: defaults run at definition
+                return delay
+            return later
+        """,
+        """
+        import time, asyncio
+
+        async def handler():
+            await asyncio.to_thread(time.sleep(1))  # error: called before the bridge runs
+        """,
+        """
+        import time
+
+        async def handler():
+            await time.sleep(1)  # error: awaiting does not make it async
+        """,
+        """
+        async def handler():
+            import time
+            time.sleep(1)  # error
+        """,
+        """
+        import time
+
+        def outer():
+            async def inner():
+                time.sleep(1)  # error
+            return inner
+        """,
+        """
+        from time import *
+
+        async def handler():
+            sleep(1)  # error
+        """,
+        """
+        import time
+
+        class Service:
+            async def handle(self):
+                time.sleep(0.1)  # error
+        """,
+    )

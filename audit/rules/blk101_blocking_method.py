@@ -1,0 +1,332 @@
+"""BLK101: a blocking method called on a receiver whose type is known."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from audit.analysis.context import FileContext, LoopCall, RawFinding
+from audit.analysis.names import string_value
+from audit.analysis.resolve import MethodTarget
+from audit.catalogue import Family, default_catalogue
+from audit.rules.base import Rule
+
+
+class BlockingMethod(Rule):
+    """
+    ## What it does
+    Flags blocking methods called inside `async def` on an object whose type is known:
+    from a parameter or variable annotation (`conn: sqlite3.Connection`, also `Optional[...]`,
+    `X | None` and string annotations), from the call that created it
+    (`session = requests.Session()`, `sqlite3.connect(path).execute(...)`), from
+    `with open(path) as f`, or from an attribute set in a method (`self.client = httpx.Client()`)
+    or declared in the class body.
+
+    ## Why is this bad?
+    `conn.execute(...)` on a `sqlite3.Connection` or `f.read()` on a file blocks the event loop
+    just like a blocking function does, but linters that match function names cannot see it:
+    the call is spelled with a variable. Here the receiver's type is followed from where the
+    object came from.
+
+    ## What is not reported
+    Awaited calls (an awaited method belongs to an async object, whatever its annotation says),
+    receivers whose type is unclear (a name bound to objects of different types), calls that ask
+    not to block (`queue.get(block=False)`, `lock.acquire(blocking=False)`) and methods that do
+    no I/O (`f.fileno()`, `path.with_suffix(".txt")`).
+    """
+
+    code = "BLK101"
+    name = "blocking-method-in-async-function"
+    summary = "Blocking method called on a receiver of known type inside `async def`"
+
+    @classmethod
+    def reference(cls) -> str:
+        lines = ["## Catalogue"]
+        for blocking_type in default_catalogue().types.values():
+            if blocking_type.family is None:
+                continue
+            if blocking_type.all_methods:
+                exempt = ", ".join(sorted(blocking_type.exempt))
+                methods = "every method" + (f" except {exempt}" if exempt else "")
+            else:
+                methods = ", ".join(sorted(blocking_type.methods))
+            names = ", ".join((blocking_type.name, *blocking_type.aliases))
+            lines += ["", f"{names} ({blocking_type.family.id}):", f"  {methods}"]
+        return "\n".join(lines)
+
+    def check(self, ctx: FileContext) -> Iterator[RawFinding]:
+        for call in ctx.loop_calls:
+            if call.awaited or not isinstance(call.node.func, cst.Attribute):
+                continue
+            target = call.target
+            if isinstance(target, MethodTarget) and not target.instance.local:
+                family = ctx.catalogue.method_family(target.instance.type, target.method)
+                if family is not None and not self._asks_not_to_block(ctx, target, call):
+                    why = f"`{target.instance.type}` from {target.instance.origin}"
+                    yield self._finding(ctx, call, family, why)
+            elif target is None:
+                yield from self._heuristic(ctx, call)
+
+    def _finding(self, ctx: FileContext, call: LoopCall, family: Family, why: str) -> RawFinding:
+        assert isinstance(call.node.func, cst.Attribute)
+        receiver = ctx.source(call.node.func.value, limit=40)
+        spelled = ctx.source(call.node.func)
+        return RawFinding(
+            self.code,
+            call.node,
+            f"`{spelled}()` {family.reason} (`{receiver}` is {why}); use {family.alternative}",
+            call.function,
+        )
+
+    @staticmethod
+    def _asks_not_to_block(ctx: FileContext, target: MethodTarget, call: LoopCall) -> bool:
+        blocking_type = ctx.catalogue.type_named(target.instance.type)
+        keyword = blocking_type.nonblocking.get(target.method) if blocking_type else None
+        if keyword is None:
+            return False
+        for position, arg in enumerate(call.node.args):
+            named = arg.keyword.value if arg.keyword is not None else None
+            if (named == keyword or (named is None and position == 0 and not arg.star)) and (
+                isinstance(arg.value, cst.Name) and arg.value.value == "False"
+            ):
+                return True
+        return False
+
+    def _heuristic(self, ctx: FileContext, call: LoopCall) -> Iterator[RawFinding]:
+        func = call.node.func
+        assert isinstance(func, cst.Attribute)
+        for heuristic in ctx.catalogue.heuristics:
+            if func.attr.value != heuristic.method or not call.node.args:
+                continue
+            first = string_value(call.node.args[0].value)
+            if first is None or first.lower() not in heuristic.first_argument:
+                continue
+            if ctx.model.imports_package(heuristic.when_module_imports):
+                why = f"assumed to be {heuristic.assumed_type}: the module imports it"
+                yield self._finding(ctx, call, heuristic.family, why)
+
+    VALID = (
+        """
+        import aiosqlite
+
+        async def handler(conn: aiosqlite.Connection):
+            await conn.execute("select 1")
+        """,
+        """
+        import sqlite3
+
+        async def handler(conn: sqlite3.Connection):
+            await conn.execute("select 1")  # awaited: the object is async whatever its annotation
+        """,
+        """
+        import queue, threading
+
+        async def handler(q: queue.Queue, lock: threading.Lock):
+            q.get(block=False)
+            q.get(False)
+            q.get_nowait()
+            lock.acquire(blocking=False)
+        """,
+        """
+        import io
+
+        async def handler(path):
+            handle = open(path) if path else None
+            handle = io.StringIO()  # bound to two types: unknown, not guessed
+            handle.read()
+        """,
+        """
+        import httpx
+
+        async def handler(url):
+            async with httpx.AsyncClient() as client:
+                await client.get(url)
+        """,
+        """
+        import io
+        from pathlib import Path
+
+        async def handler(name: str, handle: "io.TextIOWrapper"):
+            path = Path(name)
+            return path.with_suffix(".txt").name, path.parent, handle.fileno()
+        """,
+        """
+        import redis
+
+        async def handler(r: redis.Redis):
+            return r.pipeline()  # builds a pipeline, sends nothing
+        """,
+        """
+        async def handler(pool):
+            pool.request("GET", "/")  # urllib3 is not imported: an unknown receiver
+        """,
+        """
+        import asyncio, sqlite3
+
+        async def handler(conn: sqlite3.Connection):
+            await asyncio.to_thread(conn.execute, "select 1")
+
+            def work():
+                return conn.execute("select 1")
+
+            await asyncio.to_thread(work)
+        """,
+        """
+        class Cache:
+            def get(self, key):
+                return key
+
+        async def handler(cache: Cache):
+            return cache.get("k")  # a project class: BLK103 follows its body instead
+        """,
+        """
+        import sqlite3
+
+        async def handler(conn: sqlite3.Connection | int):
+            conn.execute("select 1")  # a union of two types is not guessed
+        """,
+    )
+
+    INVALID = (
+        """
+        import sqlite3
+
+        async def handler(conn: sqlite3.Connection):
+            conn.execute("select 1")  # error
+            conn.commit()  # error
+        """,
+        """
+        from typing import Optional
+        from sqlite3 import Connection
+
+        async def handler(a: Optional[Connection], b: Connection | None, c: "Connection"):
+            a.execute("select 1")  # error
+            b.execute("select 1")  # error
+            c.execute("select 1")  # error
+        """,
+        """
+        import requests, httpx
+
+        async def fetch(url):
+            session = requests.Session()
+            session.get(url)  # error
+            client = httpx.Client()
+            client.post(url)  # error
+        """,
+        """
+        async def read(path):
+            with open(path) as handle:
+                return handle.read()  # error
+        """,
+        """
+        import httpx
+
+        class Api:
+            def __init__(self):
+                self.client = httpx.Client()
+
+            async def fetch(self, url):
+                return self.client.get(url)  # error
+        """,
+        """
+        import sqlite3
+        from dataclasses import dataclass
+
+        @dataclass
+        class Store:
+            db: sqlite3.Connection
+
+            async def save(self):
+                self.db.commit()  # error
+        """,
+        """
+        import sqlite3
+
+        class Store:
+            def __init__(self, conn: sqlite3.Connection):
+                self.conn = None
+                self.conn = conn
+
+            async def save(self):
+                self.conn.commit()  # error
+        """,
+        """
+        import sqlite3
+
+        async def rows(path):
+            return sqlite3.connect(path).execute("select 1").fetchall()  # error x2
+        """,
+        """
+        import sqlite3
+
+        async def rows(conn: sqlite3.Connection):
+            return conn.cursor().fetchall()  # error
+        """,
+        """
+        from pathlib import Path
+
+        async def load(name):
+            text = Path(name).read_text()  # error
+            exists = (Path(__file__).parent / "data").exists()  # error
+            return text, exists
+        """,
+        """
+        import httpx
+
+        client = httpx.Client()
+
+        async def fetch(url):
+            return client.get(url)  # error
+        """,
+        """
+        import redis
+
+        async def count(r: redis.Redis):
+            return r.incr("hits")  # error
+        """,
+        """
+        import socket
+
+        async def talk(address):
+            sock = socket.socket()
+            sock.connect(address)  # error
+            sock.sendall(b"hi")  # error
+            return sock.recv(1024)  # error
+        """,
+        """
+        import queue, threading
+
+        async def wait(q: queue.Queue, lock: threading.Lock, done: threading.Event):
+            q.get()  # error
+            lock.acquire()  # error
+            done.wait()  # error
+        """,
+        """
+        import urllib3
+
+        async def fetch(pool, url):
+            return pool.request("GET", url)  # error
+        """,
+        """
+        import subprocess
+
+        async def run(cmd):
+            proc = subprocess.Popen(cmd)
+            proc.wait()  # error
+        """,
+        """
+        import sqlite3
+
+        async def save(path):
+            with sqlite3.connect(path) as conn:
+                conn.execute("insert into t values (1)")  # error
+        """,
+        """
+        import sqlite3
+
+        async def save(factory):
+            conn: sqlite3.Connection = factory()
+            conn.commit()  # error
+        """,
+    )

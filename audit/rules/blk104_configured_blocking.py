@@ -1,0 +1,121 @@
+"""BLK104: a callable the project configured as blocking, called on the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from audit.analysis.context import FileContext, RawFinding
+from audit.analysis.resolve import FunctionTarget, MethodTarget
+from audit.analysis.settings import AnalysisSettings
+from audit.rules.base import Rule
+
+
+class ConfiguredBlockingCall(Rule):
+    """
+    ## What it does
+    Flags calls, inside `async def`, of callables listed under
+    `[tool.soni-audit.blocking-callables]` in `pyproject.toml`: functions by qualified name
+    (`"mylib.db.query"`) or methods as `"Type.method"` (`"mylib.Client.fetch"`), matched on
+    receivers whose type is known the same way as for BLK101. The value is the alternative to
+    suggest:
+
+    ```toml
+    [tool.soni-audit.blocking-callables]
+    "mylib.db.query" = "`await mylib.db.aquery(...)`"
+    "mylib.Client.fetch" = "`await client.afetch(...)`"
+    ```
+
+    ## Why is this bad?
+    Every project has blocking helpers of its own or from in-house libraries that no
+    catalogue knows about. Naming them once makes every call on the event loop visible.
+
+    Names already in the built-in catalogue are reported as BLK100/BLK101, not twice.
+    """
+
+    code = "BLK104"
+    name = "configured-blocking-call"
+    summary = "User-configured blocking callable called inside `async def`"
+    EXAMPLE_SETTINGS = AnalysisSettings(
+        blocking={
+            "mylib.db.query": "`await mylib.db.aquery(...)`",
+            "mylib.Client.fetch": "`await client.afetch(...)`",
+            "legacy.sync_helper": "",
+        }
+    )
+
+    def check(self, ctx: FileContext) -> Iterator[RawFinding]:
+        configured = ctx.settings.blocking
+        if not configured:
+            return
+        for call in ctx.loop_calls:
+            target = call.target
+            if isinstance(target, FunctionTarget) and not target.local:
+                if ctx.catalogue.function_family(target.qualified) is not None:
+                    continue
+            elif isinstance(target, MethodTarget) and not call.awaited:
+                if ctx.catalogue.method_family(target.instance.type, target.method) is not None:
+                    continue
+            else:
+                continue
+            alternative = configured.get(target.qualified)
+            if alternative is None:
+                continue
+            spelled = ctx.source(call.node.func)
+            shown = "" if spelled == target.qualified else f" (`{target.qualified}`)"
+            advice = f"; use {alternative}" if alternative else ""
+            yield RawFinding(
+                self.code,
+                call.node,
+                f"`{spelled}()`{shown} is configured as blocking in [tool.soni-audit]{advice}",
+                call.function,
+            )
+
+    VALID = (
+        """
+        from mylib import db
+
+        def sync_path():
+            return db.query("select 1")
+        """,
+        """
+        from mylib import db
+
+        async def handler():
+            return await db.aquery("select 1")
+        """,
+        """
+        import mylib
+
+        async def handler(client: mylib.Client):
+            return await client.afetch("/")
+        """,
+    )
+
+    INVALID = (
+        """
+        from mylib import db
+        from mylib.db import query as q
+
+        async def handler():
+            db.query("select 1")  # error
+            q("select 1")  # error
+        """,
+        """
+        import mylib
+
+        async def handler(client: mylib.Client):
+            return client.fetch("/")  # error
+        """,
+        """
+        import mylib
+
+        async def handler():
+            return mylib.Client().fetch("/")  # error
+        """,
+        """
+        from legacy import sync_helper
+
+        async def handler():
+            sync_helper()  # error
+        """,
+    )

@@ -1,0 +1,203 @@
+"""`soni-audit check` end to end: discover, analyse (cached, in parallel), filter, summarise."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pathspec
+
+from audit import __version__
+from audit.analysis.settings import AnalysisSettings
+from audit.cache import SummaryCache, content_hash
+from audit.config import Config
+from audit.discovery import FileFinder
+from audit.findings import FileSummary, Finding
+from audit.modules import module_name
+from audit.selection import RuleSelection, matches
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Findings left after selection and suppression, with what the run covered."""
+
+    findings: tuple[Finding, ...]
+    files: int
+    lines: int
+    suppressed: int
+    cached: int
+
+    @property
+    def by_code(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.code for f in self.findings).items()))
+
+    @property
+    def files_with_findings(self) -> int:
+        return len({f.path for f in self.findings})
+
+
+@dataclass(frozen=True)
+class _Task:
+    path: str
+    module: str
+    is_package: bool
+    data: bytes
+    key: str
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def run_check(
+    config: Config,
+    paths: Sequence[Path],
+    *,
+    selection: RuleSelection,
+    jobs: int,
+    use_cache: bool = True,
+    force_exclude: bool = False,
+    cwd: Path | None = None,
+) -> CheckResult:
+    root = config.root.resolve()
+    finder = FileFinder(
+        root,
+        exclude=(*config.exclude, *config.extend_exclude),
+        include=config.include,
+        respect_gitignore=config.respect_gitignore,
+    )
+    files = finder.find(paths, force_exclude=force_exclude)
+    settings = config.analysis_settings
+    cache = (
+        SummaryCache(root / config.cache_dir / __version__, _namespace(settings))
+        if use_cache
+        else None
+    )
+    summaries: list[FileSummary] = []
+    tasks: list[_Task] = []
+    for file in files:
+        relative = _relative_to(file, root)
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            summaries.append(_unreadable(relative, error))
+            continue
+        module, is_package = module_name(file)
+        key = content_hash(relative, module, data)
+        cached = cache.get(relative, key) if cache is not None else None
+        if cached is not None:
+            summaries.append(cached)
+        else:
+            tasks.append(_Task(relative, module, is_package, data, key))
+    fresh = _analyse(tasks, settings, jobs)
+    if cache is not None:
+        for task, summary in zip(tasks, fresh, strict=True):
+            cache.put(task.path, task.key, summary)
+        cache.save(root)
+    summaries.extend(fresh)
+    return _filter(summaries, config, selection, root, (cwd or Path.cwd()).resolve(), len(tasks))
+
+
+def _namespace(settings: AnalysisSettings) -> str:
+    """Cache entries are valid for one build of the tool and one analysis configuration."""
+    from audit.catalogue import catalogue_fingerprint
+
+    package = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=8)
+    for source in sorted(package.rglob("*.py")):
+        stat = source.stat()
+        digest.update(f"{source.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return f"{digest.hexdigest()}-{catalogue_fingerprint()}-{settings.fingerprint()}"
+
+
+def _analyse(tasks: list[_Task], settings: AnalysisSettings, jobs: int) -> list[FileSummary]:
+    work = functools.partial(_analyse_task, settings=settings)
+    if jobs <= 1 or len(tasks) < 4 * jobs:
+        return [work(task) for task in tasks]
+    import libcst  # noqa: F401  (imported once here, inherited by forked workers)
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # Largest files first so no worker is left with a big one at the end.
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].data))
+    results: list[FileSummary | None] = [None] * len(tasks)
+    chunk = max(1, len(tasks) // (jobs * 16))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        for index, summary in zip(
+            order, pool.map(work, [tasks[i] for i in order], chunksize=chunk), strict=True
+        ):
+            results[index] = summary
+    return [summary for summary in results if summary is not None]
+
+
+def _analyse_task(task: _Task, settings: AnalysisSettings) -> FileSummary:
+    from audit.analysis.file_pass import analyze_file
+
+    return analyze_file(
+        task.data, path=task.path, module=task.module, is_package=task.is_package, settings=settings
+    )
+
+
+def _unreadable(path: str, error: OSError) -> FileSummary:
+    message = f"cannot read file: {error.strerror or error}"
+    return FileSummary(path, 0, (Finding(path, 1, 1, 1, 2, "AUD900", message),))
+
+
+def _relative_to(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _filter(
+    summaries: list[FileSummary],
+    config: Config,
+    selection: RuleSelection,
+    root: Path,
+    cwd: Path,
+    analysed: int,
+) -> CheckResult:
+    per_file = [
+        (pathspec.GitIgnoreSpec.from_lines([pattern]), codes)
+        for pattern, codes in config.per_file_ignores.items()
+    ]
+    kept: list[Finding] = []
+    suppressed = 0
+    for summary in summaries:
+        ignored = [
+            code for spec, codes in per_file if spec.match_file(summary.path) for code in codes
+        ]
+        display = _display_path(summary.path, root, cwd)
+        for finding in summary.findings:
+            if finding.code not in selection or any(matches(c, finding.code) for c in ignored):
+                continue
+            if summary.suppressions.suppresses(finding):
+                suppressed += 1
+                continue
+            kept.append(replace(finding, path=display))
+    return CheckResult(
+        findings=tuple(sorted(kept)),
+        files=len(summaries),
+        lines=sum(summary.lines for summary in summaries),
+        suppressed=suppressed,
+        cached=len(summaries) - analysed,
+    )
+
+
+def _display_path(path: str, root: Path, cwd: Path) -> str:
+    absolute = Path(path) if Path(path).is_absolute() else root / path
+    try:
+        return absolute.relative_to(cwd).as_posix()
+    except ValueError:
+        return os.path.relpath(absolute, cwd)

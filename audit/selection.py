@@ -1,0 +1,59 @@
+"""Which rules are enabled: `select`/`ignore` selectors are codes or prefixes (`BLK`, `BLK1`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class SelectionError(ValueError):
+    def __init__(self, selector: str) -> None:
+        super().__init__(f"unknown rule selector '{selector}' (see `soni-audit rules`)")
+        self.selector = selector
+
+
+def _known_codes() -> tuple[str, ...]:
+    from audit.rules import RULES_BY_CODE
+
+    return tuple(RULES_BY_CODE)
+
+
+def matches(selector: str, code: str) -> bool:
+    return selector == "ALL" or code.startswith(selector)
+
+
+def validate(selectors: Iterable[str]) -> tuple[str, ...]:
+    """Normalised selectors; raises SelectionError for one that matches no rule."""
+    known = _known_codes()
+    result = []
+    for raw in selectors:
+        selector = raw.strip().upper()
+        if not any(matches(selector, code) for code in known):
+            raise SelectionError(raw)
+        result.append(selector)
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class RuleSelection:
+    enabled: frozenset[str]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        select: Iterable[str],
+        extend_select: Iterable[str] = (),
+        ignore: Iterable[str] = (),
+    ) -> RuleSelection:
+        chosen = validate([*select, *extend_select])
+        dropped = validate(ignore)
+        enabled = {
+            code
+            for code in _known_codes()
+            if any(matches(s, code) for s in chosen) and not any(matches(s, code) for s in dropped)
+        }
+        return cls(frozenset(enabled))
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.enabled

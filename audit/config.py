@@ -116,7 +116,10 @@ def load_config(path: Path | None, *, default_root: Path) -> Config:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from error
+        position = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        where = f"{path}:{position[1]}:{position[2]}" if position else str(path)
+        reason = re.sub(r"\s*\(at .*\)$", "", str(error))
+        raise ConfigError(f"{where}: invalid TOML: {reason}") from error
     table = document.get("tool", {}).get("soni-audit", {})
     return _parse(table, path, text)
 

@@ -1,0 +1,94 @@
+"""`[tool.soni-audit]`: defaults, validation and error messages that name file, line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit.config import DEFAULT_EXCLUDE, ConfigError, find_config, load_config
+
+
+def _load(tmp_path: Path, body: str):
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[project]\nname = "x"\n\n[tool.soni-audit]\n' + body, encoding="utf-8")
+    return load_config(path, default_root=tmp_path)
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    config = load_config(None, default_root=tmp_path)
+    assert config.root == tmp_path
+    assert config.select == ("ALL",)
+    assert config.exclude == DEFAULT_EXCLUDE
+    assert "BLK100" in config.selection()
+
+
+def test_full_configuration(tmp_path: Path) -> None:
+    config = _load(
+        tmp_path,
+        'select = ["BLK"]\nignore = ["BLK104"]\nextend-exclude = ["gen/"]\n'
+        'per-file-ignores = { "tests/*" = ["BLK100"] }\n'
+        '[tool.soni-audit.blocking-callables]\n"mylib.fetch" = "`await mylib.afetch()`"\n',
+    )
+    selection = config.selection()
+    assert "BLK100" in selection
+    assert "BLK104" not in selection
+    assert "AUD900" not in selection
+    assert config.extend_exclude == ("gen/",)
+    assert config.per_file_ignores == {"tests/*": ("BLK100",)}
+    assert config.analysis_settings.blocking == {"mylib.fetch": "`await mylib.afetch()`"}
+
+
+def test_command_line_select_replaces_and_ignore_extends(tmp_path: Path) -> None:
+    config = _load(tmp_path, 'select = ["BLK100"]\nignore = ["BLK101"]\n')
+    selection = config.selection(select=["BLK"], ignore=["BLK104"])
+    assert selection.enabled == {"BLK100"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('selct = ["BLK"]\n', r"pyproject.toml:5: unknown key 'selct' \(did you mean 'select'\?\)"),
+        (
+            'select = "BLK"\n',
+            r"pyproject.toml:5: \[tool.soni-audit\] select must be a list of strings",
+        ),
+        ('select = ["NOPE1"]\n', r"pyproject.toml:5: unknown rule selector 'NOPE1'"),
+        (
+            'respect-gitignore = "yes"\n',
+            r"pyproject.toml:5: \[tool.soni-audit\] respect-gitignore must be true or false",
+        ),
+        (
+            'per-file-ignores = { "a/*" = "BLK" }\n',
+            r"pyproject.toml:5: per-file-ignores.\"a/\*\" must be a list",
+        ),
+        (
+            'per-file-ignores = { "a/*" = ["XX9"] }\n',
+            r"pyproject.toml:5: unknown rule selector 'XX9'",
+        ),
+        (
+            '\n[tool.soni-audit.blocking-callables]\n"fetch" = "x"\n',
+            r"pyproject.toml:7: blocking-callables.\"fetch\" must be a qualified name",
+        ),
+        (
+            '\n[tool.soni-audit.blocking-callables]\n"a.fetch" = 3\n',
+            r"pyproject.toml:7: blocking-callables.\"a.fetch\" must be a string",
+        ),
+        ('select = ["BLK"\nignore = []\n', r"pyproject.toml:6:1: invalid TOML: "),
+        ("select = [\n", r"pyproject.toml: invalid TOML: Invalid value"),
+    ],
+)
+def test_bad_configuration_names_file_line_and_key(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, body)
+
+
+def test_nearest_pyproject_with_a_section_wins(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.soni-audit]\n", encoding="utf-8")
+    inner = tmp_path / "pkg"
+    inner.mkdir()
+    (inner / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    (inner / "sub").mkdir()
+    assert find_config(inner / "sub") == tmp_path / "pyproject.toml"
+    (inner / "pyproject.toml").write_text("[tool.soni-audit]\nselect = ['BLK']\n", encoding="utf-8")
+    assert find_config(inner) == inner / "pyproject.toml"

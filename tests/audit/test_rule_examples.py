@@ -1,0 +1,44 @@
+"""Every rule's VALID and INVALID examples, checked against the real per-file pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.rules import ALL_RULES, Rule
+from audit.rules.base import example_code, expected_lines
+from tests.conftest import analyze
+
+CASES = [
+    pytest.param(rule, kind, index, example, id=f"{rule.code}-{kind}-{index}")
+    for rule in ALL_RULES
+    for kind, examples in (("valid", rule.VALID), ("invalid", rule.INVALID))
+    for index, example in enumerate(examples)
+]
+
+
+@pytest.mark.parametrize(("rule", "kind", "index", "example"), CASES)
+def test_example(rule: type[Rule], kind: str, index: int, example: str) -> None:
+    findings = analyze(example_code(example), rule.EXAMPLE_SETTINGS)
+    reported = sorted(f.line for f in findings if f.code == rule.code)
+    expected = expected_lines(example) if kind == "invalid" else []
+    assert reported == expected, [f.message for f in findings]
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
+def test_rule_is_documented(rule: type[Rule]) -> None:
+    assert rule.section("What it does")
+    assert rule.section("Why is this bad?")
+    assert rule.name == rule.name.lower()
+    assert " " not in rule.name
+    assert rule.INVALID or rule.code == "AUD901"
+
+
+def test_codes_are_unique_and_ordered() -> None:
+    codes = [rule.code for rule in ALL_RULES]
+    assert len(codes) == len(set(codes))
+
+
+def test_invalid_examples_mark_at_least_one_line() -> None:
+    for rule in ALL_RULES:
+        for example in rule.INVALID:
+            assert expected_lines(example), (rule.code, example)

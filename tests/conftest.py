@@ -1,0 +1,73 @@
+"""Shared helpers: analyse a snippet in-process, or run the real CLI in a scratch project."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from audit.analysis.file_pass import analyze_file
+from audit.analysis.settings import AnalysisSettings
+from audit.findings import Finding
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def analyze(
+    code: str, settings: AnalysisSettings | None = None, *, module: str = "example"
+) -> list[Finding]:
+    summary = analyze_file(
+        textwrap.dedent(code).encode(),
+        path="example.py",
+        module=module,
+        is_package=False,
+        settings=settings or AnalysisSettings(),
+    )
+    return list(summary.findings)
+
+
+def codes_by_line(findings: list[Finding]) -> list[tuple[int, str]]:
+    return sorted((f.line, f.code) for f in findings)
+
+
+@dataclass
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Project:
+    """A scratch project directory with a `soni-audit` runner bound to it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, relative: str, content: str | bytes) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+        return path
+
+    def run(self, *args: str) -> Completed:
+        result = subprocess.run(
+            [sys.executable, "-m", "audit", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return Completed(result.returncode, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)

@@ -9,12 +9,15 @@ import argparse
 import json
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from audit import __version__
+from audit.budget import BudgetError
 from audit.config import ConfigError, find_config, load_config
 from audit.discovery import DiscoveryError
+from audit.findings import Inventory
+from audit.mypy_unused import MypyError
 from audit.selection import SelectionError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -82,6 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="pyproject.toml to read (default: nearest with [tool.soni-audit])",
     )
+    check.add_argument(
+        "--mypy",
+        action="store_true",
+        help="run mypy to find unused `type: ignore` comments (TIG102)",
+    )
+    check.add_argument(
+        "--budget",
+        type=Path,
+        metavar="FILE",
+        help="fail when a module has more type-checking escapes than FILE allows",
+    )
+    check.add_argument(
+        "--write-budget",
+        action="store_true",
+        help="write the current counts to the --budget FILE instead of checking them",
+    )
 
     rules = commands.add_parser("rules", help="explain a rule, or list them all")
     rules.add_argument("code", nargs="?", help="a rule code such as BLK100")
@@ -95,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args)
         return _rules(args)
-    except (ConfigError, DiscoveryError, SelectionError) as error:
+    except (ConfigError, DiscoveryError, SelectionError, BudgetError, MypyError) as error:
         print(f"soni-audit: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -112,6 +131,8 @@ def _check(args: argparse.Namespace) -> int:
     from audit.output.text import summary_line
     from audit.runner import default_jobs, run_check
 
+    if args.write_budget and args.budget is None:
+        raise BudgetError("--write-budget needs --budget FILE to know where to write")
     cwd = Path.cwd()
     config_path = args.config or find_config(cwd)
     config = load_config(config_path, default_root=cwd)
@@ -126,7 +147,9 @@ def _check(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         force_exclude=args.force_exclude,
         cwd=cwd,
+        mypy=args.mypy,
     )
+    over_budget = _budget(args, result.inventory)
     if args.statistics:
         counts = "".join(f"{count:>6}  {code}\n" for code, count in result.by_code.items())
         output = counts + summary_line(result) + "\n"
@@ -137,9 +160,35 @@ def _check(args: argparse.Namespace) -> int:
         args.output_file.write_text(output, encoding="utf-8")
     else:
         sys.stdout.write(output)
-    if result.findings and not args.exit_zero:
+    if (result.findings or over_budget) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _budget(args: argparse.Namespace, inventory: Mapping[str, Inventory]) -> bool:
+    """Check or write the type-ignore budget; True when a module is over it."""
+    from audit.budget import compare, read_budget, write_budget
+
+    if args.budget is None:
+        return False
+    counts = {module: entry.ignores for module, entry in inventory.items()}
+    if args.write_budget:
+        write_budget(args.budget, counts)
+        print(f"soni-audit: wrote type-ignore budget to {args.budget}", file=sys.stderr)
+        return False
+    check = compare(read_budget(args.budget), counts)
+    for module, count, allowed in check.exceeded:
+        print(
+            f"soni-audit: budget exceeded: {module} has {count} type-checking escapes "
+            f"(budget {allowed}, {args.budget})",
+            file=sys.stderr,
+        )
+    for module, count, allowed in check.tighter:
+        print(
+            f"soni-audit: budget can be lowered: {module} has {count} (budget {allowed})",
+            file=sys.stderr,
+        )
+    return bool(check.exceeded)
 
 
 def _rules(args: argparse.Namespace) -> int:

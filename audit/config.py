@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.analysis.settings import AnalysisSettings
+from audit.analysis.settings import DEFAULT_IGNORE_NAMES, AnalysisSettings
 from audit.selection import RuleSelection, SelectionError
 
 SECTION = "tool.soni-audit"
@@ -60,10 +60,14 @@ class Config:
     respect_gitignore: bool = True
     cache_dir: str = ".soni-audit-cache"
     blocking_callables: Mapping[str, str] = field(default_factory=dict)
+    mutation_ignore_names: str = DEFAULT_IGNORE_NAMES
 
     @property
     def analysis_settings(self) -> AnalysisSettings:
-        return AnalysisSettings(blocking=dict(self.blocking_callables))
+        return AnalysisSettings(
+            blocking=dict(self.blocking_callables),
+            mutation_ignore_names=self.mutation_ignore_names,
+        )
 
     def selection(
         self,
@@ -91,6 +95,7 @@ _KEYS = {
     "respect-gitignore",
     "cache-dir",
     "blocking-callables",
+    "mutation",
 }
 
 
@@ -144,6 +149,7 @@ def _parse(table: Mapping[str, Any], path: Path, text: str) -> Config:
         respect_gitignore=_boolean(table, "respect-gitignore", where, True),
         cache_dir=_string(table, "cache-dir", where, ".soni-audit-cache"),
         blocking_callables=_string_table(table, "blocking-callables", where),
+        mutation_ignore_names=_mutation_ignore_names(table, where),
     )
     try:
         config.selection()
@@ -212,6 +218,28 @@ def _per_file_ignores(table: Mapping[str, Any], where: _Locator) -> dict[str, tu
             )
         result[pattern] = tuple(codes)
     return result
+
+
+def _mutation_ignore_names(table: Mapping[str, Any], where: _Locator) -> str:
+    section = table.get("mutation", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where('mutation')}: [{SECTION}.mutation] must be a table")
+    for key in section:
+        if key != "ignore-names-regex":
+            raise ConfigError(
+                f"{where(key)}: unknown key '{key}' in [{SECTION}.mutation] "
+                "(known: ignore-names-regex)"
+            )
+    pattern = section.get("ignore-names-regex", DEFAULT_IGNORE_NAMES)
+    if not isinstance(pattern, str):
+        raise ConfigError(f"{where('ignore-names-regex')}: ignore-names-regex must be a string")
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ConfigError(
+            f"{where('ignore-names-regex')}: ignore-names-regex is not a valid regex: {error}"
+        ) from error
+    return pattern
 
 
 def _string_table(table: Mapping[str, Any], key: str, where: _Locator) -> dict[str, str]:

@@ -85,6 +85,40 @@ def _matches(codes: frozenset[str], code: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Inventory:
+    """How much type checking one file escapes: ignore comments by kind and code, file-level
+    escapes, `cast()` calls and explicit `Any` in annotations."""
+
+    blanket: int = 0
+    coded: int = 0
+    codes: Mapping[str, int] = field(default_factory=dict)
+    other_checkers: int = 0
+    file_level: int = 0
+    casts: int = 0
+    any: int = 0
+
+    @property
+    def ignores(self) -> int:
+        """What the budget counts: every comment or decorator that silences a checker."""
+        return self.blanket + self.coded + self.other_checkers + self.file_level
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "blanket": self.blanket,
+            "coded": self.coded,
+            "codes": dict(sorted(self.codes.items())),
+            "other_checkers": self.other_checkers,
+            "file_level": self.file_level,
+            "casts": self.casts,
+            "any": self.any,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Inventory:
+        return cls(**{**data, "codes": dict(data["codes"])})
+
+
+@dataclass(frozen=True)
 class FileSummary:
     """What the per-file pass learnt about one file; cached on disk as JSON."""
 
@@ -92,13 +126,17 @@ class FileSummary:
     lines: int
     findings: tuple[Finding, ...] = ()
     suppressions: Suppressions = field(default_factory=Suppressions)
+    module: str = ""
+    inventory: Inventory = field(default_factory=Inventory)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "lines": self.lines,
+            "module": self.module,
             "findings": [finding.to_json() for finding in self.findings],
             "suppressions": self.suppressions.to_json(),
+            "inventory": self.inventory.to_json(),
         }
 
     @classmethod
@@ -106,6 +144,8 @@ class FileSummary:
         return cls(
             path=data["path"],
             lines=data["lines"],
+            module=data["module"],
             findings=tuple(Finding.from_json(item) for item in data["findings"]),
             suppressions=Suppressions.from_json(data["suppressions"]),
+            inventory=Inventory.from_json(data["inventory"]),
         )

@@ -94,7 +94,7 @@ def _timed(command: list[str], cwd: Path) -> tuple[float, str]:
     return elapsed, result.stdout
 
 
-def measure(corpus: Path, jobs: int, repeat: int) -> list[Timing]:
+def measure(corpus: Path, jobs: int, repeat: int, baseline: Path | None = None) -> list[Timing]:
     soni = [_bin("soni-audit"), "check", "--jobs", str(jobs), "--format", "json", *SOURCES]
     flake8 = [_bin("flake8"), "--select", "ASYNC", "-j", str(jobs), *SOURCES]
     ruff = [
@@ -114,6 +114,7 @@ def measure(corpus: Path, jobs: int, repeat: int) -> list[Timing]:
         for key in [
             ("soni-audit", "cold"),
             ("soni-audit", "warm"),
+            *([("soni-audit @ baseline", "cold")] if baseline is not None else []),
             ("flake8-async", "-"),
             ("ruff", "cold"),
             ("ruff", "warm"),
@@ -129,6 +130,17 @@ def measure(corpus: Path, jobs: int, repeat: int) -> list[Timing]:
             found = json.loads(output)["findings"]
             timings["soni-audit", mode].findings = len(found)
             timings["soni-audit", mode].blocking = sum(f["code"].startswith("BLK1") for f in found)
+        if baseline is not None:
+            shutil.rmtree(cache, ignore_errors=True)
+            seconds, output = _timed(
+                [sys.executable, "-c", _RUN_FROM.format(path=str(baseline)), *soni[1:]], corpus
+            )
+            found = json.loads(output)["findings"]
+            timings["soni-audit @ baseline", "cold"].seconds.append(seconds)
+            timings["soni-audit @ baseline", "cold"].findings = len(found)
+            timings["soni-audit @ baseline", "cold"].blocking = sum(
+                f["code"].startswith("BLK1") for f in found
+            )
         seconds, output = _timed(flake8, corpus)
         timings["flake8-async", "-"].seconds.append(seconds)
         timings["flake8-async", "-"].findings = len(output.splitlines())
@@ -142,6 +154,23 @@ def measure(corpus: Path, jobs: int, repeat: int) -> list[Timing]:
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(ruff_cache, ignore_errors=True)
     return list(timings.values())
+
+
+_RUN_FROM = (
+    "import sys; sys.path.insert(0, {path!r}); sys.argv[0] = 'soni-audit'; "
+    "from audit.cli import main; sys.exit(main())"
+)
+
+
+def checkout(revision: str, target: Path) -> Path:
+    """A work tree of this repository at `revision`, to time an earlier engine."""
+    repo = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        ["git", "-C", str(repo), "worktree", "add", "--detach", str(target), revision],
+        check=True,
+        capture_output=True,
+    )
+    return target
 
 
 def render(timings: list[Timing], files: int, lines: int, jobs: int, corpus: list[str]) -> str:
@@ -178,16 +207,29 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", type=Path, help="also write the markdown table here")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also time soni-audit as it was at this git revision"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-corpus-") as scratch:
-        corpus = args.corpus or Path(scratch)
+        corpus = args.corpus or Path(scratch) / "corpus"
         if args.corpus is None:
             install_corpus(corpus)
+        baseline = checkout(args.baseline, Path(scratch) / "baseline") if args.baseline else None
         files, lines = corpus_size(corpus)
         print(f"corpus: {files} files, {lines} lines", file=sys.stderr)
-        table = render(
-            measure(corpus, args.jobs, args.repeat), files, lines, args.jobs, versions(corpus)
-        )
+        try:
+            timings = measure(corpus, args.jobs, args.repeat, baseline)
+        finally:
+            if baseline is not None:
+                repo = Path(__file__).resolve().parent.parent
+                subprocess.run(
+                    ["git", "-C", str(repo), "worktree", "remove", "--force", str(baseline)],
+                    check=False,
+                )
+        table = render(timings, files, lines, args.jobs, versions(corpus))
+        if args.baseline:
+            table += f"\nbaseline = soni-audit at git revision `{args.baseline}`.\n"
     print(table, end="")
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)

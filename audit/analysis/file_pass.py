@@ -29,11 +29,11 @@ def analyze_file(
     lines = count_lines(data)
     text = decode_source(data)
     if isinstance(text, SourceProblem):
-        return _problem(path, lines, "AUD900", text, Suppressions())
+        return _problem(path, lines, "AUD900", text, Suppressions(), module)
     suppressions = parse_suppressions(text)
     tree = parse_source(text)
     if isinstance(tree, SourceProblem):
-        return _problem(path, lines, "AUD900", tree, suppressions)
+        return _problem(path, lines, "AUD900", tree, suppressions, module)
     ctx = FileContext(
         path=path,
         module_name=module,
@@ -45,20 +45,27 @@ def analyze_file(
     )
     try:
         raw: list[RawFinding] = [found for rule in FILE_RULES for found in rule.check(ctx)]
-        spans = node_spans(tree, [found.node for found in raw])
+        inventory = ctx.inventory
+        located = [n for found in raw for n in (found.node, found.def_node) if n is not None]
+        spans = node_spans(tree, located)
     except RecursionError:
         problem = SourceProblem("too deeply nested to analyse")
-        return _problem(path, lines, "AUD900", problem, suppressions)
+        return _problem(path, lines, "AUD900", problem, suppressions, module)
     except Exception as error:  # a bug in soni-audit: report it on this file and go on
         where = traceback.extract_tb(error.__traceback__)[-1]
         problem = SourceProblem(
             f"soni-audit failed on this file: {type(error).__name__}: {error} "
             f"(at {where.filename.rpartition('/')[2]}:{where.lineno})"
         )
-        return _problem(path, lines, "AUD901", problem, suppressions)
+        return _problem(path, lines, "AUD901", problem, suppressions, module)
     findings = []
     for found in raw:
-        span = spans[found.node]
+        span = found.span if found.node is None else spans[found.node]
+        assert span is not None, f"{found.code} finding without a position"
+        if found.def_node is not None:
+            suppressions = _extend_to_body(
+                suppressions, spans[found.def_node].line, span.line, found.code
+            )
         findings.append(
             Finding(
                 path=path,
@@ -71,11 +78,30 @@ def analyze_file(
                 function=found.function,
             )
         )
-    return FileSummary(path, lines, tuple(sorted(findings)), suppressions)
+    return FileSummary(path, lines, tuple(sorted(findings)), suppressions, module, inventory)
+
+
+def _extend_to_body(
+    suppressions: Suppressions, def_line: int, line: int, code: str
+) -> Suppressions:
+    """A `# noqa` on a `def` line covers the function's body for function-wide rules."""
+    codes = suppressions.lines.get(def_line)
+    if codes is None or (codes and not any(code.startswith(c) for c in codes)):
+        return suppressions
+    existing = suppressions.lines.get(line)
+    if existing is not None and (not existing or code in existing):
+        return suppressions
+    widened = (existing or frozenset()) | {code}
+    return Suppressions({**suppressions.lines, line: widened}, suppressions.file)
 
 
 def _problem(
-    path: str, lines: int, code: str, problem: SourceProblem, suppressions: Suppressions
+    path: str,
+    lines: int,
+    code: str,
+    problem: SourceProblem,
+    suppressions: Suppressions,
+    module: str = "",
 ) -> FileSummary:
     finding = Finding(
         path=path,
@@ -86,4 +112,4 @@ def _problem(
         code=code,
         message=problem.message,
     )
-    return FileSummary(path, lines, (finding,), suppressions)
+    return FileSummary(path, lines, (finding,), suppressions, module)

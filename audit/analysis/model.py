@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from audit.analysis.flow import Mutation
+
 
 class ScopeKind(enum.Enum):
     MODULE = "module"
@@ -116,6 +118,29 @@ class ClassInfo:
         self.attributes.setdefault(binding.name, []).append(binding)
 
 
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter the mutation rules check (not self/cls, *args or **kwargs)."""
+
+    name: str
+    annotation: cst.BaseExpression | None
+    default: cst.BaseExpression | None
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    """A function or lambda, its checked parameters and the writes to them in its body."""
+
+    scope: Scope
+    node: cst.FunctionDef | cst.Lambda
+    parameters: dict[str, Parameter]
+    mutations: list[Mutation] = field(default_factory=list)
+
+    @property
+    def name_node(self) -> cst.CSTNode:
+        return self.node.name if isinstance(self.node, cst.FunctionDef) else self.node
+
+
 @dataclass(eq=False)
 class CallSite:
     node: cst.Call
@@ -133,6 +158,9 @@ class ModuleModel:
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     star_imports: list[str] = field(default_factory=list)
     imported: set[str] = field(default_factory=set)
+    functions: list[FunctionInfo] = field(default_factory=list)
+    decorators: list[tuple[cst.Decorator, Scope]] = field(default_factory=list)
+    annotations: list[tuple[cst.BaseExpression, Scope]] = field(default_factory=list)
 
     def is_awaited(self, call: cst.Call) -> bool:
         return id(call) in self.awaited

@@ -10,7 +10,7 @@ The ranges equal PositionProvider's (a test compares them).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import libcst as cst
@@ -27,12 +27,17 @@ class Span:
     end_column: int
 
 
+class _AllFound(Exception):
+    """Raised to stop generating code once every requested node has its span."""
+
+
 class _TrackingState(CodegenState):
     def __init__(
         self, default_indent: str, default_newline: str, targets: set[cst.CSTNode]
     ) -> None:
         super().__init__(default_indent=default_indent, default_newline=default_newline)
         self.targets = targets
+        self.remaining = set(targets)
         self.line = 1
         self.column = 0
         self.found: dict[cst.CSTNode, Span] = {}
@@ -75,12 +80,17 @@ class _TrackingState(CodegenState):
             end.end_line if end else self.line,
             end.end_column if end else self.column + 1,
         )
+        self.remaining.discard(node)
+        if not self.remaining:
+            raise _AllFound
 
 
 def node_spans(module: cst.Module, nodes: Collection[cst.CSTNode]) -> dict[cst.CSTNode, Span]:
-    """Spans of `nodes` (which must belong to `module`), found in one codegen pass."""
+    """Spans of `nodes` (which must belong to `module`), found in one codegen pass that
+    stops as soon as the last of them is reached."""
     if not nodes:
         return {}
     state = _TrackingState(module.default_indent, module.default_newline, set(nodes))
-    module._codegen(state)
+    with suppress(_AllFound):
+        module._codegen(state)
     return state.found

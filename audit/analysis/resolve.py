@@ -100,6 +100,9 @@ class Resolver:
         self._binding_values: dict[int, Value | None] = {}
         self._in_progress: set[int] = set()
 
+    def local_class(self, qualified: str) -> ClassInfo | None:
+        return self._classes.get(qualified)
+
     def local_name(self, qualname: str) -> str:
         return f"{self.model.name}.{qualname}" if self.model.name else qualname
 

@@ -7,13 +7,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+DEFAULT_IGNORE_NAMES = r"^(out|acc|memo|seen|cache)(_|$)"
+
 
 @dataclass(frozen=True)
 class AnalysisSettings:
     """`blocking` maps user-configured blocking callables (functions, or `Type.method`) to
-    the alternative to suggest; an empty string means none was given."""
+    the alternative to suggest (empty: none given); `mutation_ignore_names` is the regex of
+    parameter names whose mutation is intended (accumulators, caches)."""
 
     blocking: Mapping[str, str] = field(default_factory=dict)
+    mutation_ignore_names: str = DEFAULT_IGNORE_NAMES
 
     @property
     def configured_types(self) -> frozenset[str]:
@@ -21,5 +25,11 @@ class AnalysisSettings:
         return frozenset(name.rpartition(".")[0] for name in self.blocking if "." in name)
 
     def fingerprint(self) -> str:
-        data = json.dumps({"blocking": dict(sorted(self.blocking.items()))}, sort_keys=True)
+        data = json.dumps(
+            {
+                "blocking": dict(sorted(self.blocking.items())),
+                "mutation_ignore_names": self.mutation_ignore_names,
+            },
+            sort_keys=True,
+        )
         return hashlib.blake2b(data.encode(), digest_size=8).hexdigest()

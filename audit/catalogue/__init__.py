@@ -121,18 +121,25 @@ class Catalogue:
         )
 
 
+def load_data_file(name: str) -> dict[str, Any]:
+    """A TOML data file shipped beside this module."""
+    return tomllib.loads(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
+
+
 @cache
 def default_catalogue() -> Catalogue:
-    text = resources.files(__package__).joinpath(CATALOGUE_FILE).read_text(encoding="utf-8")
-    return parse_catalogue(tomllib.loads(text))
+    return parse_catalogue(load_data_file(CATALOGUE_FILE))
 
 
 def catalogue_fingerprint() -> str:
-    """Changes whenever the catalogue's content does (part of the cache key)."""
+    """Changes whenever any data file's content does (part of the cache key)."""
     import hashlib
 
-    data = resources.files(__package__).joinpath(CATALOGUE_FILE).read_bytes()
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    digest = hashlib.blake2b(digest_size=8)
+    for entry in sorted(resources.files(__package__).iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            digest.update(entry.read_bytes())
+    return digest.hexdigest()
 
 
 _FAMILY_KEYS = {"reason", "alternative", "functions"}

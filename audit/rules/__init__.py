@@ -8,11 +8,31 @@ from audit.rules.base import Rule
 from audit.rules.blk100_blocking_call import BlockingCall
 from audit.rules.blk101_blocking_method import BlockingMethod
 from audit.rules.blk104_configured_blocking import ConfiguredBlockingCall
+from audit.rules.mut100_attribute_store import ParameterAttributeStore
+from audit.rules.mut101_item_store import ParameterItemStore
+from audit.rules.mut102_mutating_call import ParameterMutatingCall
+from audit.rules.mut103_augmented_assignment import ParameterAugmentedAssignment
+from audit.rules.mut104_alias_mutation import ParameterAliasMutation
+from audit.rules.tig100_blanket_ignore import BlanketTypeIgnore
+from audit.rules.tig101_coded_ignore import CodedTypeIgnore
+from audit.rules.tig102_unused_ignore import UnusedTypeIgnore
+from audit.rules.tig103_other_checker_ignore import OtherCheckerIgnore
+from audit.rules.tig104_file_level_escape import FileLevelEscape
 
 ALL_RULES: tuple[type[Rule], ...] = (
     BlockingCall,
     BlockingMethod,
     ConfiguredBlockingCall,
+    BlanketTypeIgnore,
+    CodedTypeIgnore,
+    UnusedTypeIgnore,
+    OtherCheckerIgnore,
+    FileLevelEscape,
+    ParameterAttributeStore,
+    ParameterItemStore,
+    ParameterMutatingCall,
+    ParameterAugmentedAssignment,
+    ParameterAliasMutation,
     ParseError,
     InternalError,
 )

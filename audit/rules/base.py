@@ -26,6 +26,7 @@ class Rule:
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
     EXAMPLE_SETTINGS: ClassVar[AnalysisSettings] = AnalysisSettings()
+    NEEDS_MYPY: ClassVar[bool] = False  # findings come from running mypy (`check --mypy`)
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         return ()

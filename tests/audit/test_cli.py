@@ -8,6 +8,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
+from audit.rules import ALL_RULES
 from tests.conftest import Project
 
 BLOCKING = """\
@@ -175,13 +176,7 @@ def test_configured_blocking_callables(project: Project) -> None:
 def test_rules_command_documents_each_rule(project: Project) -> None:
     listing = project.run("rules")
     assert listing.returncode == 0
-    assert [line.split()[0] for line in listing.stdout.splitlines()] == [
-        "BLK100",
-        "BLK101",
-        "BLK104",
-        "AUD900",
-        "AUD901",
-    ]
+    assert [line.split()[0] for line in listing.stdout.splitlines()] == [r.code for r in ALL_RULES]
     page = project.run("rules", "blk100").stdout
     assert page.startswith("# BLK100: blocking-call-in-async-function\n")
     for expected in (
@@ -201,3 +196,27 @@ def test_version_and_module_entry_point(project: Project) -> None:
     result = project.run("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("soni-audit ")
+
+
+def test_mutation_rules_and_their_opt_outs(project: Project) -> None:
+    project.write(
+        "app.py",
+        """\
+        def compile_while(steps, loop):
+            target = next(s for s in steps if s.id == loop.exit)
+            target.jump_to = loop.id
+
+        async def middleware(scope, receive, send):
+            scope["user"] = None
+        """,
+    )
+    first = project.run("check", "--select", "MUT")
+    assert first.stdout.splitlines()[:2] == [
+        "app.py:3:5: MUT104 `target.jump_to = loop.id` mutates parameter `steps` through an alias: "
+        "target (from steps) .jump_to; copy it first or return a new value",
+        "app.py:6:5: MUT101 `scope[\"user\"] = None` stores into parameter `scope`, which the caller "
+        "owns; copy it first or return a new value",
+    ]
+    project.write("pyproject.toml", '[tool.soni-audit.mutation]\nignore-names-regex = "^scope$"\n')
+    second = project.run("check", "--select", "MUT")
+    assert [line.split()[1] for line in second.stdout.splitlines()[:-1]] == ["MUT104"]

@@ -39,6 +39,11 @@ def test_full_configuration(tmp_path: Path) -> None:
     assert config.analysis_settings.blocking == {"mylib.fetch": "`await mylib.afetch()`"}
 
 
+def test_mutation_ignore_names(tmp_path: Path) -> None:
+    config = _load(tmp_path, '[tool.soni-audit.mutation]\nignore-names-regex = "^scope$"\n')
+    assert config.analysis_settings.mutation_ignore_names == "^scope$"
+
+
 def test_command_line_select_replaces_and_ignore_extends(tmp_path: Path) -> None:
     config = _load(tmp_path, 'select = ["BLK100"]\nignore = ["BLK101"]\n')
     selection = config.selection(select=["BLK"], ignore=["BLK104"])
@@ -76,6 +81,8 @@ def test_command_line_select_replaces_and_ignore_extends(tmp_path: Path) -> None
         ),
         ('select = ["BLK"\nignore = []\n', r"pyproject.toml:6:1: invalid TOML: "),
         ("select = [\n", r"pyproject.toml: invalid TOML: Invalid value"),
+        ('[tool.soni-audit.mutation]\nignore-names-regex = "("\n', r"pyproject.toml:6: ignore-names-regex is not a valid regex"),
+        ('[tool.soni-audit.mutation]\nignore-names = "x"\n', r"pyproject.toml:6: unknown key 'ignore-names' in \[tool.soni-audit.mutation\]"),
     ],
 )
 def test_bad_configuration_names_file_line_and_key(tmp_path: Path, body: str, message: str) -> None:

@@ -61,3 +61,25 @@ def test_round_trip_through_json() -> None:
 
     original = parse_suppressions("a()  # noqa: BLK100\nb()  # noqa\n# soni-audit: noqa: MUT\n")
     assert Suppressions.from_json(original.to_json()) == original
+
+
+def test_noqa_on_the_def_line_covers_mutations_in_the_body(tmp_path) -> None:
+    from audit.config import Config
+    from audit.runner import run_check
+
+    (tmp_path / "app.py").write_text(
+        "import time\n"
+        "def quiet(p):  # noqa: MUT100\n"
+        "    p.a = 1\n"
+        "    p['k'] = 2\n"
+        "def silent(p):  # noqa\n"
+        "    p.a = 1\n"
+        "    p.append(2)\n"
+        "async def loud(p):  # noqa: MUT\n"
+        "    p.a = 1\n"
+        "    time.sleep(1)\n"
+    )
+    config = Config(root=tmp_path)
+    result = run_check(config, [tmp_path], selection=config.selection(), jobs=1, cwd=tmp_path)
+    assert [(f.line, f.code) for f in result.findings] == [(4, "MUT101"), (10, "BLK100")]
+    assert result.suppressed == 4

@@ -1,0 +1,160 @@
+"""MUT100: an attribute of a parameter is set or deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from audit.analysis.context import FileContext, RawFinding
+from audit.rules.base import Rule
+
+
+class ParameterAttributeStore(Rule):
+    """
+    ## What it does
+    Flags a function that sets or deletes an attribute of an object it received as a
+    parameter: `p.a = v`, `p.a += v`, `del p.a`, `setattr(p, ...)`, `delattr(p, ...)`,
+    `object.__setattr__(p, ...)`, also deeper (`request.state.user = None`).
+
+    ## Why is this bad?
+    The object belongs to the caller. Changing it is a side effect the signature does not
+    show: callers that reuse the object (a config, a cached value, a list of steps compiled
+    twice) see it change under them, and concurrent callers race on it. Work on a copy
+    (`copy.copy(p)`, `dataclasses.replace(p, ...)`, `p.model_copy(update=...)`) or return
+    the new value.
+
+    ## What is not reported
+    The receiver of a method (`self`/`cls`), `*args`/`**kwargs`, a parameter rebound to a
+    copy before the write, parameters with immutable annotations (`int`, `str`, `tuple`,
+    frozen dataclasses), names matching `ignore-names-regex`
+    (default `^(out|acc|memo|seen|cache)(_|$)`), and function metadata set by decorators
+    (`fn.__doc__`, `fn.__wrapped__`, `setattr(fn, "__name__", ...)`). A `# noqa: MUT100` on
+    the `def` line silences the whole function.
+
+    ## Options
+    ```toml
+    [tool.soni-audit.mutation]
+    ignore-names-regex = "^(out|acc|memo|seen|cache)(_|$)"
+    ```
+    """
+
+    code = "MUT100"
+    name = "parameter-attribute-store"
+    summary = "Attribute of a parameter set or deleted"
+
+    def check(self, ctx: FileContext) -> Iterator[RawFinding]:
+        yield from ctx.mutation_findings(self.code)
+
+    INVALID = (
+        """
+        def install(model_cls):
+            def cached_schema(cls):
+                cls._schema_cache = {}  # a method bound below: `cls` is its receiver
+                return cls._schema_cache
+
+            model_cls.schema = classmethod(cached_schema)  # error
+        """,
+        """
+        def rename(user):
+            user.name = "anonymous"  # error
+        """,
+        """
+        def forget(config):
+            del config.cache  # error
+        """,
+        """
+        def bump(counter):
+            counter.value += 1  # error
+        """,
+        """
+        def tag(obj, value):
+            setattr(obj, "tag", value)  # error
+            delattr(obj, "old_tag")  # error
+        """,
+        """
+        def freeze(obj):
+            object.__setattr__(obj, "frozen", True)  # error
+        """,
+        """
+        def logout(request):
+            request.state.user = None  # error
+        """,
+        """
+        class Handler:
+            def attach(self, other):
+                other.owner = self  # error: only the receiver is exempt
+        """,
+        """
+        import copy
+
+        def maybe_copy(user, fresh):
+            if fresh:
+                user = copy.copy(user)
+            user.name = "x"  # error: not a copy on every path
+        """,
+        """
+        def closure_free(user):
+            apply = lambda u: setattr(u, "seen", True)  # error
+            return apply
+        """,
+    )
+
+    VALID = (
+        """
+        class Model:
+            def set(self, value):
+                self.value = value
+
+            @classmethod
+            def configure(cls, value):
+                cls.default = value
+        """,
+        """
+        import functools
+
+        def decorate(fn):
+            fn.__doc__ = "wrapped"
+            fn.__wrapped__ = fn
+            setattr(fn, "__qualname__", "decorated")
+            return fn
+        """,
+        """
+        import copy, dataclasses
+
+        def rename(user, config):
+            user = copy.copy(user)
+            user.name = "anonymous"
+            config = dataclasses.replace(config)
+            config.debug = True
+            return user, config
+        """,
+        """
+        def build():
+            user = object.__new__(object)
+            user.name = "local objects are fine"
+        """,
+        """
+        def collect(out, acc_total, memo):
+            out.value = 1
+            acc_total.count = 2
+            memo.hit = True
+        """,
+        """
+        from dataclasses import dataclass
+
+        @dataclass(frozen=True)
+        class Point:
+            x: int
+
+        def move(point: Point, step: int):
+            return Point(point.x + step)
+        """,
+        """
+        def only_reads(user):
+            return user.name.upper()
+        """,
+        """
+        def args(*args, **kwargs):
+            kwargs["extra"] = 1
+            return args
+        """,
+    )

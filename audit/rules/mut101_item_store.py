@@ -1,0 +1,99 @@
+"""MUT101: an item of a parameter is stored or deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from audit.analysis.context import FileContext, RawFinding
+from audit.rules.base import Rule
+
+
+class ParameterItemStore(Rule):
+    """
+    ## What it does
+    Flags item stores into a parameter: `p[k] = v`, `p[k] += v`, `del p[k]` and slice
+    assignment `p[:] = ...`.
+
+    ## Why is this bad?
+    A dict or list passed in belongs to the caller; writing into it changes the caller's data
+    behind its back (the classic is a shared default config that every request edits). Build
+    a new one (`{**p, k: v}`, `dict(p)`, `[*p]`) or return the change.
+
+    ## What is not reported
+    Parameters rebound to a copy first (`p = dict(p)`, `p = {**p}`, `p = p.copy()`),
+    `**kwargs`, names matching `ignore-names-regex` (`cache`, `memo`, `seen`, ...).
+    Intentional writes, such as an ASGI middleware filling `scope[...]`, take a
+    `# noqa: MUT101` on the line or on the `def` line.
+    """
+
+    code = "MUT101"
+    name = "parameter-item-store"
+    summary = "Item of a parameter stored or deleted"
+
+    def check(self, ctx: FileContext) -> Iterator[RawFinding]:
+        yield from ctx.mutation_findings(self.code)
+
+    INVALID = (
+        """
+        def fill(settings, key):
+            settings[key] = True  # error
+        """,
+        """
+        def drop(headers, name):
+            del headers[name]  # error
+        """,
+        """
+        def count(counts, word):
+            counts[word] += 1  # error
+        """,
+        """
+        def reset(items):
+            items[:] = []  # error
+        """,
+        """
+        def swap(pair):
+            pair[0], pair[1] = pair[1], pair[0]  # error
+        """,
+        """
+        def defaults(options=None):
+            options = options or {}
+            options["timeout"] = 5  # error: the caller's dict when one is passed
+        """,
+    )
+
+    VALID = (
+        """
+        def fill(settings, key):
+            settings = dict(settings)
+            settings[key] = True
+            return settings
+        """,
+        """
+        def fill(settings, key):
+            settings = {**settings}
+            settings[key] = True
+            other = settings.copy()
+            other[key] = False
+            return settings, other
+        """,
+        """
+        def local():
+            table = {}
+            table["k"] = 1
+            return table
+        """,
+        """
+        def remember(cache, key, value):
+            cache[key] = value
+        """,
+        """
+        def fresh(settings):
+            settings = dict(settings) if settings else {}
+            settings["x"] = 1
+            return settings
+        """,
+        """
+        def reads(settings, key):
+            return settings[key]
+        """,
+    )

@@ -61,6 +61,12 @@ class Config:
     cache_dir: str = ".soni-audit-cache"
     blocking_callables: Mapping[str, str] = field(default_factory=dict)
     mutation_ignore_names: str = DEFAULT_IGNORE_NAMES
+    nonblocking: tuple[str, ...] = ()
+    src: tuple[str, ...] = (".", "src")
+
+    @property
+    def source_roots(self) -> tuple[Path, ...]:
+        return tuple((self.root / entry).resolve() for entry in self.src)
 
     @property
     def analysis_settings(self) -> AnalysisSettings:
@@ -96,6 +102,8 @@ _KEYS = {
     "cache-dir",
     "blocking-callables",
     "mutation",
+    "nonblocking",
+    "src",
 }
 
 
@@ -150,6 +158,8 @@ def _parse(table: Mapping[str, Any], path: Path, text: str) -> Config:
         cache_dir=_string(table, "cache-dir", where, ".soni-audit-cache"),
         blocking_callables=_string_table(table, "blocking-callables", where),
         mutation_ignore_names=_mutation_ignore_names(table, where),
+        nonblocking=_strings(table, "nonblocking", where, ()),
+        src=_strings(table, "src", where, (".", "src")),
     )
     try:
         config.selection()

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from audit.interprocedural.facts import ModuleFacts
+
 
 @dataclass(frozen=True, order=True)
 class Finding:
@@ -128,6 +130,9 @@ class FileSummary:
     suppressions: Suppressions = field(default_factory=Suppressions)
     module: str = ""
     inventory: Inventory = field(default_factory=Inventory)
+    # Interprocedural facts are serialised apart (the cache loads them only when the call
+    # graph must be rebuilt).
+    facts: ModuleFacts = field(default_factory=ModuleFacts)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import json
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ import pathspec
 
 from audit import __version__
 from audit.analysis.settings import AnalysisSettings
-from audit.cache import SummaryCache, content_hash
+from audit.cache import SummaryCache, content_hash, project_key
 from audit.config import Config
 from audit.discovery import FileFinder
 from audit.findings import FileSummary, Finding, Inventory
@@ -91,6 +92,9 @@ def run_check(
     )
     summaries: list[FileSummary] = []
     tasks: list[_Task] = []
+    sources: dict[str, bytes] = {}
+    keys: dict[str, str] = {}
+    source_roots = config.source_roots
     for file in files:
         relative = _relative_to(file, root)
         try:
@@ -98,8 +102,9 @@ def run_check(
         except OSError as error:
             summaries.append(_unreadable(relative, error))
             continue
-        module, is_package = module_name(file)
-        key = content_hash(relative, module, data)
+        sources[relative] = data
+        module, is_package = module_name(file, source_roots)
+        key = keys[relative] = content_hash(relative, module, data)
         cached = cache.get(relative, key) if cache is not None else None
         if cached is not None:
             summaries.append(cached)
@@ -109,23 +114,102 @@ def run_check(
     if cache is not None:
         for task, summary in zip(tasks, fresh, strict=True):
             cache.put(task.path, task.key, summary)
-        cache.save(root)
     summaries.extend(fresh)
+    context = _context_keys(finder, paths, root, keys, source_roots) if cache else {}
+    extra = _project_findings(config, root, summaries, sources, keys, cache, context)
     if mypy:
-        summaries = _with_mypy_findings(root, summaries)
+        from audit.mypy_unused import unused_ignores
+
+        extra.extend(unused_ignores(root, [summary.path for summary in summaries]))
+    summaries = _with_findings(summaries, extra)
     return _filter(summaries, config, selection, root, (cwd or Path.cwd()).resolve(), len(tasks))
 
 
-def _with_mypy_findings(root: Path, summaries: list[FileSummary]) -> list[FileSummary]:
-    from audit.mypy_unused import unused_ignores
+def _project_findings(
+    config: Config,
+    root: Path,
+    summaries: list[FileSummary],
+    sources: dict[str, bytes],
+    keys: dict[str, str],
+    cache: SummaryCache | None,
+    context: dict[str, tuple[str, str]],
+) -> list[Finding]:
+    """The project pass, skipped when no file changed since the last run.
 
-    extra: dict[str, list[Finding]] = {}
-    for finding in unused_ignores(root, [s.path for s in summaries]):
-        extra.setdefault(finding.path, []).append(finding)
+    `context` holds the project's other files (path -> key, module) when only some files are
+    checked: their cached facts complete the call graph, their findings are not reported.
+    """
+    nonblocking = frozenset(config.nonblocking)
+    every_key = {**keys, **{path: key for path, (key, _) in context.items()}}
+    key = project_key(every_key, json.dumps(sorted(nonblocking)))
+    if cache is not None:
+        cached = cache.project_findings(key)
+        if cached is not None:
+            cache.save(root)
+            return cached
+        summaries = [
+            s
+            if s.facts.functions or s.facts.aliases
+            else replace(s, facts=cache.facts(s.path, keys[s.path]) or s.facts)
+            for s in summaries
+        ]
+    from audit.interprocedural.run import project_findings
+
+    known = {path: cache.locations(path, k) for path, k in keys.items()} if cache else {}
+    result = project_findings(summaries, _reader(root, sources), nonblocking, known)
+    findings = [finding for finding in result.findings if finding.path in keys]
+    if cache is not None:
+        for path, located in result.locations.items():
+            cache.put_locations(path, every_key[path], located)
+        cache.put_project_findings(key, findings)
+        cache.save(root)
+    return findings
+
+
+def _context_keys(
+    finder: FileFinder,
+    paths: Sequence[Path],
+    root: Path,
+    keys: dict[str, str],
+    source_roots: Sequence[Path],
+) -> dict[str, tuple[str, str]]:
+    """The project files not being checked, with their content keys (see `_project_findings`)."""
+    if any(path.resolve() == root for path in paths):
+        return {}
+    context = {}
+    for file in finder.find([root]):
+        relative = _relative_to(file, root)
+        if relative in keys:
+            continue
+        try:
+            data = file.read_bytes()
+        except OSError:
+            continue
+        module, _ = module_name(file, source_roots)
+        context[relative] = (content_hash(relative, module, data), module)
+    return context
+
+
+def _with_findings(summaries: list[FileSummary], extra: list[Finding]) -> list[FileSummary]:
+    """The summaries with extra findings added to the files they belong to."""
+    by_path: dict[str, list[Finding]] = {}
+    for finding in extra:
+        by_path.setdefault(finding.path, []).append(finding)
     return [
-        replace(s, findings=tuple(sorted((*s.findings, *extra[s.path])))) if s.path in extra else s
+        replace(s, findings=tuple(sorted((*s.findings, *by_path[s.path]))))
+        if s.path in by_path
+        else s
         for s in summaries
     ]
+
+
+def _reader(root: Path, sources: dict[str, bytes]) -> Callable[[str], bytes]:
+    """The bytes a file had when it was analysed (so call ordinals still match)."""
+
+    def read(path: str) -> bytes:
+        return sources[path] if path in sources else (root / path).read_bytes()
+
+    return read
 
 
 def _namespace(settings: AnalysisSettings) -> str:

@@ -13,9 +13,9 @@ class SelectionError(ValueError):
 
 
 def _known_codes() -> tuple[str, ...]:
-    from audit.rules import RULES_BY_CODE
+    from audit.codes import RULE_CODES
 
-    return tuple(RULES_BY_CODE)
+    return RULE_CODES
 
 
 def matches(selector: str, code: str) -> bool:

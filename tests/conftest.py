@@ -13,6 +13,7 @@ import pytest
 from audit.analysis.file_pass import analyze_file
 from audit.analysis.settings import AnalysisSettings
 from audit.findings import Finding
+from audit.interprocedural.run import project_findings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -20,14 +21,16 @@ REPO = Path(__file__).resolve().parent.parent
 def analyze(
     code: str, settings: AnalysisSettings | None = None, *, module: str = "example"
 ) -> list[Finding]:
+    """Findings of one module: the per-file pass, then the project pass over it alone."""
+    data = textwrap.dedent(code).encode()
     summary = analyze_file(
-        textwrap.dedent(code).encode(),
+        data,
         path="example.py",
         module=module,
         is_package=False,
         settings=settings or AnalysisSettings(),
     )
-    return list(summary.findings)
+    return sorted([*summary.findings, *project_findings([summary], lambda _: data).findings])
 
 
 def codes_by_line(findings: list[Finding]) -> list[tuple[int, str]]:

@@ -9,15 +9,16 @@ from functools import cached_property
 
 import libcst as cst
 
+from audit.analysis.blocking import BlockingMatch, classify
 from audit.analysis.ignores import Ignore, IgnoreKind, find_ignores
 from audit.analysis.model import CallSite, ModuleModel
 from audit.analysis.mutations import MutationChecker, ReportedMutation
-from audit.analysis.positions import Span
 from audit.analysis.resolve import CallTarget, FunctionTarget, Ref, Resolver
 from audit.analysis.settings import AnalysisSettings
 from audit.analysis.walker import ModuleWalker
 from audit.catalogue import Catalogue
 from audit.findings import Inventory
+from audit.span import Span
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class LoopCall:
     site: CallSite
     target: CallTarget | None
     awaited: bool
+    blocking: BlockingMatch | None
 
     @property
     def node(self) -> cst.Call:
@@ -73,6 +75,7 @@ class FileContext:
         self.tree = tree
         self.catalogue = catalogue
         self.settings = settings
+        self._calls: dict[int, LoopCall] = {}
 
     @cached_property
     def has_async(self) -> bool:
@@ -91,12 +94,30 @@ class FileContext:
     def loop_calls(self) -> list[LoopCall]:
         if not self.has_async:
             return []
-        model, resolver = self.model, self.resolver
-        return [
-            LoopCall(site, resolver.call_target(site), model.is_awaited(site.node))
-            for site in model.calls
-            if site.scope.runs_on_loop
-        ]
+        return [self.call(site) for site in self.model.calls if site.scope.runs_on_loop]
+
+    def call(self, site: CallSite) -> LoopCall:
+        """A call site with its target resolved and its blocking callable, if any."""
+        known = self._calls.get(id(site))
+        if known is not None:
+            return known
+        target = self.resolver.call_target(site)
+        awaited = self.model.is_awaited(site.node)
+        blocking = classify(
+            site.node,
+            target,
+            awaited,
+            catalogue=self.catalogue,
+            settings=self.settings,
+            imports=self.imported_packages,
+        )
+        resolved = LoopCall(site, target, awaited, blocking)
+        self._calls[id(site)] = resolved
+        return resolved
+
+    @cached_property
+    def imported_packages(self) -> frozenset[str]:
+        return frozenset(name.partition(".")[0] for name in self.model.imported)
 
     @cached_property
     def mutations(self) -> list[ReportedMutation]:

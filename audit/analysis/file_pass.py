@@ -15,6 +15,7 @@ from audit.analysis.settings import AnalysisSettings
 from audit.analysis.source import SourceProblem, decode_source, parse_source
 from audit.catalogue import default_catalogue
 from audit.findings import FileSummary, Finding, Suppressions
+from audit.interprocedural.collect import collect
 from audit.noqa import parse_suppressions
 from audit.rules import FILE_RULES
 
@@ -46,6 +47,7 @@ def analyze_file(
     try:
         raw: list[RawFinding] = [found for rule in FILE_RULES for found in rule.check(ctx)]
         inventory = ctx.inventory
+        facts = collect(ctx)
         located = [n for found in raw for n in (found.node, found.def_node) if n is not None]
         spans = node_spans(tree, located)
     except RecursionError:
@@ -78,7 +80,7 @@ def analyze_file(
                 function=found.function,
             )
         )
-    return FileSummary(path, lines, tuple(sorted(findings)), suppressions, module, inventory)
+    return FileSummary(path, lines, tuple(sorted(findings)), suppressions, module, inventory, facts)
 
 
 def _extend_to_body(

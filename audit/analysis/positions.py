@@ -11,20 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-
-@dataclass(frozen=True)
-class Span:
-    """1-based line and column of the first character; the end is exclusive."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+from audit.span import Span
 
 
 class _AllFound(Exception):

@@ -40,6 +40,7 @@ class BlockingType:
     attributes: Mapping[str, str]
     enter: str | None
     aliases: tuple[str, ...]
+    async_methods: frozenset[str] = frozenset()
 
     def blocks(self, method: str) -> bool:
         if self.family is None:
@@ -67,6 +68,8 @@ class Catalogue:
     aliases: Mapping[str, str]
     returns: Mapping[str, str]
     heuristics: tuple[Heuristic, ...] = field(default=())
+    bridges: Mapping[str, int] = field(default_factory=dict)
+    bridge_methods: Mapping[str, int] = field(default_factory=dict)
 
     def canonical_type(self, name: str) -> str:
         return self.aliases.get(name, name)
@@ -152,6 +155,7 @@ _TYPE_KEYS = {
     "attributes",
     "enter",
     "aliases",
+    "async-methods",
 }
 _HEURISTIC_KEYS = {"family", "method", "first-argument", "when-module-imports", "assumed-type"}
 
@@ -175,7 +179,11 @@ def _string_map(where: str, value: Any) -> dict[str, str]:
 
 
 def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
-    _check_keys("catalogue", data, {"families", "types", "returns", "heuristics"})
+    _check_keys(
+        "catalogue",
+        data,
+        {"families", "types", "returns", "heuristics", "bridges", "bridge-methods"},
+    )
     families: dict[str, Family] = {}
     functions: dict[str, Family] = {}
     for family_id, table in data.get("families", {}).items():
@@ -218,6 +226,9 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             attributes=_string_map(f"{where}.attributes", table.get("attributes", {})),
             enter=table.get("enter"),
             aliases=_strings(f"{where}.aliases", table.get("aliases", [])),
+            async_methods=frozenset(
+                _strings(f"{where}.async-methods", table.get("async-methods", []))
+            ),
         )
         types[type_name] = blocking_type
         for alias in blocking_type.aliases:
@@ -246,4 +257,14 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
         aliases=aliases,
         returns=_string_map("returns", data.get("returns", {})),
         heuristics=tuple(heuristics),
+        bridges=_positions("bridges", data.get("bridges", {})),
+        bridge_methods=_positions("bridge-methods", data.get("bridge-methods", {})),
     )
+
+
+def _positions(where: str, value: Any) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(
+        isinstance(v, int) and v >= 0 for v in value.values()
+    ):
+        raise CatalogueError(f"{where}: expected a table of argument positions")
+    return dict(value)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit import __version__
-from audit.rules import ALL_RULES, Rule
 from audit.runner import CheckResult
+
+if TYPE_CHECKING:
+    from audit.rules import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -25,6 +27,8 @@ def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
 
 
 def render(result: CheckResult) -> str:
+    from audit.rules import ALL_RULES
+
     index = {rule.code: position for position, rule in enumerate(ALL_RULES)}
     results = []
     for f in result.findings:

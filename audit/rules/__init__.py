@@ -7,6 +7,8 @@ from audit.rules.aud901_internal_error import InternalError
 from audit.rules.base import Rule
 from audit.rules.blk100_blocking_call import BlockingCall
 from audit.rules.blk101_blocking_method import BlockingMethod
+from audit.rules.blk102_sync_twin import SyncTwinCall
+from audit.rules.blk103_transitive_blocking import TransitiveBlockingCall
 from audit.rules.blk104_configured_blocking import ConfiguredBlockingCall
 from audit.rules.mut100_attribute_store import ParameterAttributeStore
 from audit.rules.mut101_item_store import ParameterItemStore
@@ -22,6 +24,8 @@ from audit.rules.tig104_file_level_escape import FileLevelEscape
 ALL_RULES: tuple[type[Rule], ...] = (
     BlockingCall,
     BlockingMethod,
+    SyncTwinCall,
+    TransitiveBlockingCall,
     ConfiguredBlockingCall,
     BlanketTypeIgnore,
     CodedTypeIgnore,

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from audit.analysis.context import FileContext, RawFinding
 from audit.analysis.settings import AnalysisSettings
+from audit.interprocedural.context import PendingFinding, ProjectContext
 
 EXPECT_MARKER = re.compile(r"\s*#\s*error(?:\s*x(?P<count>\d+))?(?::\s*(?P<note>.*?))?\s*$")
 
@@ -29,6 +30,11 @@ class Rule:
     NEEDS_MYPY: ClassVar[bool] = False  # findings come from running mypy (`check --mypy`)
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        """Findings of one file, from the per-file pass (cached with the file)."""
+        return ()
+
+    def check_project(self, project: ProjectContext) -> Iterable[PendingFinding]:
+        """Findings that need the whole project (the call graph); run after every file."""
         return ()
 
     @classmethod

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from audit.analysis.context import FileContext, RawFinding
-from audit.analysis.resolve import FunctionTarget
 from audit.catalogue import default_catalogue
 from audit.rules.base import Rule
 
@@ -47,19 +46,16 @@ class BlockingCall(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for call in ctx.loop_calls:
-            target = call.target
-            if not isinstance(target, FunctionTarget) or target.local:
-                continue
-            family = ctx.catalogue.function_family(target.qualified)
-            if family is None:
+            match = call.blocking
+            if match is None or match.code != self.code:
                 continue
             spelled = ctx.source(call.node.func)
-            shown = target.qualified.removeprefix("builtins.")
+            shown = match.target.removeprefix("builtins.")
             resolved = "" if spelled == shown else f" (`{shown}`)"
             yield RawFinding(
                 self.code,
                 call.node,
-                f"`{spelled}()`{resolved} {family.reason}; use {family.alternative}",
+                f"`{spelled}()`{resolved} {match.reason}; use {match.alternative}",
                 call.function,
             )
 

@@ -6,10 +6,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from audit.analysis.context import FileContext, LoopCall, RawFinding
-from audit.analysis.names import string_value
-from audit.analysis.resolve import MethodTarget
-from audit.catalogue import Family, default_catalogue
+from audit.analysis.context import FileContext, RawFinding
+from audit.catalogue import default_catalogue
 from audit.rules.base import Rule
 
 
@@ -57,54 +55,24 @@ class BlockingMethod(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for call in ctx.loop_calls:
-            if call.awaited or not isinstance(call.node.func, cst.Attribute):
+            match = call.blocking
+            func = call.node.func
+            if match is None or match.code != self.code or not isinstance(func, cst.Attribute):
                 continue
-            target = call.target
-            if isinstance(target, MethodTarget) and not target.instance.local:
-                family = ctx.catalogue.method_family(target.instance.type, target.method)
-                if family is not None and not self._asks_not_to_block(ctx, target, call):
-                    why = f"`{target.instance.type}` from {target.instance.origin}"
-                    yield self._finding(ctx, call, family, why)
-            elif target is None:
-                yield from self._heuristic(ctx, call)
-
-    def _finding(self, ctx: FileContext, call: LoopCall, family: Family, why: str) -> RawFinding:
-        assert isinstance(call.node.func, cst.Attribute)
-        receiver = ctx.source(call.node.func.value, limit=40)
-        spelled = ctx.source(call.node.func)
-        return RawFinding(
-            self.code,
-            call.node,
-            f"`{spelled}()` {family.reason} (`{receiver}` is {why}); use {family.alternative}",
-            call.function,
-        )
-
-    @staticmethod
-    def _asks_not_to_block(ctx: FileContext, target: MethodTarget, call: LoopCall) -> bool:
-        blocking_type = ctx.catalogue.type_named(target.instance.type)
-        keyword = blocking_type.nonblocking.get(target.method) if blocking_type else None
-        if keyword is None:
-            return False
-        for position, arg in enumerate(call.node.args):
-            named = arg.keyword.value if arg.keyword is not None else None
-            if (named == keyword or (named is None and position == 0 and not arg.star)) and (
-                isinstance(arg.value, cst.Name) and arg.value.value == "False"
-            ):
-                return True
-        return False
-
-    def _heuristic(self, ctx: FileContext, call: LoopCall) -> Iterator[RawFinding]:
-        func = call.node.func
-        assert isinstance(func, cst.Attribute)
-        for heuristic in ctx.catalogue.heuristics:
-            if func.attr.value != heuristic.method or not call.node.args:
+            if match.heuristic is not None:
+                why = f"assumed to be {match.heuristic.assumed_type}: the module imports it"
+            elif match.receiver is not None:
+                why = f"`{match.receiver.type}` from {match.receiver.origin}"
+            else:
                 continue
-            first = string_value(call.node.args[0].value)
-            if first is None or first.lower() not in heuristic.first_argument:
-                continue
-            if ctx.model.imports_package(heuristic.when_module_imports):
-                why = f"assumed to be {heuristic.assumed_type}: the module imports it"
-                yield self._finding(ctx, call, heuristic.family, why)
+            receiver = ctx.source(func.value, limit=40)
+            yield RawFinding(
+                self.code,
+                call.node,
+                f"`{ctx.source(func)}()` {match.reason} (`{receiver}` is {why}); "
+                f"use {match.alternative}",
+                call.function,
+            )
 
     VALID = (
         """

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from audit.analysis.context import FileContext, RawFinding
-from audit.analysis.resolve import FunctionTarget, MethodTarget
 from audit.analysis.settings import AnalysisSettings
 from audit.rules.base import Rule
 
@@ -44,30 +43,17 @@ class ConfiguredBlockingCall(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
-        configured = ctx.settings.blocking
-        if not configured:
+        if not ctx.settings.blocking:
             return
         for call in ctx.loop_calls:
-            target = call.target
-            if isinstance(target, FunctionTarget) and not target.local:
-                if ctx.catalogue.function_family(target.qualified) is not None:
-                    continue
-            elif isinstance(target, MethodTarget) and not call.awaited:
-                if ctx.catalogue.method_family(target.instance.type, target.method) is not None:
-                    continue
-            else:
-                continue
-            alternative = configured.get(target.qualified)
-            if alternative is None:
+            match = call.blocking
+            if match is None or match.code != self.code:
                 continue
             spelled = ctx.source(call.node.func)
-            shown = "" if spelled == target.qualified else f" (`{target.qualified}`)"
-            advice = f"; use {alternative}" if alternative else ""
+            shown = "" if spelled == match.target else f" (`{match.target}`)"
+            advice = f"; use {match.alternative}" if match.alternative else ""
             yield RawFinding(
-                self.code,
-                call.node,
-                f"`{spelled}()`{shown} is configured as blocking in [tool.soni-audit]{advice}",
-                call.function,
+                self.code, call.node, f"`{spelled}()`{shown} {match.reason}{advice}", call.function
             )
 
     VALID = (

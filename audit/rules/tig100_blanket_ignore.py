@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from audit.analysis.context import FileContext, RawFinding
 from audit.analysis.ignores import Ignore, IgnoreKind
-from audit.analysis.positions import Span
 from audit.rules.base import Rule
+from audit.span import Span
 
 MISPLACED = " (mypy does not read it here: a type comment must start its comment)"
 

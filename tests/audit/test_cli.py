@@ -214,7 +214,7 @@ def test_mutation_rules_and_their_opt_outs(project: Project) -> None:
     assert first.stdout.splitlines()[:2] == [
         "app.py:3:5: MUT104 `target.jump_to = loop.id` mutates parameter `steps` through an alias: "
         "target (from steps) .jump_to; copy it first or return a new value",
-        "app.py:6:5: MUT101 `scope[\"user\"] = None` stores into parameter `scope`, which the caller "
+        'app.py:6:5: MUT101 `scope["user"] = None` stores into parameter `scope`, which the caller '
         "owns; copy it first or return a new value",
     ]
     project.write("pyproject.toml", '[tool.soni-audit.mutation]\nignore-names-regex = "^scope$"\n')

@@ -47,7 +47,7 @@ def test_mutation_ignore_names(tmp_path: Path) -> None:
 def test_command_line_select_replaces_and_ignore_extends(tmp_path: Path) -> None:
     config = _load(tmp_path, 'select = ["BLK100"]\nignore = ["BLK101"]\n')
     selection = config.selection(select=["BLK"], ignore=["BLK104"])
-    assert selection.enabled == {"BLK100"}
+    assert selection.enabled == {"BLK100", "BLK102", "BLK103"}
 
 
 @pytest.mark.parametrize(
@@ -81,8 +81,14 @@ def test_command_line_select_replaces_and_ignore_extends(tmp_path: Path) -> None
         ),
         ('select = ["BLK"\nignore = []\n', r"pyproject.toml:6:1: invalid TOML: "),
         ("select = [\n", r"pyproject.toml: invalid TOML: Invalid value"),
-        ('[tool.soni-audit.mutation]\nignore-names-regex = "("\n', r"pyproject.toml:6: ignore-names-regex is not a valid regex"),
-        ('[tool.soni-audit.mutation]\nignore-names = "x"\n', r"pyproject.toml:6: unknown key 'ignore-names' in \[tool.soni-audit.mutation\]"),
+        (
+            '[tool.soni-audit.mutation]\nignore-names-regex = "("\n',
+            r"pyproject.toml:6: ignore-names-regex is not a valid regex",
+        ),
+        (
+            '[tool.soni-audit.mutation]\nignore-names = "x"\n',
+            r"pyproject.toml:6: unknown key 'ignore-names' in \[tool.soni-audit.mutation\]",
+        ),
     ],
 )
 def test_bad_configuration_names_file_line_and_key(tmp_path: Path, body: str, message: str) -> None:

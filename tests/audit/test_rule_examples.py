@@ -43,3 +43,29 @@ def test_invalid_examples_mark_at_least_one_line() -> None:
     for rule in ALL_RULES:
         for example in rule.INVALID:
             assert expected_lines(example), (rule.code, example)
+
+
+def test_static_code_list_matches_the_rules() -> None:
+    from audit.codes import RULE_CODES
+
+    assert tuple(rule.code for rule in ALL_RULES) == RULE_CODES
+
+
+def test_cached_runs_do_not_import_libcst(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "app.py").write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
+    probe = (
+        "import sys; from audit.cli import main; code = main(['check', '.']); "
+        "print('libcst' in sys.modules); sys.exit(code)"
+    )
+    first = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True
+    )
+    second = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert first.stdout.splitlines()[-1] == "True"
+    assert second.stdout.splitlines()[-1] == "False", second.stdout
+    assert second.returncode == 1

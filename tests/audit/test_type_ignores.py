@@ -29,11 +29,21 @@ SITE_PACKAGES = Path(pytest.__file__).resolve().parent.parent
         ("x = 1  # type: ignore[misc, attr-defined]", IgnoreKind.CODED, ("misc", "attr-defined")),
         ("x = 1  # noqa: E501  # type: ignore[misc]", IgnoreKind.CODED, ("misc",)),
         ("x = 1  # pyright: ignore", IgnoreKind.OTHER_CHECKER, ()),
-        ("x = 1  # pyright: ignore[reportGeneralTypeIssues]", IgnoreKind.OTHER_CHECKER, ("reportGeneralTypeIssues",)),
-        ("x = 1  # ty: ignore[invalid-assignment]", IgnoreKind.OTHER_CHECKER, ("invalid-assignment",)),
+        (
+            "x = 1  # pyright: ignore[reportGeneralTypeIssues]",
+            IgnoreKind.OTHER_CHECKER,
+            ("reportGeneralTypeIssues",),
+        ),
+        (
+            "x = 1  # ty: ignore[invalid-assignment]",
+            IgnoreKind.OTHER_CHECKER,
+            ("invalid-assignment",),
+        ),
     ],
 )
-def test_ignore_comments_are_recognised(line: str, kind: IgnoreKind, codes: tuple[str, ...]) -> None:
+def test_ignore_comments_are_recognised(
+    line: str, kind: IgnoreKind, codes: tuple[str, ...]
+) -> None:
     (ignore,) = find_ignores("import os\n" + line + "\n")
     assert (ignore.kind, ignore.codes, ignore.line) == (kind, codes, 2)
 
@@ -118,10 +128,15 @@ def test_budget_ratchet(project: Project) -> None:
     project.write("app.py", "a: int = 'x'  # type: ignore[assignment]\n")
     written = project.run("check", "--ignore", "TIG", "--budget", "budget.json", "--write-budget")
     assert written.returncode == 0, written.stderr
-    assert json.loads((project.root / "budget.json").read_text()) == {"version": 1, "modules": {"app": 1}}
+    assert json.loads((project.root / "budget.json").read_text()) == {
+        "version": 1,
+        "modules": {"app": 1},
+    }
     assert project.run("check", "--ignore", "TIG", "--budget", "budget.json").returncode == 0
 
-    project.write("app.py", "a: int = 'x'  # type: ignore[assignment]\nb: int = 'y'  # type: ignore\n")
+    project.write(
+        "app.py", "a: int = 'x'  # type: ignore[assignment]\nb: int = 'y'  # type: ignore\n"
+    )
     over = project.run("check", "--ignore", "TIG", "--budget", "budget.json")
     assert over.returncode == 1
     assert "budget exceeded: app has 2 type-checking escapes (budget 1, budget.json)" in over.stderr
@@ -166,7 +181,10 @@ def test_unused_ignores_with_real_mypy(project: Project) -> None:
     findings = json.loads(result.stdout)["findings"]
     assert [(f["line"], f["column"]) for f in findings] == [(1, 13), (2, 15), (4, 29)]
     assert findings[0]["message"] == "unused `# type: ignore`: mypy reports no error on this line"
-    assert "does not cover the error mypy reports here: [assignment] Incompatible types" in findings[1]["message"]
+    assert (
+        "does not cover the error mypy reports here: [assignment] Incompatible types"
+        in findings[1]["message"]
+    )
     assert "is not read by mypy (a type comment must start its comment)" in findings[2]["message"]
     silent = project.run("check", "--select", "TIG102")
     assert silent.returncode == 0  # without --mypy the rule is silent, not guessed
@@ -183,9 +201,14 @@ def test_mypy_uses_the_project_configuration(project: Project) -> None:
 
 
 def test_tig102_examples_with_real_mypy(project: Project) -> None:
-    for kind, examples in (("invalid", UnusedTypeIgnore.INVALID), ("valid", UnusedTypeIgnore.VALID)):
+    for kind, examples in (
+        ("invalid", UnusedTypeIgnore.INVALID),
+        ("valid", UnusedTypeIgnore.VALID),
+    ):
         for example in examples:
             project.write("example.py", example_code(example))
-            result = project.run("check", "--mypy", "--select", "TIG102", "--no-cache", "--format", "json")
+            result = project.run(
+                "check", "--mypy", "--select", "TIG102", "--no-cache", "--format", "json"
+            )
             lines = [f["line"] for f in json.loads(result.stdout)["findings"]]
             assert lines == (expected_lines(example) if kind == "invalid" else []), example

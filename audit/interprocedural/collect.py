@@ -1,0 +1,156 @@
+"""Extract a module's interprocedural facts from the per-file analysis."""
+
+from __future__ import annotations
+
+import sys
+
+import libcst as cst
+
+from audit.analysis.context import FileContext
+from audit.analysis.model import BindingKind, Scope, ScopeKind
+from audit.analysis.resolve import BoundMethod, FunctionTarget, MethodTarget, Ref
+from audit.interprocedural.facts import (
+    ClassFacts,
+    Edge,
+    FunctionFacts,
+    Leaf,
+    ModuleFacts,
+    Offload,
+)
+
+_STANDARD = frozenset(sys.stdlib_module_names) | {"builtins"}
+
+
+def collect(ctx: FileContext) -> ModuleFacts:
+    if "def " not in ctx.text:
+        return ModuleFacts(aliases=_aliases(ctx))
+    model = ctx.model
+    functions = {
+        id(info.scope): info for info in model.functions if isinstance(info.node, cst.FunctionDef)
+    }
+    edges: dict[int, list[Edge]] = {key: [] for key in functions}
+    leaves: dict[int, list[Leaf]] = {key: [] for key in functions}
+    offloads: dict[int, list[Offload]] = {key: [] for key in functions}
+    for index, site in enumerate(model.calls):
+        owner = _owner(site.scope)
+        if owner is None or id(owner) not in functions:
+            continue
+        call = ctx.call(site)
+        key = id(owner)
+        offload = _offload(ctx, site.node, site.scope, call.target)
+        if offload is not None:
+            offloads[key].append(Offload(offload[0], index, offload[1], offload[2]))
+            continue
+        if call.blocking is not None:
+            if not owner.is_async:
+                match = call.blocking
+                leaves[key].append(
+                    Leaf(match.target, index, match.code, match.reason, match.alternative)
+                )
+            continue
+        callee = _callee(call.target)
+        if callee is not None:
+            edges[key].append(Edge(callee, index, call.awaited))
+    resolver = ctx.resolver
+    facts = tuple(
+        FunctionFacts(
+            resolver.local_name(info.scope.qualname),
+            info.scope.is_async,
+            tuple(edges[key]),
+            tuple(leaves[key]),
+            tuple(offloads[key]),
+        )
+        for key, info in functions.items()
+    )
+    return ModuleFacts(facts, _classes(ctx), _aliases(ctx))
+
+
+def _owner(scope: Scope) -> Scope | None:
+    """The function a call runs in: class bodies and comprehensions run in their enclosing
+    function; a lambda is its own function, and not one the call graph can name."""
+    current: Scope | None = scope
+    while current is not None:
+        if current.kind is ScopeKind.FUNCTION:
+            return current
+        if current.kind in (ScopeKind.LAMBDA, ScopeKind.MODULE):
+            return None
+        current = current.parent
+    return None
+
+
+def _callee(target: FunctionTarget | MethodTarget | None) -> str | None:
+    if isinstance(target, FunctionTarget):
+        qualified, local = target.qualified, target.local
+    elif isinstance(target, MethodTarget):
+        qualified, local = target.qualified, target.instance.local
+    else:
+        return None
+    if not local and qualified.partition(".")[0] in _STANDARD:
+        return None
+    return qualified
+
+
+def _offload(
+    ctx: FileContext, call: cst.Call, scope: Scope, target: FunctionTarget | MethodTarget | None
+) -> tuple[str, str, str | None] | None:
+    """(bridge, callable as written, callable resolved) for a thread-bridge call."""
+    catalogue = ctx.catalogue
+    position: int | None = None
+    bridge = ""
+    if isinstance(target, FunctionTarget) and target.qualified in catalogue.bridges:
+        bridge, position = target.qualified, catalogue.bridges[target.qualified]
+    elif isinstance(call.func, cst.Attribute) and call.func.attr.value in catalogue.bridge_methods:
+        bridge = call.func.attr.value
+        position = catalogue.bridge_methods[bridge]
+    if position is None:
+        return None
+    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    if len(positional) <= position:
+        return None
+    offloaded = positional[position]
+    if isinstance(offloaded, cst.Call) and offloaded.args:  # functools.partial(f, ...)
+        offloaded = offloaded.args[0].value
+    value = ctx.resolver.value(offloaded, scope)
+    resolved = None
+    if isinstance(value, Ref):
+        resolved = value.qualified
+    elif isinstance(value, BoundMethod):
+        resolved = f"{value.instance.type}.{value.name}"
+    return bridge, ctx.source(offloaded), resolved
+
+
+def _classes(ctx: FileContext) -> tuple[ClassFacts, ...]:
+    model, resolver = ctx.model, ctx.resolver
+    methods: dict[int, dict[str, bool]] = {}
+    for function in model.functions:
+        owner = function.scope.parent
+        if owner is not None and owner.class_info is not None:
+            methods.setdefault(id(owner), {})[function.scope.name] = function.scope.is_async
+    facts = []
+    for cls in model.classes.values():
+        parent = cls.scope.parent
+        bases = []
+        for arg in cls.node.bases:
+            value = resolver.value(arg.value, parent) if parent is not None else None
+            if isinstance(value, Ref):
+                bases.append(value.qualified)
+        facts.append(
+            ClassFacts(
+                resolver.local_name(cls.qualname), tuple(bases), methods.get(id(cls.scope), {})
+            )
+        )
+    return tuple(facts)
+
+
+def _aliases(ctx: FileContext) -> dict[str, str]:
+    """Module-level names bound to something known by qualified name (imports, `x = y`)."""
+    if "import" not in ctx.text and "=" not in ctx.text:
+        return {}
+    aliases: dict[str, str] = {}
+    for name, bindings in ctx.model.module_scope.bindings.items():
+        if len(bindings) != 1 or bindings[0].kind not in (BindingKind.IMPORT, BindingKind.ASSIGN):
+            continue
+        value = ctx.resolver.binding_value(bindings[0])
+        if isinstance(value, Ref) and not value.qualified.startswith("builtins."):
+            aliases[name] = value.qualified
+    return aliases

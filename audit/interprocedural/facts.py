@@ -1,0 +1,129 @@
+"""What the per-file pass records for the project pass; plain values, cached as JSON.
+
+Calls are identified by their ordinal in the module's call list (the walker visits them in
+a fixed order), not by position: positions cost a code generation pass, and only the few
+calls that end up in a finding are located, afterwards (see `locate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.span import Span
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A call from one function to a callable known by qualified name."""
+
+    callee: str
+    call: int
+    awaited: bool = False
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A blocking call made directly in a sync function (what BLK100/101/104 would report
+    if it were in a coroutine)."""
+
+    target: str
+    call: int
+    code: str
+    reason: str
+    alternative: str
+
+
+@dataclass(frozen=True)
+class Offload:
+    """A callable handed to a thread bridge (`asyncio.to_thread(f, ...)`)."""
+
+    bridge: str
+    call: int
+    callable: str
+    resolved: str | None = None
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    qualname: str
+    is_async: bool
+    edges: tuple[Edge, ...] = ()
+    leaves: tuple[Leaf, ...] = ()
+    offloads: tuple[Offload, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "qualname": self.qualname,
+            "is_async": self.is_async,
+            "edges": [[e.callee, e.call, e.awaited] for e in self.edges],
+            "leaves": [[x.target, x.call, x.code, x.reason, x.alternative] for x in self.leaves],
+            "offloads": [[o.bridge, o.call, o.callable, o.resolved] for o in self.offloads],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FunctionFacts:
+        return cls(
+            data["qualname"],
+            data["is_async"],
+            tuple(Edge(*item) for item in data["edges"]),
+            tuple(Leaf(*item) for item in data["leaves"]),
+            tuple(Offload(*item) for item in data["offloads"]),
+        )
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    qualname: str
+    bases: tuple[str, ...] = ()
+    methods: Mapping[str, bool] = field(default_factory=dict)  # name -> is async
+
+    def to_json(self) -> dict[str, Any]:
+        return {"qualname": self.qualname, "bases": list(self.bases), "methods": dict(self.methods)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ClassFacts:
+        return cls(data["qualname"], tuple(data["bases"]), dict(data["methods"]))
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """A module's functions and classes, and its module-level aliases
+    (`from .config import load` makes `pkg.load` another name for `pkg.config.load`)."""
+
+    functions: tuple[FunctionFacts, ...] = ()
+    classes: tuple[ClassFacts, ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "functions": [f.to_json() for f in self.functions],
+            "classes": [c.to_json() for c in self.classes],
+            "aliases": dict(self.aliases),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModuleFacts:
+        return cls(
+            tuple(FunctionFacts.from_json(f) for f in data["functions"]),
+            tuple(ClassFacts.from_json(c) for c in data["classes"]),
+            dict(data["aliases"]),
+        )
+
+
+@dataclass(frozen=True)
+class CallLocation:
+    """Where a call is, and its callee as written (`self.store.load`)."""
+
+    span: Span
+    text: str
+
+    def to_json(self) -> list[object]:
+        span = self.span
+        return [span.line, span.column, span.end_line, span.end_column, self.text]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> CallLocation:
+        line, column, end_line, end_column, text = data
+        return cls(Span(int(line), int(column), int(end_line), int(end_column)), str(text))

@@ -102,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the current counts to the --budget FILE instead of checking them",
     )
 
+    report = commands.add_parser("report", help="write markdown audit reports")
+    report.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
+    report.add_argument("--out", type=Path, default=Path("reports"), help="directory to write")
+    report.add_argument("--budget", type=Path, metavar="FILE", help="type-ignore budget to show")
+    report.add_argument("--mypy", action="store_true", help="also run mypy for TIG102")
+    report.add_argument("--jobs", "-j", type=_jobs, help="worker processes")
+    report.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    report.add_argument("--config", type=Path, help="pyproject.toml to read")
+
     rules = commands.add_parser("rules", help="explain a rule, or list them all")
     rules.add_argument("code", nargs="?", help="a rule code such as BLK100")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -113,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "report":
+            return _report(args)
         return _rules(args)
     except (ConfigError, DiscoveryError, SelectionError, BudgetError, MypyError) as error:
         print(f"soni-audit: error: {error}", file=sys.stderr)
@@ -162,6 +173,38 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write(output)
     if (result.findings or over_budget) and not args.exit_zero:
         return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _report(args: argparse.Namespace) -> int:
+    from audit.budget import read_budget
+    from audit.report.build import build_reports, write_reports
+    from audit.runner import default_jobs, run_check
+
+    config_path = args.config or find_config(Path.cwd())
+    config = load_config(config_path, default_root=Path.cwd())
+    root = config.root.resolve()
+    result = run_check(
+        config,
+        args.paths or [Path(".")],
+        selection=config.selection(),
+        jobs=args.jobs or default_jobs(),
+        use_cache=not args.no_cache,
+        cwd=root,
+        mypy=args.mypy,
+        details=True,
+    )
+    scope = " ".join(path.as_posix() for path in args.paths) or "."
+    reports = build_reports(
+        result,
+        settings=config.analysis_settings,
+        nonblocking=frozenset(config.nonblocking),
+        scope=scope,
+        out=args.out.as_posix(),
+        budget=read_budget(args.budget) if args.budget is not None else None,
+    )
+    for path in write_reports(reports, args.out):
+        print(f"soni-audit: wrote {path}", file=sys.stderr)
     return EXIT_CLEAN
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.analysis.settings import DEFAULT_IGNORE_NAMES, AnalysisSettings
+from audit.analysis.settings import DEFAULT_IGNORE_NAMES, AnalysisSettings, PatternRule
 from audit.selection import RuleSelection, SelectionError
 
 SECTION = "tool.soni-audit"
@@ -63,6 +63,7 @@ class Config:
     mutation_ignore_names: str = DEFAULT_IGNORE_NAMES
     nonblocking: tuple[str, ...] = ()
     src: tuple[str, ...] = (".", "src")
+    pattern_rules: tuple[PatternRule, ...] = ()
 
     @property
     def source_roots(self) -> tuple[Path, ...]:
@@ -73,6 +74,7 @@ class Config:
         return AnalysisSettings(
             blocking=dict(self.blocking_callables),
             mutation_ignore_names=self.mutation_ignore_names,
+            pattern_rules=self.pattern_rules,
         )
 
     def selection(
@@ -87,6 +89,7 @@ class Config:
             select=tuple(select) if select is not None else self.select,
             extend_select=(*self.extend_select, *extend_select),
             ignore=(*self.ignore, *ignore),
+            extra_codes=tuple(rule.code for rule in self.pattern_rules),
         )
 
 
@@ -104,6 +107,7 @@ _KEYS = {
     "mutation",
     "nonblocking",
     "src",
+    "pattern-rules",
 }
 
 
@@ -160,6 +164,7 @@ def _parse(table: Mapping[str, Any], path: Path, text: str) -> Config:
         mutation_ignore_names=_mutation_ignore_names(table, where),
         nonblocking=_strings(table, "nonblocking", where, ()),
         src=_strings(table, "src", where, (".", "src")),
+        pattern_rules=_pattern_rules(table, where, path.parent),
     )
     try:
         config.selection()
@@ -228,6 +233,24 @@ def _per_file_ignores(table: Mapping[str, Any], where: _Locator) -> dict[str, tu
             )
         result[pattern] = tuple(codes)
     return result
+
+
+def _pattern_rules(
+    table: Mapping[str, Any], where: _Locator, root: Path
+) -> tuple[PatternRule, ...]:
+    entries = _strings(table, "pattern-rules", where, ())
+    if not entries:
+        return ()
+    from audit.patterns import PatternRuleError, load_pattern_rules
+
+    paths = [root / entry for entry in entries]
+    for entry, path in zip(entries, paths, strict=True):
+        if not path.exists():
+            raise ConfigError(f"{where('pattern-rules')}: pattern-rules: {entry} does not exist")
+    try:
+        return load_pattern_rules(paths)
+    except PatternRuleError as error:
+        raise ConfigError(str(error)) from error
 
 
 def _mutation_ignore_names(table: Mapping[str, Any], where: _Locator) -> str:

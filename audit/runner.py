@@ -39,6 +39,7 @@ class CheckResult:
     suppressed: int
     cached: int
     inventory: Mapping[str, Inventory] = field(default_factory=dict)
+    details: RunDetails | None = None
 
     @property
     def by_code(self) -> dict[str, int]:
@@ -47,6 +48,15 @@ class CheckResult:
     @property
     def files_with_findings(self) -> int:
         return len({f.path for f in self.findings})
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """What the report needs beyond the findings: every summary with its interprocedural
+    facts, and the bytes each file had when it was analysed."""
+
+    summaries: tuple[FileSummary, ...]
+    sources: Mapping[str, bytes]
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,7 @@ def run_check(
     force_exclude: bool = False,
     cwd: Path | None = None,
     mypy: bool = False,
+    details: bool = False,
 ) -> CheckResult:
     root = config.root.resolve()
     finder = FileFinder(
@@ -122,7 +133,17 @@ def run_check(
 
         extra.extend(unused_ignores(root, [summary.path for summary in summaries]))
     summaries = _with_findings(summaries, extra)
-    return _filter(summaries, config, selection, root, (cwd or Path.cwd()).resolve(), len(tasks))
+    result = _filter(summaries, config, selection, root, (cwd or Path.cwd()).resolve(), len(tasks))
+    if not details:
+        return result
+    if cache is not None:
+        summaries = [
+            s
+            if s.facts.functions or s.path not in keys
+            else replace(s, facts=cache.facts(s.path, keys[s.path]) or s.facts)
+            for s in summaries
+        ]
+    return replace(result, details=RunDetails(tuple(summaries), sources))
 
 
 def _project_findings(

@@ -22,9 +22,9 @@ def matches(selector: str, code: str) -> bool:
     return selector == "ALL" or code.startswith(selector)
 
 
-def validate(selectors: Iterable[str]) -> tuple[str, ...]:
+def validate(selectors: Iterable[str], extra_codes: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Normalised selectors; raises SelectionError for one that matches no rule."""
-    known = _known_codes()
+    known = (*_known_codes(), *extra_codes)
     result = []
     for raw in selectors:
         selector = raw.strip().upper()
@@ -45,12 +45,13 @@ class RuleSelection:
         select: Iterable[str],
         extend_select: Iterable[str] = (),
         ignore: Iterable[str] = (),
+        extra_codes: tuple[str, ...] = (),
     ) -> RuleSelection:
-        chosen = validate([*select, *extend_select])
-        dropped = validate(ignore)
+        chosen = validate([*select, *extend_select], extra_codes)
+        dropped = validate(ignore, extra_codes)
         enabled = {
             code
-            for code in _known_codes()
+            for code in (*_known_codes(), *extra_codes)
             if any(matches(s, code) for s in chosen) and not any(matches(s, code) for s in dropped)
         }
         return cls(frozenset(enabled))

@@ -19,8 +19,8 @@ def _readme_commands() -> list[str]:
 def test_readme_opens_with_exactly_two_commands() -> None:
     setup_and_audit, setup_and_test = _readme_commands()
     assert "pip install -e '.[dev]'" in setup_and_audit
-    assert "soni-audit check" in setup_and_audit
-    assert "reports/" in setup_and_audit
+    assert "soni-audit report" in setup_and_audit
+    assert setup_and_audit.endswith("--out reports")
     assert setup_and_test.endswith("python -m pytest")
 
 
@@ -35,7 +35,13 @@ def test_ci_runs_the_readme_test_command_and_the_gates() -> None:
         check=True,
     ).stdout.strip()
     assert extracted == _readme_commands()[1]
-    for gate in ("ruff check", "mypy --strict soni audit", "soni-audit check soni audit scripts"):
+    for gate in (
+        "ruff check",
+        "mypy --strict soni audit",
+        "soni-audit check soni audit scripts",
+        "soni-audit report soni audit scripts --out reports",
+        "git diff --exit-code -- reports/",
+    ):
         assert gate in script
 
 

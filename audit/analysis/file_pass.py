@@ -80,6 +80,10 @@ def analyze_file(
                 function=found.function,
             )
         )
+    if settings.pattern_rules:
+        from audit.patterns import pattern_findings
+
+        findings.extend(pattern_findings(text, path, settings.pattern_rules))
     return FileSummary(path, lines, tuple(sorted(findings)), suppressions, module, inventory, facts)
 
 

@@ -31,6 +31,7 @@ class BindingKind(enum.Enum):
     DEF = "def"
     CLASS = "class"
     WITH = "with"
+    ASYNC_WITH = "async with"
     OTHER = "other"
 
 

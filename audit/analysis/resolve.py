@@ -188,6 +188,11 @@ class Resolver:
             return self.value(binding.value, binding.scope)
         if kind is BindingKind.WITH and binding.value is not None:
             return self._entered(self.value(binding.value, binding.scope))
+        if kind is BindingKind.ASYNC_WITH and binding.value is not None:
+            manager = self.value(binding.value, binding.scope)
+            # Only async objects enter with `async with`; they return themselves.
+            if isinstance(manager, Instance) and self.catalogue.is_async_type(manager.type):
+                return manager
         return None
 
     def _parameter_value(self, binding: Binding) -> Value | None:

@@ -11,6 +11,17 @@ DEFAULT_IGNORE_NAMES = r"^(out|acc|memo|seen|cache)(_|$)"
 
 
 @dataclass(frozen=True)
+class PatternRule:
+    """A user-defined ast-grep rule (see `audit.patterns`); `config` is its JSON."""
+
+    code: str
+    message: str
+    config: str
+    fix: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class AnalysisSettings:
     """`blocking` maps user-configured blocking callables (functions, or `Type.method`) to
     the alternative to suggest (empty: none given); `mutation_ignore_names` is the regex of
@@ -18,6 +29,7 @@ class AnalysisSettings:
 
     blocking: Mapping[str, str] = field(default_factory=dict)
     mutation_ignore_names: str = DEFAULT_IGNORE_NAMES
+    pattern_rules: tuple[PatternRule, ...] = ()
 
     @property
     def configured_types(self) -> frozenset[str]:
@@ -29,6 +41,9 @@ class AnalysisSettings:
             {
                 "blocking": dict(sorted(self.blocking.items())),
                 "mutation_ignore_names": self.mutation_ignore_names,
+                "pattern_rules": [
+                    [rule.code, rule.message, rule.config, rule.fix] for rule in self.pattern_rules
+                ],
             },
             sort_keys=True,
         )

@@ -478,8 +478,9 @@ class ModuleWalker:
         for item in node.items:
             self.visit(item.item)
             if item.asname is not None:
-                if isinstance(item.asname.name, cst.Name) and not is_async:
-                    self.bind(item.asname.name.value, BindingKind.WITH, value=item.item)
+                if isinstance(item.asname.name, cst.Name):
+                    kind = BindingKind.ASYNC_WITH if is_async else BindingKind.WITH
+                    self.bind(item.asname.name.value, kind, value=item.item)
                 else:
                     self.bind_target(item.asname.name, BindingKind.OTHER, None)
                 self.flow.assign(item.asname.name, item.item)

@@ -70,6 +70,9 @@ class Catalogue:
     heuristics: tuple[Heuristic, ...] = field(default=())
     bridges: Mapping[str, int] = field(default_factory=dict)
     bridge_methods: Mapping[str, int] = field(default_factory=dict)
+    async_functions: frozenset[str] = frozenset()
+    async_types: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    review_methods: tuple[str, ...] = ()
 
     def canonical_type(self, name: str) -> str:
         return self.aliases.get(name, name)
@@ -114,6 +117,20 @@ class Catalogue:
         if blocking_type is None:
             return None
         return self.canonical_type(blocking_type.enter or blocking_type.name)
+
+    def is_async_io(self, qualified: str) -> bool:
+        """An async function or coroutine method that performs I/O (report listing)."""
+        if qualified in self.async_functions:
+            return True
+        type_name, _, method = qualified.rpartition(".")
+        methods = self.async_types.get(type_name)
+        if methods is not None:
+            return "*" in methods or method in methods
+        blocking_type = self.type_named(type_name)
+        return blocking_type is not None and method in blocking_type.async_methods
+
+    def is_async_type(self, type_name: str) -> bool:
+        return type_name in self.async_types
 
     def knows(self, qualified: str) -> bool:
         """True when the name is a function, type or typed return the catalogue describes."""
@@ -182,7 +199,16 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
     _check_keys(
         "catalogue",
         data,
-        {"families", "types", "returns", "heuristics", "bridges", "bridge-methods"},
+        {
+            "families",
+            "types",
+            "returns",
+            "heuristics",
+            "bridges",
+            "bridge-methods",
+            "async-io",
+            "review",
+        },
     )
     families: dict[str, Family] = {}
     functions: dict[str, Family] = {}
@@ -259,6 +285,16 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
         heuristics=tuple(heuristics),
         bridges=_positions("bridges", data.get("bridges", {})),
         bridge_methods=_positions("bridge-methods", data.get("bridge-methods", {})),
+        async_functions=frozenset(
+            _strings("async-io.functions", data.get("async-io", {}).get("functions", []))
+        ),
+        async_types={
+            name: frozenset(_strings(f'async-io.types."{name}"', methods))
+            for name, methods in data.get("async-io", {}).get("types", {}).items()
+        },
+        review_methods=_strings(
+            "review.io-method-names", data.get("review", {}).get("io-method-names", [])
+        ),
     )
 
 

@@ -37,7 +37,7 @@ def collect(ctx: FileContext) -> ModuleFacts:
             continue
         call = ctx.call(site)
         key = id(owner)
-        offload = _offload(ctx, site.node, site.scope, call.target)
+        offload = offloaded_callable(ctx, site.node, site.scope, call.target)
         if offload is not None:
             offloads[key].append(Offload(offload[0], index, offload[1], offload[2]))
             continue
@@ -90,7 +90,7 @@ def _callee(target: FunctionTarget | MethodTarget | None) -> str | None:
     return qualified
 
 
-def _offload(
+def offloaded_callable(
     ctx: FileContext, call: cst.Call, scope: Scope, target: FunctionTarget | MethodTarget | None
 ) -> tuple[str, str, str | None] | None:
     """(bridge, callable as written, callable resolved) for a thread-bridge call."""

@@ -26,17 +26,33 @@ def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
     }
 
 
+def _pattern_descriptor(code: str, message: str) -> dict[str, Any]:
+    """A user-defined pattern rule, known only from its findings."""
+    return {
+        "id": code,
+        "name": code.lower(),
+        "shortDescription": {"text": f"User-defined pattern rule {code}"},
+        "fullDescription": {"text": message},
+        "defaultConfiguration": {"level": "warning"},
+    }
+
+
 def render(result: CheckResult) -> str:
     from audit.rules import ALL_RULES
 
+    descriptors = [_rule_descriptor(rule) for rule in ALL_RULES]
     index = {rule.code: position for position, rule in enumerate(ALL_RULES)}
+    for f in result.findings:
+        if f.code not in index:
+            index[f.code] = len(descriptors)
+            descriptors.append(_pattern_descriptor(f.code, f.message))
     results = []
     for f in result.findings:
         results.append(
             {
                 "ruleId": f.code,
                 "ruleIndex": index[f.code],
-                "level": ALL_RULES[index[f.code]].severity,
+                "level": descriptors[index[f.code]]["defaultConfiguration"]["level"],
                 "message": {"text": f.message},
                 "locations": [
                     {
@@ -62,7 +78,7 @@ def render(result: CheckResult) -> str:
                     "driver": {
                         "name": "soni-audit",
                         "version": __version__,
-                        "rules": [_rule_descriptor(rule) for rule in ALL_RULES],
+                        "rules": descriptors,
                     }
                 },
                 "columnKind": "unicodeCodePoints",

@@ -264,7 +264,10 @@ def test_edit_in_a_leaf_module_updates_callers(app: Project) -> None:
 
 
 def test_checking_one_file_still_sees_the_whole_project(app: Project) -> None:
-    app.write("app/handlers.py", "from app import load_config\n\nasync def startup():\n    return load_config()\n")
+    app.write(
+        "app/handlers.py",
+        "from app import load_config\n\nasync def startup():\n    return load_config()\n",
+    )
     assert len(_findings(app)) == 1  # a full run fills the cache
     only = _findings(app, "app/handlers.py")  # what pre-commit does with one staged file
     assert [(f["path"], f["code"], f["chain"]) for f in only] == [

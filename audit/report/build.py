@@ -1,0 +1,184 @@
+"""Assemble the report data from one check run and render every template."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from audit import __version__
+from audit.analysis.settings import AnalysisSettings
+from audit.catalogue import default_catalogue
+from audit.findings import Inventory
+from audit.interprocedural.project import Project
+from audit.report.calls import audit_calls
+from audit.report.candidates import find_candidates
+from audit.runner import CheckResult
+
+REPORTS = ("index.md", "sync-calls-audit.md", "type-ignores.md", "param-mutations.md")
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    module: str
+    blanket: int
+    coded: int
+    codes: str
+    other_checkers: int
+    file_level: int
+    casts: int
+    any: int
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    module: str
+    count: int
+    budget: int
+    status: str
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    code: str
+    name: str
+    count: int
+
+
+def _cell(value: object) -> str:
+    """Text safe inside a markdown table cell."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("audit", "templates"),
+        autoescape=False,  # markdown, not HTML
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+    env.filters["cell"] = _cell
+    return env
+
+
+def build_reports(
+    result: CheckResult,
+    *,
+    settings: AnalysisSettings,
+    nonblocking: frozenset[str],
+    scope: str,
+    out: str,
+    budget: Mapping[str, int] | None = None,
+) -> dict[str, str]:
+    """The reports' contents by file name. Deterministic: no timestamps, stable order."""
+    from audit.rules import ALL_RULES
+
+    details = result.details
+    assert details is not None, "run_check(..., details=True) is needed for reports"
+    project = Project(details.summaries, nonblocking)
+    files = {
+        s.path: (s.module, details.sources[s.path])
+        for s in details.summaries
+        if s.path in details.sources
+    }
+    surface = audit_calls(files, result.findings, project, settings)
+    known = surface.typed | {(f.path, f.line, f.column) for f in result.findings}
+    candidates = find_candidates(
+        {path: data for path, (_, data) in files.items()},
+        default_catalogue().review_methods,
+        known,
+    )
+    entries = [entry for coroutine in surface.coroutines for entry in coroutine.entries]
+    by_code = result.by_code
+    context = {
+        "scope": scope,
+        "out": out,
+        "version": __version__,
+        "files": result.files,
+        "lines": result.lines,
+        "rules": [RuleRow(r.code, r.name, by_code.get(r.code, 0)) for r in ALL_RULES],
+        "findings_total": len(result.findings),
+        "suppressed": result.suppressed,
+        "coroutines": surface.coroutines,
+        "candidates": candidates,
+        "blocking_count": sum(e.kind == "blocking" for e in entries),
+        "offloaded_count": sum(e.kind == "offloaded" for e in entries),
+        "async_io_count": sum(e.kind == "async I/O" for e in entries),
+        "totals": _totals(result.inventory.values()),
+        "rows": _inventory_rows(result.inventory),
+        "budget": budget,
+        "budget_rows": _budget_rows(result.inventory, budget) if budget is not None else [],
+        "mutations": [f for f in result.findings if f.code.startswith("MUT")],
+    }
+    env = environment()
+    return {name: env.get_template(f"{name}.j2").render(context) for name in REPORTS}
+
+
+def write_reports(reports: Mapping[str, str], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in reports.items():
+        path = out / name
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+@dataclass(frozen=True)
+class _Totals:
+    blanket: int
+    coded: int
+    other_checkers: int
+    file_level: int
+    casts: int
+    any: int
+
+    @property
+    def ignores(self) -> int:
+        return self.blanket + self.coded + self.other_checkers + self.file_level
+
+
+def _totals(entries: Iterable[Inventory]) -> _Totals:
+    items = list(entries)
+    return _Totals(
+        sum(i.blanket for i in items),
+        sum(i.coded for i in items),
+        sum(i.other_checkers for i in items),
+        sum(i.file_level for i in items),
+        sum(i.casts for i in items),
+        sum(i.any for i in items),
+    )
+
+
+def _inventory_rows(inventory: Mapping[str, Inventory]) -> list[InventoryRow]:
+    rows = []
+    for module, entry in sorted(inventory.items()):
+        if entry.ignores or entry.casts or entry.any:
+            codes = ", ".join(f"{code} ({n})" for code, n in sorted(entry.codes.items()))
+            rows.append(
+                InventoryRow(
+                    module,
+                    entry.blanket,
+                    entry.coded,
+                    codes,
+                    entry.other_checkers,
+                    entry.file_level,
+                    entry.casts,
+                    entry.any,
+                )
+            )
+    return rows
+
+
+def _budget_rows(inventory: Mapping[str, Inventory], budget: Mapping[str, int]) -> list[BudgetRow]:
+    rows = []
+    for module in sorted(set(budget) | {m for m, e in inventory.items() if e.ignores}):
+        count = inventory[module].ignores if module in inventory else 0
+        allowed = budget.get(module, 0)
+        status = "over budget" if count > allowed else "can be lowered" if count < allowed else "ok"
+        rows.append(BudgetRow(module, count, allowed, status))
+    return rows

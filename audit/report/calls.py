@@ -1,0 +1,144 @@
+"""The async call surface of each coroutine: blocking calls (from the findings), calls
+handed to thread bridges, and awaited async I/O, located for the sync-calls report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from audit.analysis.context import FileContext
+from audit.analysis.positions import node_spans
+from audit.analysis.resolve import FunctionTarget, MethodTarget
+from audit.analysis.settings import AnalysisSettings
+from audit.analysis.source import SourceProblem, decode_source, parse_source
+from audit.catalogue import default_catalogue
+from audit.findings import Finding
+from audit.interprocedural.collect import offloaded_callable
+from audit.interprocedural.project import Project
+
+BLOCKING_CODES = ("BLK100", "BLK101", "BLK102", "BLK103", "BLK104")
+
+
+@dataclass(frozen=True)
+class CallEntry:
+    line: int
+    column: int
+    kind: str  # "blocking", "offloaded" or "async I/O"
+    call: str
+    detail: str
+    code: str = ""
+
+
+@dataclass
+class CoroutineCalls:
+    path: str
+    function: str
+    entries: list[CallEntry] = field(default_factory=list)
+
+    @property
+    def line(self) -> int:
+        return min(entry.line for entry in self.entries)
+
+
+@dataclass
+class CallSurface:
+    coroutines: list[CoroutineCalls]
+    typed: set[tuple[str, int, int]]  # calls whose receiver type is known: not candidates
+
+
+def audit_calls(
+    files: Mapping[str, tuple[str, bytes]],
+    findings: Iterable[Finding],
+    project: Project,
+    settings: AnalysisSettings,
+) -> CallSurface:
+    """`files` maps a path to (module name, bytes) for every checked file."""
+    coroutines: dict[tuple[str, str], CoroutineCalls] = {}
+    typed: set[tuple[str, int, int]] = set()
+
+    def entry_for(path: str, function: str) -> CoroutineCalls:
+        key = (path, function)
+        if key not in coroutines:
+            coroutines[key] = CoroutineCalls(path, function)
+        return coroutines[key]
+
+    for finding in findings:
+        if finding.code in BLOCKING_CODES and finding.function is not None:
+            entry_for(finding.path, finding.function).entries.append(
+                CallEntry(
+                    finding.line, finding.column, "blocking", "", finding.message, finding.code
+                )
+            )
+    for path, (module, data) in sorted(files.items()):
+        if b"async" in data:
+            entries, positions = _surface(path, module, data, project, settings)
+            for function, entry in entries:
+                entry_for(path, function).entries.append(entry)
+            typed.update((path, line, column) for line, column in positions)
+    ordered = sorted(coroutines.values(), key=lambda c: (c.path, c.line, c.function))
+    for coroutine in ordered:
+        coroutine.entries.sort(key=lambda e: (e.line, e.column, e.kind))
+    return CallSurface(ordered, typed)
+
+
+def _surface(
+    path: str, module: str, data: bytes, project: Project, settings: AnalysisSettings
+) -> tuple[list[tuple[str, CallEntry]], list[tuple[int, int]]]:
+    """Entries of one file, and where its calls on receivers of known type are."""
+    text = decode_source(data)
+    tree = parse_source(text) if not isinstance(text, SourceProblem) else text
+    if isinstance(text, SourceProblem) or isinstance(tree, SourceProblem):
+        return [], []
+    ctx = FileContext(
+        path=path,
+        module_name=module,
+        is_package=path.endswith("__init__.py"),
+        text=text,
+        tree=tree,
+        catalogue=default_catalogue(),
+        settings=settings,
+    )
+    pending = []
+    typed = []
+    for call in ctx.loop_calls:
+        if isinstance(call.target, MethodTarget):
+            typed.append(call.node)
+        if call.function is None or call.blocking is not None:
+            continue
+        offload = offloaded_callable(ctx, call.node, call.site.scope, call.target)
+        if offload is not None:
+            bridge, written, resolved = offload
+            pending.append((call, "offloaded", written, _offload_detail(bridge, resolved, project)))
+        elif call.awaited and _is_async_io(ctx, call.target):
+            assert call.target is not None
+            pending.append((call, "async I/O", ctx.source(call.node.func), call.target.qualified))
+    spans = node_spans(tree, [*(call.node for call, *_ in pending), *typed])
+    entries = []
+    for call, kind, written, detail in pending:
+        span = spans[call.node]
+        assert call.function is not None
+        entries.append((call.function, CallEntry(span.line, span.column, kind, written, detail)))
+    return entries, [(spans[node].line, spans[node].column) for node in typed]
+
+
+def _is_async_io(ctx: FileContext, target: FunctionTarget | MethodTarget | None) -> bool:
+    if isinstance(target, MethodTarget) and target.instance.local:
+        return False
+    if isinstance(target, FunctionTarget) and target.local:
+        return False
+    return target is not None and ctx.catalogue.is_async_io(target.qualified)
+
+
+def _offload_detail(bridge: str, resolved: str | None, project: Project) -> str:
+    detail = f"runs in a worker thread through `{bridge}`"
+    function = project.resolve(resolved) if resolved is not None else None
+    blocked = project.blocked.get(function) if function is not None else None
+    if function is not None and blocked is not None:
+        chain = " -> ".join(
+            (
+                *(project.display(f) for f in blocked.chain),
+                blocked.leaf.target.removeprefix("builtins."),
+            )
+        )
+        detail += f"; it blocks ({chain}), which is why it is offloaded"
+    return detail

@@ -1,0 +1,213 @@
+"""The YAML DSL as pydantic models: shapes and local rules of each block.
+
+Cross references (step targets, slots, flows, actions, conditions) are checked by the
+loader, which knows the whole configuration and where each piece came from.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SlotValue = str | int | float | bool | None
+END = "end"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SlotType(enum.StrEnum):
+    STRING = "string"
+    NUMBER = "number"
+    AMOUNT = "amount"
+    DATE = "date"
+    BOOLEAN = "boolean"
+    ENUM = "enum"
+    REGEX = "regex"
+    EMAIL = "email"
+
+
+class SlotDefinition(Model):
+    type: SlotType = SlotType.STRING
+    prompt: str | None = None
+    description: str | None = None
+    min: float | None = None
+    max: float | None = None
+    values: tuple[str, ...] = ()
+    synonyms: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
+    pattern: str | None = None
+    default: SlotValue = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SlotDefinition:
+        if self.type is SlotType.ENUM and not self.values:
+            raise ValueError("an enum slot needs `values`")
+        if self.synonyms and self.type is not SlotType.ENUM:
+            raise ValueError("`synonyms` only apply to enum slots")
+        unknown = sorted(set(self.synonyms) - set(self.values))
+        if unknown:
+            raise ValueError(f"synonyms for unknown values: {', '.join(unknown)}")
+        if self.type is SlotType.REGEX:
+            if not self.pattern:
+                raise ValueError("a regex slot needs `pattern`")
+            try:
+                re.compile(self.pattern)
+            except re.error as error:
+                raise ValueError(f"`pattern` is not a valid regex: {error}") from error
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("`min` is greater than `max`")
+        return self
+
+
+class Trigger(Model):
+    phrases: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+
+    @field_validator("regex", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"regex {pattern!r} does not compile: {error}") from error
+        return value
+
+
+class BranchCase(Model):
+    condition: str = Field(alias="if")
+    then: str
+
+
+class BranchElse(Model):
+    otherwise: str = Field(alias="else")
+
+
+class StepKind(enum.StrEnum):
+    COLLECT = "collect"
+    ACTION = "action"
+    SAY = "say"
+    SET = "set"
+    BRANCH = "branch"
+    WHILE = "while"
+    CONFIRM = "confirm"
+    CALL = "call"
+    LINK = "link"
+
+
+_KIND_FIELDS = {
+    StepKind.COLLECT: "collect",
+    StepKind.ACTION: "action",
+    StepKind.SAY: "say",
+    StepKind.SET: "assign",
+    StepKind.BRANCH: "branch",
+    StepKind.WHILE: "loop",
+    StepKind.CONFIRM: "confirm",
+    StepKind.CALL: "call",
+    StepKind.LINK: "link",
+}
+_COMPANIONS = {
+    "outputs": StepKind.ACTION,
+    "do": StepKind.WHILE,
+    "exit": StepKind.WHILE,
+    "on_deny": StepKind.CONFIRM,
+}
+
+
+class Step(Model):
+    id: str
+    next: str | None = None
+    collect: str | None = None
+    action: str | None = None
+    outputs: Mapping[str, str] = Field(default_factory=dict)
+    say: str | None = None
+    assign: Mapping[str, SlotValue] | None = Field(default=None, alias="set")
+    branch: tuple[BranchCase | BranchElse, ...] | None = None
+    loop: str | None = Field(default=None, alias="while")
+    do: tuple[str, ...] = ()
+    exit: str | None = None
+    confirm: str | None = None
+    on_deny: str | None = None
+    call: str | None = None
+    link: str | None = None
+
+    @property
+    def kind(self) -> StepKind:
+        for kind, name in _KIND_FIELDS.items():
+            if getattr(self, name) is not None:
+                return kind
+        raise AssertionError("validated steps have a kind")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Step:
+        kinds = [kind for kind, name in _KIND_FIELDS.items() if getattr(self, name) is not None]
+        if len(kinds) != 1:
+            names = ", ".join(sorted(k.value for k in StepKind))
+            found = ", ".join(k.value for k in kinds) or "none"
+            raise ValueError(f"a step needs exactly one of {names} (found: {found})")
+        kind = kinds[0]
+        for field, owner in _COMPANIONS.items():
+            if getattr(self, field) and kind is not owner:
+                raise ValueError(f"`{field}` belongs to `{owner.value}` steps")
+        if kind is StepKind.WHILE and (not self.do or self.exit is None):
+            raise ValueError("a `while` step needs `do` (step ids) and `exit` (a step id)")
+        if kind is StepKind.BRANCH:
+            assert self.branch is not None
+            if not self.branch:
+                raise ValueError("a `branch` needs at least one case")
+            elses = [i for i, case in enumerate(self.branch) if isinstance(case, BranchElse)]
+            if len(elses) > 1 or (elses and elses[0] != len(self.branch) - 1):
+                raise ValueError("a `branch` may end with one `else`, and only at the end")
+        if kind is StepKind.LINK and self.next is not None:
+            raise ValueError("a `link` step replaces the flow: it cannot have `next`")
+        if kind is StepKind.WHILE and self.next is not None:
+            raise ValueError("a `while` step continues at its `exit`: it cannot have `next`")
+        return self
+
+
+class Flow(Model):
+    description: str = ""
+    trigger: Trigger = Field(default_factory=Trigger)
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+
+class PersistenceSettings(Model):
+    backend: Literal["memory", "sqlite", "postgres"] = "sqlite"
+    path: str = "./soni-state.db"
+    dsn: str | None = None
+
+    @model_validator(mode="after")
+    def _dsn_for_postgres(self) -> PersistenceSettings:
+        if self.backend == "postgres" and not self.dsn:
+            raise ValueError("the postgres backend needs `dsn`")
+        return self
+
+
+class Settings(Model):
+    persistence: PersistenceSettings = Field(default_factory=PersistenceSettings)
+    language: Literal["en"] = "en"
+    actions: str | None = None
+    completion_message: str | None = "Is there anything else I can help you with?"
+
+
+class Domain(Model):
+    version: Literal["1"]
+    settings: Settings = Field(default_factory=Settings)
+    slots: Mapping[str, SlotDefinition] = Field(default_factory=dict)
+    flows: Mapping[str, Flow] = Field(default_factory=dict)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value

@@ -1,0 +1,123 @@
+"""The dialogue's state vocabulary: flow frames, what the bot waits for, flow deltas, and
+the protocols the runtime's parts are typed with.
+
+Frames and states are immutable pydantic models; they hold JSON values only so that they
+survive every checkpointer unchanged (enums are stored as their string values).
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from soni.config.models import SlotValue
+from soni.core.commands import Command
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class AwaitingKind(enum.StrEnum):
+    COLLECT = "collect"
+    CONFIRM = "confirm"
+    CLARIFY = "clarify"
+
+
+class FlowFrame(_Frozen):
+    """One running flow: where it is (`step`, the next step to run) and its own slots.
+
+    `collected_at` remembers which step filled each slot (a correction resumes after it);
+    `interrupted` is set when another flow was started on top of this one.
+    """
+
+    flow: str
+    instance: str
+    step: str
+    slots: dict[str, SlotValue] = Field(default_factory=dict)
+    collected_at: dict[str, str] = Field(default_factory=dict)
+    interrupted: bool = False
+
+    def with_slots(self, updates: Mapping[str, SlotValue]) -> FlowFrame:
+        return self.model_copy(update={"slots": {**self.slots, **updates}})
+
+
+class Awaiting(_Frozen):
+    """What the last bot turn asked for."""
+
+    kind: AwaitingKind
+    instance: str | None = None
+    slot: str | None = None
+    step: str | None = None
+    options: tuple[str, ...] = ()
+
+
+class EventKind(enum.StrEnum):
+    STARTED = "started"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    RESUMED = "resumed"
+    SLOT_SET = "slot_set"
+    SLOT_CORRECTED = "slot_corrected"
+    LINKED = "linked"
+
+
+@dataclass(frozen=True)
+class FlowEvent:
+    kind: EventKind
+    flow: str
+    slot: str | None = None
+    value: SlotValue = None
+
+
+@dataclass(frozen=True)
+class FlowDelta:
+    """The result of a flow operation: the new stack and what happened, never a mutation."""
+
+    stack: tuple[FlowFrame, ...]
+    events: tuple[FlowEvent, ...] = ()
+
+    @property
+    def top(self) -> FlowFrame | None:
+        return self.stack[-1] if self.stack else None
+
+
+class Clock(Protocol):
+    """Today's date, injectable so date extraction is testable."""
+
+    def today(self) -> datetime.date: ...
+
+
+@dataclass(frozen=True)
+class UnderstandingContext:
+    """What the understanding component may know about the conversation."""
+
+    active_flow: str | None
+    awaiting: Awaiting | None
+    filled_slots: Mapping[str, SlotValue]
+
+
+class CommandGenerator(Protocol):
+    """Turns a user message into commands; the rule-based generator is the default, an
+    LLM-backed one plugs in through the same protocol."""
+
+    async def generate(self, message: str, context: UnderstandingContext) -> Sequence[Command]: ...
+
+
+class FlowOperations(Protocol):
+    """Pure stack operations (implemented by `soni.flow.FlowManager`)."""
+
+    def push(self, stack: tuple[FlowFrame, ...], flow: str) -> FlowDelta: ...
+
+    def pop(self, stack: tuple[FlowFrame, ...], *, completed: bool) -> FlowDelta: ...
+
+    def set_slot(
+        self, stack: tuple[FlowFrame, ...], slot: str, value: SlotValue, *, correction: bool
+    ) -> FlowDelta: ...
+
+    def advance(self, stack: tuple[FlowFrame, ...], step: str) -> FlowDelta: ...

@@ -1,0 +1,45 @@
+"""Errors soni reports to people: each names where the problem is."""
+
+from __future__ import annotations
+
+
+class SoniError(Exception):
+    """Base class of soni's own errors."""
+
+
+class ConfigError(SoniError):
+    """A configuration problem, located as `file:line: field: message`."""
+
+    def __init__(self, message: str, *, file: str = "", line: int = 0, field: str = "") -> None:
+        self.file = file
+        self.line = line
+        self.field = field
+        self.reason = message
+        where = file + (f":{line}" if line else "")
+        prefix = ": ".join(part for part in (where, field) if part)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ConfigErrors(SoniError):
+    """Several configuration problems found in one load (all are reported, not the first)."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(error) for error in errors))
+
+
+class ActionError(SoniError):
+    """An action failed or returned something that is not a mapping."""
+
+    def __init__(self, action: str, message: str) -> None:
+        self.action = action
+        super().__init__(f"action {action!r}: {message}")
+
+
+class ConditionError(SoniError):
+    """A condition does not parse; `position` is the 0-based column in the expression."""
+
+    def __init__(self, expression: str, position: int, message: str) -> None:
+        self.expression = expression
+        self.position = position
+        super().__init__(f"{message} at column {position + 1} of {expression!r}")

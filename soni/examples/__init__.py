@@ -1,0 +1,1 @@
+"""soni: examples."""

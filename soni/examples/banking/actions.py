@@ -1,0 +1,75 @@
+"""Actions of the banking example, over a small SQLite database (aiosqlite, never blocking
+the event loop). The database lives at $SONI_BANKING_DB, or in the system's temporary
+directory, and is created with demo balances on first use."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+
+import aiosqlite
+
+DAILY_LIMIT = 1000.0
+_SCHEMA = """
+create table if not exists accounts (name text primary key, balance real not null);
+create table if not exists transfers (id text primary key, beneficiary text, amount real);
+create table if not exists blocked_cards (card text primary key, reference text);
+insert or ignore into accounts values ('checking', 2500.0), ('savings', 12000.0);
+"""
+
+
+def _database() -> str:
+    default = os.path.join(tempfile.gettempdir(), "soni-banking-demo.db")
+    return os.environ.get("SONI_BANKING_DB", default)
+
+
+async def _connect() -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(_database())
+    await connection.executescript(_SCHEMA)
+    return connection
+
+
+async def get_balance(account: str) -> dict[str, float]:
+    connection = await _connect()
+    try:
+        cursor = await connection.execute("select balance from accounts where name = ?", (account,))
+        row = await cursor.fetchone()
+    finally:
+        await connection.close()
+    return {"balance": float(row[0]) if row else 0.0}
+
+
+async def check_limits(amount: float) -> dict[str, bool | float]:
+    balance = (await get_balance("checking"))["balance"]
+    available = min(balance, DAILY_LIMIT)
+    return {"over_limit": amount > available, "available": available}
+
+
+async def execute_transfer(amount: float, beneficiary: str) -> dict[str, str]:
+    reference = f"TX-{uuid.uuid4().hex[:8].upper()}"
+    connection = await _connect()
+    try:
+        await connection.execute(
+            "update accounts set balance = balance - ? where name = 'checking'", (amount,)
+        )
+        await connection.execute(
+            "insert into transfers values (?, ?, ?)", (reference, beneficiary, amount)
+        )
+        await connection.commit()
+    finally:
+        await connection.close()
+    return {"tx_id": reference}
+
+
+async def block_card(card: str) -> dict[str, str]:
+    reference = f"BLK-{uuid.uuid4().hex[:8].upper()}"
+    connection = await _connect()
+    try:
+        await connection.execute(
+            "insert or replace into blocked_cards values (?, ?)", (card, reference)
+        )
+        await connection.commit()
+    finally:
+        await connection.close()
+    return {"reference": reference}

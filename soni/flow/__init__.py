@@ -1,0 +1,5 @@
+"""The flow stack and its pure operations."""
+
+from soni.flow.manager import FlowManager
+
+__all__ = ["FlowManager"]

@@ -1,0 +1,109 @@
+"""Pure operations on the flow stack: each returns a `FlowDelta`, nothing is modified.
+
+The stack is a tuple of frames, the active flow last. Slots live in the frame of the flow
+instance that collected them, so two flows never overwrite each other's values.
+"""
+
+from __future__ import annotations
+
+from soni.compiler.program import Programs
+from soni.config.models import SlotValue
+from soni.core.types import EventKind, FlowDelta, FlowEvent, FlowFrame
+
+Stack = tuple[FlowFrame, ...]
+
+
+class FlowManager:
+    def __init__(self, programs: Programs) -> None:
+        self.programs = programs
+
+    def push(
+        self,
+        stack: Stack,
+        flow: str,
+        slots: dict[str, SlotValue] | None = None,
+        *,
+        interrupt: bool = True,
+    ) -> FlowDelta:
+        """Start `flow` on top. With `interrupt` (a digression) the flow below is told it
+        resumes when this one ends; without (a `call`) it just continues."""
+        frame = FlowFrame(
+            flow=flow,
+            instance=f"{flow}#{_next_sequence(stack)}",
+            step=self.programs[flow].start,
+            slots=dict(slots or {}),
+        )
+        below = stack[:-1]
+        if stack:
+            below = (*below, stack[-1].model_copy(update={"interrupted": interrupt}))
+        return FlowDelta((*below, frame), (FlowEvent(EventKind.STARTED, flow),))
+
+    def pop(self, stack: Stack, *, completed: bool) -> FlowDelta:
+        """Remove the active flow; the one below resumes (and says so if interrupted)."""
+        if not stack:
+            return FlowDelta(stack)
+        ended = FlowEvent(EventKind.COMPLETED if completed else EventKind.CANCELLED, stack[-1].flow)
+        rest = stack[:-1]
+        if rest and rest[-1].interrupted:
+            resumed = rest[-1].model_copy(update={"interrupted": False})
+            return FlowDelta(
+                (*rest[:-1], resumed), (ended, FlowEvent(EventKind.RESUMED, resumed.flow))
+            )
+        return FlowDelta(rest, (ended,))
+
+    def link(self, stack: Stack, flow: str) -> FlowDelta:
+        """Replace the active flow by `flow` (it does not come back)."""
+        previous = stack[-1]
+        frame = FlowFrame(
+            flow=flow,
+            instance=f"{flow}#{_next_sequence(stack)}",
+            step=self.programs[flow].start,
+        )
+        return FlowDelta(
+            (*stack[:-1], frame),
+            (FlowEvent(EventKind.COMPLETED, previous.flow), FlowEvent(EventKind.LINKED, flow)),
+        )
+
+    def advance(self, stack: Stack, step: str) -> FlowDelta:
+        return FlowDelta((*stack[:-1], stack[-1].model_copy(update={"step": step})))
+
+    def set_slot(
+        self, stack: Stack, slot: str, value: SlotValue, *, collected_at: str | None = None
+    ) -> FlowDelta:
+        """Set a slot of the active flow, remembering which step collected it."""
+        top = stack[-1].with_slots({slot: value})
+        if collected_at is not None:
+            top = top.model_copy(update={"collected_at": {**top.collected_at, slot: collected_at}})
+        return FlowDelta(
+            (*stack[:-1], top), (FlowEvent(EventKind.SLOT_SET, top.flow, slot, value),)
+        )
+
+    def set_slots(self, stack: Stack, values: dict[str, SlotValue]) -> FlowDelta:
+        top = stack[-1].with_slots(values)
+        events = tuple(FlowEvent(EventKind.SLOT_SET, top.flow, s, v) for s, v in values.items())
+        return FlowDelta((*stack[:-1], top), events)
+
+    def correct_slot(self, stack: Stack, slot: str, value: SlotValue) -> FlowDelta:
+        """Change a slot already filled, in the nearest flow that has it. In the active flow
+        execution resumes right after the step that collected it, so the checks, branches
+        and confirmations that depended on the old value run again."""
+        for depth in range(len(stack) - 1, -1, -1):
+            frame = stack[depth]
+            if frame.slots.get(slot) is None:
+                continue
+            changed = frame.with_slots({slot: value})
+            collected = frame.collected_at.get(slot)
+            if depth == len(stack) - 1 and collected is not None:
+                resume = self.programs[frame.flow].successor_of_collect(slot, collected)
+                if resume is not None:
+                    changed = changed.model_copy(update={"step": resume})
+            updated = (*stack[:depth], changed, *stack[depth + 1 :])
+            return FlowDelta(
+                updated, (FlowEvent(EventKind.SLOT_CORRECTED, frame.flow, slot, value),)
+            )
+        return FlowDelta(stack)
+
+
+def _next_sequence(stack: Stack) -> int:
+    numbers = [int(frame.instance.rpartition("#")[2]) for frame in stack]
+    return max(numbers, default=0) + 1

@@ -1,0 +1,371 @@
+"""One turn of dialogue: apply the understood commands, then run the active flow until the
+bot needs the user again (a question, a confirmation) or nothing is left to do.
+
+The engine is a pure function of (state, message, commands) apart from the actions it
+runs: it builds a new `DialogueState` and never changes the one it was given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from soni.compiler.program import (
+    Assign,
+    Branch,
+    CallFlow,
+    Collect,
+    Confirm,
+    LinkFlow,
+    LoopGuard,
+    Programs,
+    RunAction,
+    Say,
+)
+from soni.config.loader import SoniConfig
+from soni.config.models import SlotType, SlotValue
+from soni.core.commands import (
+    Affirm,
+    CancelFlow,
+    CannotHandle,
+    ChitChat,
+    Clarify,
+    Command,
+    CorrectSlot,
+    Deny,
+    Help,
+    HumanHandoff,
+    SetSlot,
+    SkipQuestion,
+    StartFlow,
+    dump_commands,
+)
+from soni.core.state import HISTORY_LIMIT, DialogueState, Turn
+from soni.core.templates import format_value, render
+from soni.core.types import Awaiting, AwaitingKind, EventKind, FlowDelta, UnderstandingContext
+from soni.errors import ActionError
+from soni.flow.manager import FlowManager
+from soni.runtime.texts import Texts, english_texts
+
+MAX_STEPS_PER_TURN = 500
+log = logging.getLogger("soni.runtime")
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    state: DialogueState
+    messages: tuple[str, ...]
+
+    @property
+    def reply(self) -> str:
+        return "\n".join(self.messages)
+
+
+def understanding_context(state: DialogueState) -> UnderstandingContext:
+    active = state.active
+    return UnderstandingContext(
+        active_flow=active.flow if active is not None else None,
+        awaiting=state.awaiting,
+        filled_slots=dict(active.slots) if active is not None else {},
+    )
+
+
+class DialogueEngine:
+    def __init__(self, config: SoniConfig, programs: Programs, texts: Texts | None = None) -> None:
+        self.config = config
+        self.programs = programs
+        self.texts = texts or english_texts()
+        self.manager = FlowManager(programs)
+
+    async def run_turn(
+        self, state: DialogueState, message: str, commands: Sequence[Command]
+    ) -> TurnOutcome:
+        turn = _Turn(self, state)
+        for command in commands:
+            await turn.apply(command)
+        if not turn.stopped:
+            await turn.execute()
+        messages = tuple(turn.messages)
+        history = (
+            *state.history,
+            Turn(user=message, bot="\n".join(messages), commands=tuple(dump_commands(commands))),
+        )
+        new_state = DialogueState(
+            turn=state.turn + 1,
+            stack=turn.stack,
+            awaiting=turn.awaiting,
+            handoff=turn.handoff,
+            history=history[-HISTORY_LIMIT:],
+        )
+        return TurnOutcome(new_state, messages)
+
+    def describe(self, flow: str) -> str:
+        definition = self.config.domain.flows.get(flow)
+        text = definition.description if definition is not None else ""
+        return (text[0].lower() + text[1:]) if text else flow.replace("_", " ")
+
+
+class _Turn:
+    """The work of one turn; local to `run_turn`, so it may change its own fields."""
+
+    def __init__(self, engine: DialogueEngine, state: DialogueState) -> None:
+        self.engine = engine
+        self.texts = engine.texts
+        self.manager = engine.manager
+        self.programs = engine.programs
+        self.domain = engine.config.domain
+        self.stack = state.stack
+        self.awaiting = state.awaiting
+        self.handoff = state.handoff
+        self.messages: list[str] = []
+        self.stopped = False
+        self.completed = False
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def apply(self, command: Command) -> None:
+        if isinstance(command, StartFlow):
+            self._start(command)
+        elif isinstance(command, SetSlot):
+            self._set(command.slot, command.value)
+        elif isinstance(command, CorrectSlot):
+            self._correct(command.slot, command.value)
+        elif isinstance(command, CancelFlow):
+            self._cancel()
+        elif isinstance(command, Affirm):
+            self._answer(True)
+        elif isinstance(command, Deny):
+            self._answer(False)
+        elif isinstance(command, Clarify):
+            options = " or ".join(self.engine.describe(flow) for flow in command.options)
+            self.messages.append(self.texts.say("clarify", options=options))
+            self.awaiting = Awaiting(kind=AwaitingKind.CLARIFY, options=command.options)
+            self.stopped = True
+        elif isinstance(command, ChitChat):
+            self.messages.append(self.texts.chitchat.get(command.topic, ""))
+        elif isinstance(command, Help):
+            flows = ", ".join(self.engine.describe(flow) for flow in self.programs.flows)
+            self.messages.append(self.texts.say("help", flows=flows))
+        elif isinstance(command, HumanHandoff):
+            self.handoff = True
+            self.messages.append(self.texts.say("handoff"))
+            self.stopped = True
+        elif isinstance(command, SkipQuestion):
+            self._skip()
+        elif isinstance(command, CannotHandle):
+            self.messages.append(self.texts.say("cannot_handle"))
+
+    def _start(self, command: StartFlow) -> None:
+        top = self.stack[-1] if self.stack else None
+        if top is not None and top.flow == command.flow:
+            for slot, value in command.slots.items():
+                self._set(slot, value)
+            return
+        if command.flow not in self.programs:
+            self.messages.append(self.texts.say("cannot_handle"))
+            return
+        valid = {slot: value for slot, value in command.slots.items() if self._valid(slot, value)}
+        self._take(self.manager.push(self.stack, command.flow, valid))
+        self.awaiting = None
+
+    def _set(self, slot: str, value: SlotValue) -> None:
+        if not self.stack or slot not in self.domain.slots or not self._valid(slot, value):
+            return
+        awaiting = self.awaiting
+        asked = (
+            awaiting is not None
+            and awaiting.kind is AwaitingKind.COLLECT
+            and awaiting.slot == slot
+            and awaiting.instance == self.stack[-1].instance
+        )
+        step = awaiting.step if asked and awaiting is not None else None
+        self._take(self.manager.set_slot(self.stack, slot, value, collected_at=step))
+        if step is not None:
+            instruction = self.programs[self.stack[-1].flow].instruction(step)
+            if isinstance(instruction, Collect):
+                self._take(self.manager.advance(self.stack, instruction.next))
+            self.awaiting = None
+
+    def _correct(self, slot: str, value: SlotValue) -> None:
+        if not self._valid(slot, value):
+            return
+        delta = self.manager.correct_slot(self.stack, slot, value)
+        if not delta.events:
+            self._set(slot, value)
+            return
+        self._take(delta)
+        shown = format_value(value, self.domain.slots[slot].type)
+        self.messages.append(self.texts.say("corrected", slot=slot.replace("_", " "), value=shown))
+        self.awaiting = None
+
+    def _cancel(self) -> None:
+        if not self.stack:
+            self.messages.append(self.texts.say("nothing_to_cancel"))
+            return
+        self._take(self.manager.pop(self.stack, completed=False))
+        self.awaiting = None
+
+    def _answer(self, yes: bool) -> None:
+        awaiting = self.awaiting
+        if awaiting is not None and awaiting.kind is AwaitingKind.COLLECT and awaiting.slot:
+            if self.domain.slots[awaiting.slot].type is SlotType.BOOLEAN:
+                self._set(awaiting.slot, yes)
+                return
+        if (
+            awaiting is None
+            or awaiting.kind is not AwaitingKind.CONFIRM
+            or not self.stack
+            or awaiting.instance != self.stack[-1].instance
+            or awaiting.step is None
+        ):
+            self.messages.append(self.texts.say("nothing_to_confirm"))
+            return
+        confirm = self.programs[self.stack[-1].flow].instruction(awaiting.step)
+        assert isinstance(confirm, Confirm)
+        self.awaiting = None
+        if yes:
+            self._take(self.manager.advance(self.stack, confirm.next))
+        elif confirm.on_deny is not None:
+            self._take(self.manager.advance(self.stack, confirm.on_deny))
+        else:
+            self._take(self.manager.pop(self.stack, completed=False))
+
+    def _skip(self) -> None:
+        awaiting = self.awaiting
+        if awaiting is None or awaiting.kind is not AwaitingKind.COLLECT or awaiting.slot is None:
+            self.messages.append(self.texts.say("cannot_handle"))
+            return
+        default = self.domain.slots[awaiting.slot].default
+        if default is None:
+            self.messages.append(self.texts.say("skip_refused"))
+            return
+        self._set(awaiting.slot, default)
+
+    def _valid(self, slot: str, value: SlotValue) -> bool:
+        """Check a value against its slot's limits; say why when it is rejected."""
+        definition = self.domain.slots.get(slot)
+        if definition is None:
+            return False
+        if definition.type is SlotType.ENUM and value not in definition.values:
+            return False
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return True
+        if definition.min is not None and value < definition.min:
+            limit = format_value(definition.min, definition.type)
+            self.messages.append(self.texts.say("too_small", limit=limit))
+            return False
+        if definition.max is not None and value > definition.max:
+            limit = format_value(definition.max, definition.type)
+            self.messages.append(self.texts.say("too_large", limit=limit))
+            return False
+        return True
+
+    def _take(self, delta: FlowDelta, *, announce_cancel: bool = True) -> None:
+        """Adopt a delta's stack, and say what its events mean to the user."""
+        self.stack = delta.stack
+        for event in delta.events:
+            if event.kind is EventKind.CANCELLED and announce_cancel:
+                self.messages.append(
+                    self.texts.say("cancelled", flow=self.engine.describe(event.flow))
+                )
+            elif event.kind is EventKind.RESUMED:
+                self.messages.append(
+                    self.texts.say("resumed", flow=self.engine.describe(event.flow))
+                )
+            elif event.kind is EventKind.COMPLETED:
+                self.completed = True
+
+    # -- running flows ---------------------------------------------------------------------
+
+    async def execute(self) -> None:
+        self.awaiting = None
+        steps = 0
+        while self.stack and not self._asking():
+            steps += 1
+            if steps > MAX_STEPS_PER_TURN:
+                flow = self.engine.describe(self.stack[-1].flow)
+                self.messages.append(self.texts.say("looped", flow=flow))
+                self._take(self.manager.pop(self.stack, completed=False), announce_cancel=False)
+                steps = 0
+                continue
+            await self._step()
+        message = self.engine.config.domain.settings.completion_message
+        if not self.stack and self.completed and not self._asking() and message:
+            self.messages.append(message)
+
+    def _asking(self) -> bool:
+        """Whether the bot asked the user something (a method: it changes during a turn)."""
+        return self.awaiting is not None
+
+    async def _step(self) -> None:
+        frame = self.stack[-1]
+        instruction = self.programs[frame.flow].instruction(frame.step)
+        slots = frame.slots
+        if instruction is None:
+            self._take(self.manager.pop(self.stack, completed=True))
+        elif isinstance(instruction, Collect):
+            if slots.get(instruction.slot) is not None:
+                self._take(self.manager.advance(self.stack, instruction.next))
+            else:
+                self.messages.append(self._prompt(instruction.slot, slots))
+                self.awaiting = Awaiting(
+                    kind=AwaitingKind.COLLECT,
+                    instance=frame.instance,
+                    slot=instruction.slot,
+                    step=frame.step,
+                )
+        elif isinstance(instruction, Say):
+            self.messages.append(self._render(instruction.text, slots))
+            self._take(self.manager.advance(self.stack, instruction.next))
+        elif isinstance(instruction, RunAction):
+            await self._action(instruction, slots)
+        elif isinstance(instruction, Assign):
+            self._take(self.manager.set_slots(self.stack, dict(instruction.values)))
+            self._take(self.manager.advance(self.stack, instruction.next))
+        elif isinstance(instruction, Branch):
+            target = next(
+                (target for condition, target in instruction.cases if condition.evaluate(slots)),
+                instruction.otherwise,
+            )
+            self._take(self.manager.advance(self.stack, target))
+        elif isinstance(instruction, LoopGuard):
+            if instruction.condition.evaluate(slots):
+                cleared: dict[str, SlotValue] = {slot: None for slot in instruction.resets}
+                self._take(self.manager.set_slots(self.stack, cleared))
+                self._take(self.manager.advance(self.stack, instruction.body))
+            else:
+                self._take(self.manager.advance(self.stack, instruction.exit))
+        elif isinstance(instruction, Confirm):
+            self.messages.append(self._render(instruction.prompt, slots))
+            self.awaiting = Awaiting(
+                kind=AwaitingKind.CONFIRM, instance=frame.instance, step=frame.step
+            )
+        elif isinstance(instruction, CallFlow):
+            self._take(self.manager.advance(self.stack, instruction.next))
+            self._take(self.manager.push(self.stack, instruction.flow, interrupt=False))
+        elif isinstance(instruction, LinkFlow):
+            self._take(self.manager.link(self.stack, instruction.flow))
+
+    async def _action(self, instruction: RunAction, slots: Mapping[str, SlotValue]) -> None:
+        try:
+            result = await self.engine.config.actions.run(instruction.action, slots)
+        except ActionError:
+            log.exception("action %s failed", instruction.action)
+            flow = self.engine.describe(self.stack[-1].flow)
+            self.messages.append(self.texts.say("apology", flow=flow))
+            self._take(self.manager.pop(self.stack, completed=False), announce_cancel=False)
+            return
+        updates = {slot: result.get(key) for key, slot in instruction.outputs}
+        if updates:
+            self._take(self.manager.set_slots(self.stack, updates))
+        self._take(self.manager.advance(self.stack, instruction.next))
+
+    def _prompt(self, slot: str, slots: Mapping[str, SlotValue]) -> str:
+        definition = self.domain.slots[slot]
+        if definition.prompt:
+            return self._render(definition.prompt, slots)
+        return self.texts.say("default_prompt", slot=slot.replace("_", " "))
+
+    def _render(self, text: str, slots: Mapping[str, SlotValue]) -> str:
+        return render(text, slots, self.engine.config.slot_types)

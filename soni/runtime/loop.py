@@ -1,0 +1,218 @@
+"""`RuntimeLoop`: the dialogue runtime as an async context manager.
+
+    async with RuntimeLoop("domain.yaml") as runtime:
+        result = await runtime.process_message("alice", "send 50 to Bob")
+
+Entering loads and compiles the configuration (off the event loop) and opens the
+checkpointer in an `AsyncExitStack`; leaving closes everything, also after an error. Each
+user is a LangGraph thread: one user's messages are handled one at a time, different users
+concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
+from langchain_core.runnables import RunnableConfig
+
+from soni.compiler import compile_domain
+from soni.config.loader import SoniConfig, load_config
+from soni.config.models import PersistenceSettings, SlotValue
+from soni.core.state import DialogueState
+from soni.core.types import Clock, CommandGenerator
+from soni.du.clock import SystemClock
+from soni.du.generator import RuleBasedCommandGenerator
+from soni.errors import SoniError
+from soni.runtime.engine import DialogueEngine
+from soni.runtime.graph import GraphState, Services, build_graph
+from soni.runtime.persistence import open_checkpointer
+
+
+class RuntimeNotReady(SoniError):
+    """The runtime is used outside `async with` (or after it closed)."""
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    reply: str
+    active_flow: str | None
+    slots: dict[str, SlotValue]
+    turn: int
+    messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UserState:
+    """What a user's conversation looks like now (`get_state`)."""
+
+    turn: int
+    active_flow: str | None
+    slots: dict[str, SlotValue]
+    stack: tuple[str, ...]
+    awaiting: dict[str, Any] | None
+    handoff: bool
+
+    @classmethod
+    def of(cls, state: DialogueState) -> UserState:
+        return cls(
+            turn=state.turn,
+            active_flow=state.active.flow if state.active is not None else None,
+            slots=state.active_slots,
+            stack=tuple(frame.flow for frame in state.stack),
+            awaiting=state.awaiting.model_dump(mode="json") if state.awaiting else None,
+            handoff=state.handoff,
+        )
+
+
+@dataclass
+class _Lock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    holders: int = 0
+
+
+class _UserLocks:
+    """One lock per user while someone waits on it; dropped afterwards, so idle users cost
+    nothing however many there were."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, _Lock] = {}
+
+    @asynccontextmanager
+    async def hold(self, user_id: str) -> AsyncIterator[None]:
+        entry = self._locks.setdefault(user_id, _Lock())
+        entry.holders += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.holders -= 1
+            if entry.holders == 0:
+                del self._locks[user_id]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class RuntimeLoop:
+    def __init__(
+        self,
+        config: SoniConfig | str | os.PathLike[str],
+        *,
+        checkpointer: BaseCheckpointSaver[str] | None = None,
+        generator: CommandGenerator | None = None,
+        clock: Clock | None = None,
+        persistence: PersistenceSettings | None = None,
+    ) -> None:
+        self._source = config
+        self._checkpointer = checkpointer
+        self._generator = generator
+        self._clock = clock or SystemClock()
+        self._persistence = persistence
+        self._exit = AsyncExitStack()
+        self._graph: CompiledStateGraph[GraphState, Services, GraphState, GraphState] | None = None
+        self._saver: BaseCheckpointSaver[str] | None = None
+        self._services: Services | None = None
+        self._locks = _UserLocks()
+        self.config: SoniConfig | None = None
+
+    async def __aenter__(self) -> RuntimeLoop:
+        try:
+            await self._start()
+        except BaseException:
+            await self._exit.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._graph = None
+        self._services = None
+        self._saver = None
+        await self._exit.aclose()
+
+    async def _start(self) -> None:
+        source = self._source
+        config = (
+            source
+            if isinstance(source, SoniConfig)
+            else await asyncio.to_thread(load_config, os.fspath(source))
+        )
+        programs = compile_domain(config.domain)
+        engine = DialogueEngine(config, programs)
+        generator = self._generator or RuleBasedCommandGenerator(config.domain, self._clock)
+        saver = self._checkpointer or await open_checkpointer(
+            self._persistence or config.domain.settings.persistence, config, self._exit
+        )
+        self.config = config
+        self._saver = saver
+        self._services = Services(generator, engine)
+        self._graph = build_graph().compile(checkpointer=saver)
+
+    @property
+    def ready(self) -> bool:
+        return self._graph is not None
+
+    @property
+    def checkpointer(self) -> BaseCheckpointSaver[str]:
+        if self._saver is None:
+            raise RuntimeNotReady("the runtime is not running (use `async with RuntimeLoop(...)`)")
+        return self._saver
+
+    @property
+    def active_users(self) -> int:
+        """Users whose messages are being handled or waiting right now."""
+        return len(self._locks)
+
+    def _running(
+        self,
+    ) -> tuple[CompiledStateGraph[GraphState, Services, GraphState, GraphState], Services]:
+        if self._graph is None or self._services is None:
+            raise RuntimeNotReady("the runtime is not running (use `async with RuntimeLoop(...)`)")
+        return self._graph, self._services
+
+    @staticmethod
+    def _thread(user_id: str) -> RunnableConfig:
+        return {"configurable": {"thread_id": user_id}}
+
+    async def process_message(self, user_id: str, message: str) -> TurnResult:
+        graph, services = self._running()
+        async with self._locks.hold(user_id):
+            result = await graph.ainvoke(
+                {"user_message": message},
+                self._thread(user_id),
+                context=services,
+                durability="exit",
+            )
+        state = DialogueState.from_json(result.get("dialogue"))
+        active = state.active
+        messages = tuple(result.get("messages", []))
+        return TurnResult(
+            reply="\n".join(messages),
+            active_flow=active.flow if active is not None else None,
+            slots=state.active_slots,
+            turn=state.turn,
+            messages=messages,
+        )
+
+    async def get_state(self, user_id: str) -> UserState | None:
+        graph, _ = self._running()
+        snapshot = await graph.aget_state(self._thread(user_id))
+        dialogue = snapshot.values.get("dialogue") if snapshot.values else None
+        return UserState.of(DialogueState.from_json(dialogue)) if dialogue else None
+
+    async def reset_state(self, user_id: str) -> None:
+        self._running()
+        async with self._locks.hold(user_id):
+            await self.checkpointer.adelete_thread(user_id)

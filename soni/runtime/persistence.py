@@ -1,0 +1,35 @@
+"""Checkpointers: memory (tests), SQLite (default) and Postgres (several replicas).
+
+They are opened inside the `RuntimeLoop`'s exit stack, so closing the loop closes their
+connections, also when startup fails half way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+
+from soni.config.loader import SoniConfig
+from soni.config.models import PersistenceSettings
+
+
+async def open_checkpointer(
+    settings: PersistenceSettings, config: SoniConfig, stack: AsyncExitStack
+) -> BaseCheckpointSaver[str]:
+    if settings.backend == "memory":
+        return InMemorySaver()
+    if settings.backend == "sqlite":
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        path = config.resolve(settings.path)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        return await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(path)))
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    assert settings.dsn is not None
+    saver = await stack.enter_async_context(AsyncPostgresSaver.from_conn_string(settings.dsn))
+    await saver.setup()
+    return saver

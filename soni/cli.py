@@ -35,3 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     return asyncio.run(chat(args.config, args.user, args.state))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

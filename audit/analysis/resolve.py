@@ -97,6 +97,11 @@ class Resolver:
         self.catalogue = catalogue
         self.extra_types = extra_types
         self._classes = {self.local_name(q): info for q, info in model.classes.items()}
+        self._functions = {
+            self.local_name(info.scope.qualname): info
+            for info in model.functions
+            if isinstance(info.node, cst.FunctionDef)
+        }
         self._binding_values: dict[int, Value | None] = {}
         self._in_progress: set[int] = set()
 
@@ -127,6 +132,8 @@ class Resolver:
             return self._attribute(self.value(expr.value, scope), expr.attr.value)
         if isinstance(expr, cst.Call):
             return self._call_result(self.value(expr.func, scope))
+        if isinstance(expr, cst.Await):
+            return self.value(expr.expression, scope)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
             left = self.value(expr.left, scope)
             if isinstance(left, Instance) and not left.local:
@@ -262,7 +269,8 @@ class Resolver:
             if base.local:
                 found = self._class_attribute(base.type, attribute, set())
                 if found is _MISSING:
-                    return BoundMethod(base, attribute)
+                    prop = self._property_type(base.type, attribute)
+                    return prop if prop is not None else BoundMethod(base, attribute)
                 return found
             typed = self.catalogue.attribute_type(base.type, attribute)
             if typed is not None:
@@ -306,15 +314,45 @@ class Resolver:
                 if callee.qualified in self._classes:
                     short = callee.qualified.rpartition(".")[2]
                     return Instance(callee.qualified, f"`{short}()`", local=True)
-                return None
+                return self._returns(callee.qualified)
             origin = f"`{callee.qualified}()`"
             if callee.qualified in self.extra_types:
                 return Instance(callee.qualified, origin)
             return self._typed(self.catalogue.call_returns(callee.qualified), origin)
-        if isinstance(callee, BoundMethod) and not callee.instance.local:
+        if isinstance(callee, BoundMethod):
+            if callee.instance.local:
+                return self._returns(f"{callee.instance.type}.{callee.name}")
             returned = self.catalogue.method_returns(callee.instance.type, callee.name)
             return self._typed(returned, f"`{callee.instance.type}.{callee.name}()`")
         return None
+
+    def _returns(self, function: str) -> Instance | None:
+        """The type a project function's return annotation declares."""
+        info = self._functions.get(function)
+        node = info.node if info is not None else None
+        if info is None or not isinstance(node, cst.FunctionDef) or node.returns is None:
+            return None
+        scope = info.scope.parent or info.scope
+        typed = self.annotation_type(node.returns.annotation, scope)
+        if typed is None:
+            return None
+        short = function.rpartition(".")[2]
+        return Instance(typed.type, f"the return annotation of `{short}()`", typed.local)
+
+    def _property_type(self, class_name: str, attribute: str) -> Instance | None:
+        """`obj.prop` where the class defines `prop` as a (cached) property."""
+        for owner in (class_name, *self._local_bases_of(class_name)):
+            info = self._functions.get(f"{owner}.{attribute}")
+            if info is None or not isinstance(info.node, cst.FunctionDef):
+                continue
+            decorators = {dotted_name(d.decorator) or "" for d in info.node.decorators}
+            if any(name.rpartition(".")[2] in ("property", "cached_property") for name in decorators):
+                return self._returns(f"{owner}.{attribute}")
+        return None
+
+    def _local_bases_of(self, class_name: str) -> list[str]:
+        info = self._classes.get(class_name)
+        return self._local_bases(info) if info is not None else []
 
     def _entered(self, manager: Value | None) -> Value | None:
         if isinstance(manager, Instance) and not manager.local:

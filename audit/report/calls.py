@@ -101,7 +101,7 @@ def _surface(
     pending = []
     typed = []
     for call in ctx.loop_calls:
-        if isinstance(call.target, MethodTarget):
+        if call.target is not None:
             typed.append(call.node)
         if call.function is None or call.blocking is not None:
             continue

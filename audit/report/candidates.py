@@ -33,7 +33,11 @@ def review_rule(methods: Iterable[str]) -> Config:
             "has": {
                 "field": "function",
                 "kind": "attribute",
-                "has": {"field": "attribute", "regex": f"^({names})$"},
+                "all": [
+                    {"has": {"field": "attribute", "regex": f"^({names})$"}},
+                    # `", ".join(...)`: a literal receiver is never I/O.
+                    {"not": {"has": {"field": "object", "kind": "string"}}},
+                ],
             },
             # The nearest enclosing function must be an `async def` (a nested sync def or
             # lambda is its own context), and the call must not be awaited.

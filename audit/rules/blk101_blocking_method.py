@@ -297,4 +297,19 @@ class BlockingMethod(Rule):
             conn: sqlite3.Connection = factory()
             conn.commit()  # error
         """,
+        """
+        import sqlite3
+
+        def open_db(path) -> sqlite3.Connection:
+            return sqlite3.connect(path)
+
+        class Store:
+            @property
+            def conn(self) -> sqlite3.Connection:
+                return open_db("x.db")
+
+            async def save(self):
+                self.conn.commit()  # error: typed by the property's annotation
+                open_db("y.db").execute("select 1")  # error: typed by the return annotation
+        """,
     )

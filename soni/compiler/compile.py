@@ -83,7 +83,8 @@ def _instruction(step: Step, successors: Mapping[str, str], flow: Flow) -> Instr
         )
         return Branch(cases, otherwise)
     if kind is StepKind.WHILE:
-        assert step.loop is not None and step.exit is not None
+        assert step.loop is not None
+        assert step.exit is not None
         body = set(step.do)
         resets = tuple(s.collect for s in flow.steps if s.id in body and s.collect is not None)
         return LoopGuard(parse_condition(step.loop), step.do[0], step.exit, resets)

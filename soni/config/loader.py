@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from soni.config.actions import ActionRegistry
 from soni.config.models import Domain, SlotType
-from soni.config.validate import Location, check_domain
+from soni.config.validate import Location, check_domain, field_name
 from soni.config.yaml_source import LocatedDocument, YamlSyntaxError, load_located
 from soni.errors import ConfigError, ConfigErrors
 
@@ -198,8 +198,7 @@ def _validation_problems(error: ValidationError, locate: Location) -> list[Confi
             continue
         seen.add(key)
         file, line = locate(path)
-        field = ".".join(str(p) for p in path)
-        problems.append(ConfigError(message, file=file, line=line, field=field))
+        problems.append(ConfigError(message, file=file, line=line, field=field_name(path)))
     return problems
 
 

@@ -23,8 +23,7 @@ def check_domain(domain: Domain, locate: Location, actions: frozenset[str]) -> l
 
     def report(path: tuple[str | int, ...], message: str) -> None:
         file, line = locate(path)
-        field = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path)
-        problems.append(ConfigError(message, file=file, line=line, field=field.replace(".[", "[")))
+        problems.append(ConfigError(message, file=file, line=line, field=field_name(path)))
 
     slot_names = frozenset(domain.slots)
     for name, flow in domain.flows.items():
@@ -36,6 +35,12 @@ def check_domain(domain: Domain, locate: Location, actions: frozenset[str]) -> l
             for message in _template_problems(slot.prompt, slot_names):
                 report(("slots", name, "prompt"), message)
     return problems
+
+
+def field_name(path: tuple[str | int, ...]) -> str:
+    """`flows.pay.steps[1].next` for ("flows", "pay", "steps", 1, "next")."""
+    text = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path)
+    return text.replace(".[", "[")
 
 
 def _check_flow(

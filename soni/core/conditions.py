@@ -82,9 +82,9 @@ class Compare:
         left = _normalise(self.left.evaluate(slots))
         right = _normalise(self.right.evaluate(slots))
         if self.op == "==":
-            return left == right
+            return _equal(left, right)
         if self.op == "!=":
-            return left != right
+            return not _equal(left, right)
         if isinstance(left, bool) or isinstance(right, bool):
             return False
         if isinstance(left, float) and isinstance(right, float):
@@ -123,6 +123,13 @@ def _order(op: str, left: _Ordered, right: _Ordered) -> bool:
     pairs = {"<": (-1,), "<=": (-1, 0), ">": (1,), ">=": (1, 0)}
     sign = (left > right) - (left < right)
     return sign in pairs[op]
+
+
+def _equal(left: Value, right: Value) -> bool:
+    """Equality where a boolean is never equal to a number (`true == 1` is false)."""
+    if isinstance(left, bool) != isinstance(right, bool):
+        return False
+    return left == right
 
 
 def _truthy(value: Value) -> bool:

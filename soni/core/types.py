@@ -33,7 +33,8 @@ class FlowFrame(_Frozen):
     """One running flow: where it is (`step`, the next step to run) and its own slots.
 
     `collected_at` remembers which step filled each slot (a correction resumes after it);
-    `interrupted` is set when another flow was started on top of this one.
+    `interrupted` is set when another flow was started on top of this one; `called` marks a
+    flow started by a `call` step, whose slots return to its caller when it ends.
     """
 
     flow: str
@@ -42,6 +43,7 @@ class FlowFrame(_Frozen):
     slots: dict[str, SlotValue] = Field(default_factory=dict)
     collected_at: dict[str, str] = Field(default_factory=dict)
     interrupted: bool = False
+    called: bool = False
 
     def with_slots(self, updates: Mapping[str, SlotValue]) -> FlowFrame:
         return self.model_copy(update={"slots": {**self.slots, **updates}})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import itertools
 import re
 from collections.abc import Callable
 
@@ -139,7 +140,7 @@ class Extractor:
             if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", words):
                 return names[name]
         tokens = words.split()
-        candidates = [*tokens, *(" ".join(pair) for pair in zip(tokens, tokens[1:], strict=False))]
+        candidates = [*tokens, *(" ".join(pair) for pair in itertools.pairwise(tokens))]
         for token in candidates:
             close = difflib.get_close_matches(token, list(names), n=1, cutoff=0.8)
             if close:

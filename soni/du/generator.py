@@ -73,7 +73,7 @@ class RuleBasedCommandGenerator:
         collecting_text = self._expected(context) is not None and self._expected_type(context) in (
             SlotType.STRING,
         )
-        if context.active_flow and lexicon.cancel.search(words) and len(words.split()) <= 4:
+        if lexicon.cancel.search(words) and len(words.split()) <= 4:
             return [CancelFlow()]
         if lexicon.handoff.search(words) and not collecting_text:
             return [HumanHandoff()]
@@ -142,6 +142,8 @@ class RuleBasedCommandGenerator:
         ]
         found: list[tuple[str, SlotValue]] = []
         for slot in candidates:
+            if self.domain.slots[slot].type is SlotType.STRING:
+                continue  # free text is read after the slot's name, below
             value = self.extractor.extract(self.domain.slots[slot], message)
             if value is not None and value != filled[slot]:
                 found.append((slot, value))

@@ -40,14 +40,21 @@ class Lexicon:
     months: tuple[str, ...]
 
     def answer(self, text: str) -> bool | None:
-        """True for a yes, False for a no, when that is (about) all the message says."""
-        core = normalize(self.politeness.sub(" ", normalize(text)))
-        core = core.strip(" ,!")
-        if core in self.affirm:
-            return True
-        if core in self.deny:
-            return False
-        return None
+        """True for a yes, False for a no, when that is all the message says ("sure, go
+        ahead" is a yes; "no, make it 60" is not just a no)."""
+        words = normalize(self.politeness.sub(" ", normalize(text))).replace(",", " ").split()
+        seen: set[bool] = set()
+        position = 0
+        while position < len(words):
+            for size in (3, 2, 1):
+                phrase = " ".join(words[position : position + size])
+                if phrase in self.affirm or phrase in self.deny:
+                    seen.add(phrase in self.affirm)
+                    position += size
+                    break
+            else:
+                return None
+        return seen.pop() if len(seen) == 1 else None
 
 
 @cache

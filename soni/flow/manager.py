@@ -23,41 +23,50 @@ class FlowManager:
         flow: str,
         slots: dict[str, SlotValue] | None = None,
         *,
-        interrupt: bool = True,
+        called: bool = False,
     ) -> FlowDelta:
-        """Start `flow` on top. With `interrupt` (a digression) the flow below is told it
-        resumes when this one ends; without (a `call`) it just continues."""
+        """Start `flow` on top. A digression interrupts the flow below, which announces
+        itself when it resumes; a `call` (`called=True`) hands its slots back instead."""
         frame = FlowFrame(
             flow=flow,
             instance=f"{flow}#{_next_sequence(stack)}",
             step=self.programs[flow].start,
             slots=dict(slots or {}),
+            called=called,
         )
         below = stack[:-1]
         if stack:
-            below = (*below, stack[-1].model_copy(update={"interrupted": interrupt}))
+            below = (*below, stack[-1].model_copy(update={"interrupted": not called}))
         return FlowDelta((*below, frame), (FlowEvent(EventKind.STARTED, flow),))
 
     def pop(self, stack: Stack, *, completed: bool) -> FlowDelta:
-        """Remove the active flow; the one below resumes (and says so if interrupted)."""
+        """Remove the active flow; the one below resumes (and says so if interrupted). A
+        called flow that completes returns its slots to its caller."""
         if not stack:
             return FlowDelta(stack)
-        ended = FlowEvent(EventKind.COMPLETED if completed else EventKind.CANCELLED, stack[-1].flow)
+        ending = stack[-1]
+        events = [FlowEvent(EventKind.COMPLETED if completed else EventKind.CANCELLED, ending.flow)]
         rest = stack[:-1]
-        if rest and rest[-1].interrupted:
-            resumed = rest[-1].model_copy(update={"interrupted": False})
-            return FlowDelta(
-                (*rest[:-1], resumed), (ended, FlowEvent(EventKind.RESUMED, resumed.flow))
-            )
-        return FlowDelta(rest, (ended,))
+        if not rest:
+            return FlowDelta(rest, tuple(events))
+        below = rest[-1]
+        if completed and ending.called:
+            below = below.with_slots(ending.slots)
+        if below.interrupted:
+            below = below.model_copy(update={"interrupted": False})
+            events.append(FlowEvent(EventKind.RESUMED, below.flow))
+        return FlowDelta((*rest[:-1], below), tuple(events))
 
     def link(self, stack: Stack, flow: str) -> FlowDelta:
-        """Replace the active flow by `flow` (it does not come back)."""
+        """Replace the active flow by `flow`, which starts with its slots (it does not come
+        back to the flow it replaces)."""
         previous = stack[-1]
         frame = FlowFrame(
             flow=flow,
             instance=f"{flow}#{_next_sequence(stack)}",
             step=self.programs[flow].start,
+            slots=dict(previous.slots),
+            called=previous.called,
         )
         return FlowDelta(
             (*stack[:-1], frame),
@@ -77,6 +86,15 @@ class FlowManager:
         return FlowDelta(
             (*stack[:-1], top), (FlowEvent(EventKind.SLOT_SET, top.flow, slot, value),)
         )
+
+    def mark_collected(self, stack: Stack, slot: str, step: str) -> FlowDelta:
+        """Remember the collect step of a slot that was filled before its question came up
+        (from a trigger phrase): a later correction resumes after that step."""
+        top = stack[-1]
+        if slot in top.collected_at:
+            return FlowDelta(stack)
+        marked = top.model_copy(update={"collected_at": {**top.collected_at, slot: step}})
+        return FlowDelta((*stack[:-1], marked))
 
     def set_slots(self, stack: Stack, values: dict[str, SlotValue]) -> FlowDelta:
         top = stack[-1].with_slots(values)

@@ -208,10 +208,14 @@ class _Turn:
 
     def _answer(self, yes: bool) -> None:
         awaiting = self.awaiting
-        if awaiting is not None and awaiting.kind is AwaitingKind.COLLECT and awaiting.slot:
-            if self.domain.slots[awaiting.slot].type is SlotType.BOOLEAN:
-                self._set(awaiting.slot, yes)
-                return
+        if (
+            awaiting is not None
+            and awaiting.kind is AwaitingKind.COLLECT
+            and awaiting.slot
+            and self.domain.slots[awaiting.slot].type is SlotType.BOOLEAN
+        ):
+            self._set(awaiting.slot, yes)
+            return
         if (
             awaiting is None
             or awaiting.kind is not AwaitingKind.CONFIRM
@@ -306,6 +310,7 @@ class _Turn:
             self._take(self.manager.pop(self.stack, completed=True))
         elif isinstance(instruction, Collect):
             if slots.get(instruction.slot) is not None:
+                self._take(self.manager.mark_collected(self.stack, instruction.slot, frame.step))
                 self._take(self.manager.advance(self.stack, instruction.next))
             else:
                 self.messages.append(self._prompt(instruction.slot, slots))
@@ -331,7 +336,7 @@ class _Turn:
             self._take(self.manager.advance(self.stack, target))
         elif isinstance(instruction, LoopGuard):
             if instruction.condition.evaluate(slots):
-                cleared: dict[str, SlotValue] = {slot: None for slot in instruction.resets}
+                cleared: dict[str, SlotValue] = dict.fromkeys(instruction.resets)
                 self._take(self.manager.set_slots(self.stack, cleared))
                 self._take(self.manager.advance(self.stack, instruction.body))
             else:
@@ -343,7 +348,7 @@ class _Turn:
             )
         elif isinstance(instruction, CallFlow):
             self._take(self.manager.advance(self.stack, instruction.next))
-            self._take(self.manager.push(self.stack, instruction.flow, interrupt=False))
+            self._take(self.manager.push(self.stack, instruction.flow, called=True))
         elif isinstance(instruction, LinkFlow):
             self._take(self.manager.link(self.stack, instruction.flow))
 

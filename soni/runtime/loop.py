@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-from langchain_core.runnables import RunnableConfig
 
 from soni.compiler import compile_domain
 from soni.config.loader import SoniConfig, load_config

@@ -346,7 +346,9 @@ class Resolver:
             if info is None or not isinstance(info.node, cst.FunctionDef):
                 continue
             decorators = {dotted_name(d.decorator) or "" for d in info.node.decorators}
-            if any(name.rpartition(".")[2] in ("property", "cached_property") for name in decorators):
+            if any(
+                name.rpartition(".")[2] in ("property", "cached_property") for name in decorators
+            ):
                 return self._returns(f"{owner}.{attribute}")
         return None
 

@@ -1,4 +1,4 @@
-"""The `soni` command line: `soni chat` (a terminal conversation) and, later, `soni serve`."""
+"""The `soni` command line: `soni chat` (a terminal conversation) and `soni serve` (HTTP)."""
 
 from __future__ import annotations
 
@@ -21,19 +21,77 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--user", default="terminal", help="conversation id (default: terminal)")
     chat.add_argument("--state", type=Path, help="keep the conversation in this SQLite file")
+    serve = commands.add_parser("serve", help="serve a domain over HTTP (uvicorn)")
+    serve.add_argument("--config", type=Path, required=True, help="domain YAML file or directory")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    serve.add_argument(
+        "--state", type=Path, help="keep conversations in this SQLite file (overrides settings)"
+    )
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.add_argument(
+        "--no-access-log", dest="access_log", action="store_false", help="no line per request"
+    )
+    serve.add_argument(
+        "--shutdown-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="on SIGTERM, report not ready this long before closing the listener (default: 0)",
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long in-flight requests may take to finish on shutdown (default: 30)",
+    )
     return parser
+
+
+def _missing(error: ImportError, extra: str) -> int:
+    print(
+        f"soni: this command needs its dependencies: pip install 'soni[{extra}]' ({error})",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from soni.config.loader import load_config
+        from soni.server.serve import ServeOptions, serve
+    except ImportError as error:
+        return _missing(error, "server")
+    from soni.errors import SoniError
+
+    try:
+        config = load_config(args.config)
+    except (SoniError, OSError) as error:
+        print(f"soni: {error}", file=sys.stderr)
+        return 2
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        shutdown_delay=args.shutdown_delay,
+        graceful_timeout=args.graceful_timeout,
+        state=args.state,
+    )
+    return serve(config, options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
     try:
         from soni.runtime.chat import chat
     except ImportError as error:
-        print(
-            f"soni: the runtime needs its dependencies: pip install 'soni[runtime]' ({error})",
-            file=sys.stderr,
-        )
-        return 2
+        return _missing(error, "runtime")
     return asyncio.run(chat(args.config, args.user, args.state))
 
 

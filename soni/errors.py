@@ -36,6 +36,11 @@ class ActionError(SoniError):
         super().__init__(f"action {action!r}: {message}")
 
 
+class StaleStateError(SoniError):
+    """A saved conversation refers to a flow or step the configuration no longer has
+    (the domain changed under it); resetting the conversation recovers."""
+
+
 class ConditionError(SoniError):
     """A condition does not parse; `position` is the 0-based column in the expression."""
 

@@ -89,6 +89,9 @@ class Program:
         """The instruction of a step; None for `end`."""
         return None if step == END else self._index[step]
 
+    def has_step(self, step: str) -> bool:
+        return step == END or step in self._index
+
     def successor_of_collect(self, slot: str, step: str) -> str | None:
         instruction = self._index.get(step)
         if isinstance(instruction, Collect) and instruction.slot == slot:

@@ -44,7 +44,7 @@ from soni.core.commands import (
 from soni.core.state import HISTORY_LIMIT, DialogueState, Turn
 from soni.core.templates import format_value, render
 from soni.core.types import Awaiting, AwaitingKind, EventKind, FlowDelta, UnderstandingContext
-from soni.errors import ActionError
+from soni.errors import ActionError, StaleStateError
 from soni.flow.manager import FlowManager
 from soni.runtime.texts import Texts, english_texts
 
@@ -53,9 +53,18 @@ log = logging.getLogger("soni.runtime")
 
 
 @dataclass(frozen=True)
+class ActionFailure:
+    """An action that failed during a turn; the conversation apologised and went on."""
+
+    action: str
+    message: str
+
+
+@dataclass(frozen=True)
 class TurnOutcome:
     state: DialogueState
     messages: tuple[str, ...]
+    failures: tuple[ActionFailure, ...] = ()
 
     @property
     def reply(self) -> str:
@@ -78,6 +87,26 @@ class DialogueEngine:
         self.texts = texts or english_texts()
         self.manager = FlowManager(programs)
 
+    def check_state(self, state: DialogueState) -> None:
+        """Raise `StaleStateError` when a saved state names flows or steps that the
+        configuration no longer defines, before anything runs on it."""
+        places = [(frame.flow, frame.step) for frame in state.stack]
+        awaiting = state.awaiting
+        if awaiting is not None and awaiting.step is not None:
+            owners = [f.flow for f in state.stack if f.instance == awaiting.instance]
+            places.extend((flow, awaiting.step) for flow in owners)
+        for flow, step in places:
+            if flow not in self.programs:
+                raise StaleStateError(
+                    f"the saved conversation is in flow {flow!r}, which the configuration "
+                    "no longer defines"
+                )
+            if not self.programs[flow].has_step(step):
+                raise StaleStateError(
+                    f"the saved conversation is at step {step!r} of flow {flow!r}, which "
+                    "the configuration no longer defines"
+                )
+
     async def run_turn(
         self, state: DialogueState, message: str, commands: Sequence[Command]
     ) -> TurnOutcome:
@@ -98,7 +127,7 @@ class DialogueEngine:
             handoff=turn.handoff,
             history=history[-HISTORY_LIMIT:],
         )
-        return TurnOutcome(new_state, messages)
+        return TurnOutcome(new_state, messages, tuple(turn.failures))
 
     def describe(self, flow: str) -> str:
         definition = self.config.domain.flows.get(flow)
@@ -119,6 +148,7 @@ class _Turn:
         self.awaiting = state.awaiting
         self.handoff = state.handoff
         self.messages: list[str] = []
+        self.failures: list[ActionFailure] = []
         self.stopped = False
         self.completed = False
 
@@ -355,8 +385,9 @@ class _Turn:
     async def _action(self, instruction: RunAction, slots: Mapping[str, SlotValue]) -> None:
         try:
             result = await self.engine.config.actions.run(instruction.action, slots)
-        except ActionError:
+        except ActionError as error:
             log.exception("action %s failed", instruction.action)
+            self.failures.append(ActionFailure(instruction.action, str(error)))
             flow = self.engine.describe(self.stack[-1].flow)
             self.messages.append(self.texts.say("apology", flow=flow))
             self._take(self.manager.pop(self.stack, completed=False), announce_cancel=False)

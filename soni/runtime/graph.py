@@ -7,7 +7,7 @@ the nodes through LangGraph's runtime context, never through the state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -24,6 +24,7 @@ class GraphState(TypedDict, total=False):
     dialogue: dict[str, Any]
     commands: list[dict[str, Any]]
     messages: list[str]
+    failures: list[dict[str, str]]
     reply: str
 
 
@@ -35,6 +36,7 @@ class Services:
 
 async def understand(state: GraphState, runtime: Runtime[Services]) -> GraphState:
     dialogue = DialogueState.from_json(state.get("dialogue"))
+    runtime.context.engine.check_state(dialogue)
     commands = await runtime.context.generator.generate(
         state["user_message"], understanding_context(dialogue)
     )
@@ -46,7 +48,11 @@ async def manage(state: GraphState, runtime: Runtime[Services]) -> GraphState:
     outcome = await runtime.context.engine.run_turn(
         dialogue, state["user_message"], load_commands(state.get("commands", []))
     )
-    return {"dialogue": outcome.state.to_json(), "messages": list(outcome.messages)}
+    return {
+        "dialogue": outcome.state.to_json(),
+        "messages": list(outcome.messages),
+        "failures": [asdict(failure) for failure in outcome.failures],
+    }
 
 
 async def respond(state: GraphState, runtime: Runtime[Services]) -> GraphState:

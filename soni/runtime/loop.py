@@ -31,7 +31,7 @@ from soni.core.types import Clock, CommandGenerator
 from soni.du.clock import SystemClock
 from soni.du.generator import RuleBasedCommandGenerator
 from soni.errors import SoniError
-from soni.runtime.engine import DialogueEngine
+from soni.runtime.engine import ActionFailure, DialogueEngine
 from soni.runtime.graph import GraphState, Services, build_graph
 from soni.runtime.persistence import open_checkpointer
 
@@ -47,6 +47,7 @@ class TurnResult:
     slots: dict[str, SlotValue]
     turn: int
     messages: tuple[str, ...] = ()
+    failures: tuple[ActionFailure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ class RuntimeLoop:
             slots=state.active_slots,
             turn=state.turn,
             messages=messages,
+            failures=tuple(ActionFailure(**item) for item in result.get("failures", [])),
         )
 
     async def get_state(self, user_id: str) -> UserState | None:

@@ -1,4 +1,5 @@
-"""Checkpointers: memory (tests), SQLite (default) and Postgres (several replicas).
+"""Checkpointers: memory (tests), SQLite (default; see `sqlite_saver`) and Postgres
+(several replicas).
 
 They are opened inside the `RuntimeLoop`'s exit stack, so closing the loop closes their
 connections, also when startup fails half way.
@@ -22,11 +23,11 @@ async def open_checkpointer(
     if settings.backend == "memory":
         return InMemorySaver()
     if settings.backend == "sqlite":
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+        from soni.runtime.sqlite_saver import ThreadedSqliteSaver
 
         path = config.resolve(settings.path)
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        return await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(path)))
+        return await stack.enter_async_context(ThreadedSqliteSaver.open(str(path)))
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     assert settings.dsn is not None

@@ -79,6 +79,12 @@ def _memory() -> Opener:
 
 
 def _sqlite(path: Path) -> Opener:
+    from soni.runtime.sqlite_saver import ThreadedSqliteSaver
+
+    return lambda: ThreadedSqliteSaver.open(str(path))
+
+
+def _async_sqlite(path: Path) -> Opener:
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     return lambda: AsyncSqliteSaver.from_conn_string(str(path))
@@ -119,6 +125,26 @@ async def test_round_trip_memory(config: SoniConfig) -> None:
 
 async def test_round_trip_sqlite(config: SoniConfig, tmp_path: Path) -> None:
     assert await _round_trip(config, _sqlite(tmp_path / "state.db")) == STATE
+
+
+async def test_round_trip_langgraph_async_sqlite(config: SoniConfig, tmp_path: Path) -> None:
+    assert await _round_trip(config, _async_sqlite(tmp_path / "state.db")) == STATE
+
+
+@pytest.mark.parametrize("direction", ["async-to-threaded", "threaded-to-async"])
+async def test_sqlite_databases_are_shared_with_langgraphs_saver(
+    config: SoniConfig, tmp_path: Path, direction: str
+) -> None:
+    path = tmp_path / "state.db"
+    first, second = (_async_sqlite(path), _sqlite(path))
+    if direction == "threaded-to-async":
+        first, second = second, first
+    async with first() as saver, RuntimeLoop(config, checkpointer=saver) as runtime:
+        await talk(runtime, "ann", "send money", "Bob")
+    async with second() as saver, RuntimeLoop(config, checkpointer=saver) as runtime:
+        assert await talk(runtime, "ann", "40") == ["Send 40.00 to Bob?"]
+        history = [item async for item in saver.alist({"configurable": {"thread_id": "ann"}})]
+        assert len(history) == 3  # one checkpoint per turn (durability "exit")
 
 
 @needs_postgres

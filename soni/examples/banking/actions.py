@@ -19,14 +19,24 @@ insert or ignore into accounts values ('checking', 2500.0), ('savings', 12000.0)
 """
 
 
+_ready: set[str] = set()
+"""Databases whose schema this process has created: the schema script writes (and waits
+for the write lock), so it runs once per database, not once per action."""
+
+
 def _database() -> str:
     default = os.path.join(tempfile.gettempdir(), "soni-banking-demo.db")
     return os.environ.get("SONI_BANKING_DB", default)
 
 
 async def _connect() -> aiosqlite.Connection:
-    connection = await aiosqlite.connect(_database())
-    await connection.executescript(_SCHEMA)
+    path = _database()
+    connection = await aiosqlite.connect(path)
+    if path not in _ready:
+        # WAL: balance reads never wait for a transfer being written
+        await connection.execute("pragma journal_mode=wal")
+        await connection.executescript(_SCHEMA)
+        _ready.add(path)
     return connection
 
 

@@ -1,0 +1,152 @@
+"""One JSON shape for every error, an id per error, and the stack in the log, never the body.
+
+{"error": {"id": "5f0c9e2a7b1d4c3e", "type": "validation_error",
+           "message": "body.message: String should have at most 2000 characters",
+           "details": [...]}}
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from soni.errors import SoniError, StaleStateError
+from soni.server.host import NotServing
+from soni.server.models import ErrorDetail, ErrorResponse
+
+log = logging.getLogger("soni.server")
+
+_HTTP_TYPES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ApiError(Exception):
+    """An error the route knows how to describe to the client."""
+
+    def __init__(
+        self, status: int, type: str, message: str, details: Any = None, *, logged: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.type = type
+        self.message = message
+        self.details = details
+        self.logged = logged
+
+
+def new_error_id() -> str:
+    return secrets.token_hex(8)
+
+
+def error_response(
+    status: int,
+    type: str,
+    message: str,
+    details: Any = None,
+    *,
+    error_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    error_id = error_id or new_error_id()
+    body = ErrorResponse(
+        error=ErrorDetail(id=error_id, type=type, message=message, details=details)
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status,
+        headers={"X-Error-Id": error_id, **(headers or {})},
+    )
+
+
+def _located(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "message": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
+        for error in errors
+    ]
+
+
+async def _validation(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    raw = error.errors()
+    for problem in raw:
+        if problem.get("type") == "json_invalid":
+            position = problem.get("loc", ("body", "?"))[-1]
+            reason = problem.get("ctx", {}).get("error", "JSON decode error")
+            message = f"the body is not valid JSON: {reason} at character {position}"
+            return error_response(400, "malformed_json", message, {"position": position})
+    problems = _located(raw)
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:3])
+    return error_response(422, "validation_error", summary, problems)
+
+
+async def _http(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    headers = dict(error.headers or {})
+    message = str(error.detail)
+    if error.status_code == 404 and message == "Not Found":
+        message = f"there is no route {request.method} {request.url.path}"
+    elif error.status_code == 405:
+        allowed = headers.get("Allow") or headers.get("allow") or "?"
+        message = f"{request.method} is not allowed on {request.url.path} (allowed: {allowed})"
+    return error_response(
+        error.status_code,
+        _HTTP_TYPES.get(error.status_code, "http_error"),
+        message,
+        headers=headers,
+    )
+
+
+async def _api(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    error_id = new_error_id()
+    if error.logged:
+        log.warning(
+            "%s %s: %s: %s [error id %s]",
+            request.method,
+            request.url.path,
+            error.type,
+            error.message,
+            error_id,
+        )
+    return error_response(error.status, error.type, error.message, error.details, error_id=error_id)
+
+
+async def _not_serving(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, NotServing)
+    details = {"phase": error.phase.value}
+    return error_response(503, "not_ready", str(error), details, headers={"Retry-After": "1"})
+
+
+async def _domain(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, SoniError)
+    error_id = new_error_id()
+    kind = "invalid_state" if isinstance(error, StaleStateError) else "domain_error"
+    log.warning("%s %s: %s [error id %s]", request.method, request.url.path, error, error_id)
+    return error_response(422, kind, str(error), error_id=error_id)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(ApiError, _api)
+    app.add_exception_handler(NotServing, _not_serving)
+    app.add_exception_handler(SoniError, _domain)

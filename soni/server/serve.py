@@ -1,0 +1,97 @@
+"""`soni serve`: uvicorn around the app, with readiness that drops as soon as a signal
+arrives and an exit code that says why the server stopped."""
+
+from __future__ import annotations
+
+import functools
+import gc
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+
+from soni.config.loader import SoniConfig
+from soni.config.models import PersistenceSettings
+from soni.runtime import RuntimeLoop
+from soni.server.app import create_app
+from soni.server.host import RuntimeHost
+
+EXIT_RUNTIME_FAILED = 3
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    access_log: bool = True
+    shutdown_delay: float = 0.0
+    graceful_timeout: float = 30.0
+    state: Path | None = None
+    """Keep conversations in this SQLite file, whatever the configuration says."""
+
+
+class _Server(uvicorn.Server):
+    """On SIGTERM/SIGINT: `/ready` turns 503 at once; the listener closes `shutdown_delay`
+    seconds later (time for a load balancer to notice); in-flight requests finish; then
+    the runtime closes. A second signal skips the delay."""
+
+    def __init__(self, config: uvicorn.Config, host: RuntimeHost, shutdown_delay: float) -> None:
+        super().__init__(config)
+        self.runtime_host = host
+        self.shutdown_delay = shutdown_delay
+        self.runtime_failed = False
+        self._pending: tuple[float, int] | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.runtime_host.begin_shutdown()
+        if self.shutdown_delay > 0 and self._pending is None and not self.should_exit:
+            self._pending = (time.monotonic() + self.shutdown_delay, sig)
+            return
+        super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._pending is not None and time.monotonic() >= self._pending[0]:
+            super().handle_exit(self._pending[1], None)
+        return await super().on_tick(counter)
+
+    def runtime_failure(self, error: BaseException) -> None:
+        self.runtime_failed = True
+        self.should_exit = True
+
+
+def serve(config: SoniConfig, options: ServeOptions) -> int:
+    """Serve until a signal; 0 after a clean shutdown, 3 if the runtime failed to start."""
+    logging.basicConfig(
+        level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    server: _Server | None = None
+
+    def failed(error: BaseException) -> None:
+        if server is not None:
+            server.runtime_failure(error)
+
+    persistence = (
+        PersistenceSettings(backend="sqlite", path=str(options.state)) if options.state else None
+    )
+    factory = functools.partial(RuntimeLoop, persistence=persistence)
+    host = RuntimeHost(config, runtime_factory=factory, on_failure=failed)
+    app = create_app(host=host)
+    uvicorn_config = uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.port,
+        log_level=options.log_level,
+        access_log=options.access_log,
+        timeout_graceful_shutdown=int(options.graceful_timeout),
+        lifespan="on",
+    )
+    server = _Server(uvicorn_config, host, options.shutdown_delay)
+    # Everything imported so far lives as long as the process: keep the collector off it.
+    gc.collect()
+    gc.freeze()
+    server.run()
+    return EXIT_RUNTIME_FAILED if server.runtime_failed else 0

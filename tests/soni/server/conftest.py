@@ -1,0 +1,115 @@
+"""Real servers for the server tests: `soni serve` (or uvicorn with an app factory) in a child
+process on a free 127.0.0.1 port, its log kept for assertions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.soni.conftest import DOMAIN
+
+STARTUP_LIMIT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_LIMIT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"server not ready in {STARTUP_LIMIT_S} s:\n{self.log()}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"server did not stop on SIGTERM:\n{self.log()}") from None
+
+
+def launch(args: list[str], log_path: Path, env: dict[str, str] | None = None) -> Served:
+    """Start `python -m ...args` with `{port}` in args replaced by a free port."""
+    port = free_port()
+    command = [sys.executable, *(arg.replace("{port}", str(port)) for arg in args)]
+    environment = {**os.environ, "PYTHONWARNINGS": "always", **(env or {})}
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=Path.cwd()
+        )
+    return Served(process, port, log_path)
+
+
+def serve_args(config: Path, state: Path, *extra: str) -> list[str]:
+    return [
+        *("-m", "soni", "serve", "--config", str(config), "--state", str(state)),
+        *("--port", "{port}", *extra),
+    ]
+
+
+def factory_args(factory: str) -> list[str]:
+    return ["-m", "uvicorn", "--factory", factory, "--port", "{port}", "--lifespan", "on"]
+
+
+@pytest.fixture
+def domain_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "domain"
+    shutil.copytree(DOMAIN, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def test_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One server for the request-level tests: the test domain, plus a command generator
+    that raises on "crash" (an internal error nothing in the domain can cause)."""
+    scratch = tmp_path_factory.mktemp("app")
+    domain = scratch / "domain"
+    shutil.copytree(DOMAIN, domain, ignore=shutil.ignore_patterns("__pycache__"))
+    served = launch(
+        factory_args("tests.soni.server.apps:crashing"),
+        scratch / "server.log",
+        {"SONI_CONFIG": str(domain / "domain.yaml")},
+    )
+    try:
+        served.wait_ready()
+        yield served
+    finally:
+        served.stop()

@@ -1,0 +1,173 @@
+"""The server's life: probes while it starts and while it stops, graceful shutdown with
+requests in flight, persistence across restarts, and clear failures at start."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.soni.server.conftest import Served, factory_args, launch, serve_args
+
+CLEAN_EXIT = (0, -signal.SIGTERM)  # uvicorn re-raises the signal it stopped on
+LEAK_SIGNS = ("ResourceWarning", "Task was destroyed", "Traceback", "never awaited")
+
+
+def chat(served: Served, user: str, message: str) -> httpx.Response:
+    return httpx.post(served.url + "/chat", json={"user_id": user, "message": message}, timeout=30)
+
+
+def assert_clean_log(served: Served) -> None:
+    log = served.log()
+    assert "Application shutdown complete" in log
+    for sign in LEAK_SIGNS:
+        assert sign not in log, log
+
+
+def slow_down(domain: Path, prelude: str) -> None:
+    actions = domain / "actions.py"
+    actions.write_text(prelude + actions.read_text())
+
+
+def test_probes_while_starting(domain_copy: Path, tmp_path: Path) -> None:
+    slow_down(domain_copy, "import time\ntime.sleep(2)  # a slow import: startup takes time\n")
+    served = launch(
+        factory_args("soni.server.app:from_environment"),
+        tmp_path / "server.log",
+        {"SONI_CONFIG": str(domain_copy / "domain.yaml")},
+    )
+    seen_starting = False
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                ready = httpx.get(served.url + "/ready", timeout=2)
+            except httpx.TransportError:
+                time.sleep(0.05)
+                continue
+            if ready.status_code == 200:
+                break
+            assert ready.status_code == 503
+            assert ready.json()["error"]["type"] == "not_ready"
+            assert ready.json()["error"]["details"] == {"phase": "starting"}
+            health = httpx.get(served.url + "/health", timeout=2)
+            assert health.status_code == 200  # alive, only not ready yet
+            assert health.json()["components"]["runtime"]["status"] == "starting"
+            refused = chat(served, "ann", "hello")
+            assert refused.status_code == 503
+            assert refused.json()["error"]["type"] == "not_ready"
+            assert refused.headers["retry-after"] == "1"
+            seen_starting = True
+            time.sleep(0.1)
+        assert seen_starting, "the server was never seen starting"
+        assert chat(served, "ann", "hello").status_code == 200
+    finally:
+        assert served.stop() in CLEAN_EXIT
+    assert_clean_log(served)
+
+
+def test_probes_while_stopping_and_requests_in_flight_finish(
+    domain_copy: Path, tmp_path: Path
+) -> None:
+    # check_limits takes a second: a request is in flight when the signal comes
+    slow_down(domain_copy, "import asyncio\n")
+    actions = domain_copy / "actions.py"
+    slow = "async def check_limits(amount):\n    await asyncio.sleep(1)"
+    actions.write_text(actions.read_text().replace("async def check_limits(amount):", slow))
+    state = tmp_path / "state.db"
+    served = launch(
+        serve_args(domain_copy / "domain.yaml", state, "--shutdown-delay", "1.5"),
+        tmp_path / "server.log",
+    )
+    served.wait_ready()
+    assert chat(served, "ann", "send money").status_code == 200
+    assert chat(served, "ann", "Bob").status_code == 200
+    in_flight: list[httpx.Response] = []
+    worker = threading.Thread(target=lambda: in_flight.append(chat(served, "ann", "40")))
+    worker.start()
+    time.sleep(0.3)
+    served.process.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    ready = httpx.get(served.url + "/ready", timeout=2)
+    assert ready.status_code == 503
+    assert ready.json()["error"]["details"] == {"phase": "stopping"}
+    health = httpx.get(served.url + "/health", timeout=2)
+    assert (health.status_code, health.json()["status"]) == (200, "stopping")
+    worker.join(timeout=30)
+    assert in_flight[0].status_code == 200
+    assert in_flight[0].json()["reply"] == "Send 40.00 to Bob?"
+    assert served.process.wait(timeout=30) in CLEAN_EXIT
+    assert_clean_log(served)
+
+    restarted = launch(serve_args(domain_copy / "domain.yaml", state), tmp_path / "again.log")
+    try:
+        restarted.wait_ready()
+        saved = httpx.get(restarted.url + "/state/ann", timeout=5).json()
+        assert saved["turn"] == 3
+        assert saved["awaiting"]["kind"] == "confirm"
+        reply = chat(restarted, "ann", "yes").json()
+        assert reply["reply"].startswith("Done, reference")
+        assert reply["turn"] == 4
+    finally:
+        assert restarted.stop() in CLEAN_EXIT
+    assert_clean_log(restarted)
+
+
+def test_a_conversation_saved_in_a_step_that_no_longer_exists(
+    domain_copy: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    served = launch(serve_args(domain_copy / "domain.yaml", state), tmp_path / "one.log")
+    try:
+        served.wait_ready()
+        assert chat(served, "ann", "send money").json()["reply"] == "Who should receive it?"
+    finally:
+        served.stop()
+    domain = domain_copy / "domain.yaml"
+    domain.write_text(domain.read_text().replace("{id: who, collect", "{id: recipient, collect"))
+    changed = launch(serve_args(domain, state), tmp_path / "two.log")
+    try:
+        changed.wait_ready()
+        stale = chat(changed, "ann", "Bob")
+        assert stale.status_code == 422
+        error = stale.json()["error"]
+        assert error["type"] == "invalid_state"
+        assert "'who'" in error["message"]
+        assert "DELETE /state/ann" in error["message"]
+        assert error["id"] in changed.log()
+        assert httpx.delete(changed.url + "/state/ann").status_code == 204
+        assert chat(changed, "ann", "send money").status_code == 200
+    finally:
+        changed.stop()
+
+
+def test_a_bad_configuration_stops_before_serving(tmp_path: Path) -> None:
+    config = tmp_path / "domain.yaml"
+    config.write_text(
+        'version: "1"\nflows:\n  greet:\n    steps:\n      - {id: a, say: hi, next: nowhere}\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "soni", "serve", "--config", str(config), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"{config}:5" in result.stderr
+    assert "nowhere" in result.stderr
+    assert "Uvicorn running" not in result.stderr
+
+
+def test_a_runtime_that_cannot_start_exits_with_3(domain_copy: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    served = launch(
+        serve_args(domain_copy / "domain.yaml", blocker / "state.db"), tmp_path / "server.log"
+    )
+    assert served.process.wait(timeout=60) == 3
+    assert "the runtime failed to start" in served.log()

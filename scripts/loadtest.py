@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import platform
 import signal
@@ -101,6 +102,11 @@ class Server:
                     pass
                 await asyncio.sleep(0.05)
 
+    def cpu_s(self) -> float:
+        assert self.process is not None
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
+
     def rss_mb(self) -> float:
         assert self.process is not None
         return float(psutil.Process(self.process.pid).memory_info().rss) / 2**20
@@ -130,6 +136,10 @@ class Latency:
     p95_ms: float
     p99_ms: float
     max_ms: float
+    server_cpu_ms: float = 0.0
+    """Server CPU (all its threads) per answered request."""
+    client_cpu_ms: float = 0.0
+    """This load generator's CPU per answered request: it shares the machine."""
 
     @property
     def throughput(self) -> float:
@@ -240,10 +250,17 @@ async def latency(server: Server, users: int, duration: float) -> Latency:
     async with _clients(server, users) as clients:
         # warm-up: every user opens its connection and conversation first
         await asyncio.gather(*(_say(c, f"loop-{u}", "hi") for u, c in enumerate(clients)))
+        server_cpu, client_cpu = server.cpu_s(), time.process_time()
         began = time.perf_counter()
         deadline = began + duration
         tally = await _closed_loop(clients, lambda: time.perf_counter() >= deadline, "loop")
-        return Latency.of(tally.samples, tally.errors, time.perf_counter() - began)
+        figures = Latency.of(tally.samples, tally.errors, time.perf_counter() - began)
+        answered = max(1, figures.requests)
+        return dataclasses.replace(
+            figures,
+            server_cpu_ms=(server.cpu_s() - server_cpu) * 1000 / answered,
+            client_cpu_ms=(time.process_time() - client_cpu) * 1000 / answered,
+        )
 
 
 @dataclass(frozen=True)
@@ -443,6 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f=figures,
             targets=TARGETS,
             machine=_machine(),
+            cores=os.cpu_count(),
             date=datetime.now(UTC).strftime("%Y-%m-%d"),
             command=" ".join(["python scripts/loadtest.py", *sys.argv[1:]]),
         )

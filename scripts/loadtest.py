@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import os
 import platform
 import signal
@@ -136,9 +135,9 @@ class Latency:
     p95_ms: float
     p99_ms: float
     max_ms: float
-    server_cpu_ms: float = 0.0
+    server_cpu_ms: float
     """Server CPU (all its threads) per answered request."""
-    client_cpu_ms: float = 0.0
+    client_cpu_ms: float
     """This load generator's CPU per answered request: it shares the machine."""
 
     @property
@@ -146,13 +145,31 @@ class Latency:
         return self.requests / self.seconds
 
     @classmethod
-    def of(cls, samples: Sequence[float], errors: int, seconds: float) -> Latency:
+    def of(
+        cls,
+        samples: Sequence[float],
+        errors: int,
+        seconds: float,
+        *,
+        server_cpu_ms: float,
+        client_cpu_ms: float,
+    ) -> Latency:
         ordered = sorted(samples) or [0.0]
 
         def pick(q: float) -> float:
             return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
-        return cls(len(samples), errors, seconds, pick(0.50), pick(0.95), pick(0.99), pick(1.0))
+        return cls(
+            len(samples),
+            errors,
+            seconds,
+            pick(0.50),
+            pick(0.95),
+            pick(0.99),
+            pick(1.0),
+            server_cpu_ms,
+            client_cpu_ms,
+        )
 
 
 def _client(server: Server, connections: int = 1) -> httpx.AsyncClient:
@@ -254,10 +271,12 @@ async def latency(server: Server, users: int, duration: float) -> Latency:
         began = time.perf_counter()
         deadline = began + duration
         tally = await _closed_loop(clients, lambda: time.perf_counter() >= deadline, "loop")
-        figures = Latency.of(tally.samples, tally.errors, time.perf_counter() - began)
-        answered = max(1, figures.requests)
-        return dataclasses.replace(
-            figures,
+        seconds = time.perf_counter() - began
+        answered = max(1, len(tally.samples))
+        return Latency.of(
+            tally.samples,
+            tally.errors,
+            seconds,
             server_cpu_ms=(server.cpu_s() - server_cpu) * 1000 / answered,
             client_cpu_ms=(time.process_time() - client_cpu) * 1000 / answered,
         )
@@ -309,7 +328,6 @@ async def memory(server: Server, requests: int, warmup: int = 2000) -> Memory:
     errors = 0
 
     async def drive(count: int, offset: int) -> None:
-        nonlocal errors
         numbers = iter(range(offset, offset + count))
 
         async def user(client: httpx.AsyncClient) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from soni import __version__
+from soni.errors import SoniError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--graceful-timeout",
-        type=float,
-        default=30.0,
+        type=int,
+        default=30,
         metavar="SECONDS",
         help="how long in-flight requests may take to finish on shutdown (default: 30)",
     )
@@ -65,8 +66,6 @@ def _serve(args: argparse.Namespace) -> int:
         from soni.server.serve import ServeOptions, serve
     except ImportError as error:
         return _missing(error, "server")
-    from soni.errors import SoniError
-
     try:
         config = load_config(args.config)
     except (SoniError, OSError) as error:

@@ -14,15 +14,14 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Response
-from fastapi.responses import JSONResponse
 
 from soni import __version__
 from soni.config.loader import SoniConfig
 from soni.errors import StaleStateError
 from soni.server import errors, health
-from soni.server.errors import ApiError, error_response
+from soni.server.errors import ApiError
 from soni.server.guards import BodyLimit, CatchAll
-from soni.server.host import Phase, RuntimeHost
+from soni.server.host import NotServing, Phase, RuntimeHost
 from soni.server.loop_lag import LoopLagMonitor
 from soni.server.models import (
     MAX_BODY_BYTES,
@@ -135,19 +134,14 @@ def create_app(
             raise ApiError(503, "unhealthy", "a component is failing", report.model_dump())
         return report
 
-    @app.get("/ready", response_model=ReadyResponse, responses=_errors(503))
-    async def get_ready() -> ReadyResponse | JSONResponse:
+    @app.get("/ready", responses=_errors(503))
+    async def get_ready() -> ReadyResponse:
         """Readiness: 200 once the runtime serves turns, 503 before and once shutdown
         begins."""
         phase = runtime_host.phase
-        if phase is Phase.READY:
-            return ReadyResponse(ready=True, phase=phase.value)
-        message = f"the runtime is {phase.value}" + (
-            f": {runtime_host.failure}" if runtime_host.failure else ""
-        )
-        return error_response(
-            503, "not_ready", message, {"phase": phase.value}, headers={"Retry-After": "1"}
-        )
+        if phase is not Phase.READY:
+            raise NotServing(phase, runtime_host.failure)
+        return ReadyResponse(ready=True, phase=phase.value)
 
     return app
 

@@ -137,11 +137,10 @@ async def _not_serving(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _domain(request: Request, error: Exception) -> JSONResponse:
+    """A soni error no route described more precisely."""
     assert isinstance(error, SoniError)
-    error_id = new_error_id()
     kind = "invalid_state" if isinstance(error, StaleStateError) else "domain_error"
-    log.warning("%s %s: %s [error id %s]", request.method, request.url.path, error, error_id)
-    return error_response(422, kind, str(error), error_id=error_id)
+    return await _api(request, ApiError(422, kind, str(error), logged=True))
 
 
 def install(app: FastAPI) -> None:

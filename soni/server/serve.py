@@ -29,7 +29,7 @@ class ServeOptions:
     log_level: str = "info"
     access_log: bool = True
     shutdown_delay: float = 0.0
-    graceful_timeout: float = 30.0
+    graceful_timeout: int = 30
     state: Path | None = None
     """Keep conversations in this SQLite file, whatever the configuration says."""
 
@@ -86,7 +86,7 @@ def serve(config: SoniConfig, options: ServeOptions) -> int:
         port=options.port,
         log_level=options.log_level,
         access_log=options.access_log,
-        timeout_graceful_shutdown=int(options.graceful_timeout),
+        timeout_graceful_shutdown=options.graceful_timeout,
         lifespan="on",
     )
     server = _Server(uvicorn_config, host, options.shutdown_delay)

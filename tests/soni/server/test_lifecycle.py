@@ -79,6 +79,7 @@ def test_probes_while_stopping_and_requests_in_flight_finish(
     actions = domain_copy / "actions.py"
     slow = "async def check_limits(amount):\n    await asyncio.sleep(1)"
     actions.write_text(actions.read_text().replace("async def check_limits(amount):", slow))
+    assert slow in actions.read_text()  # else nothing would be in flight at the signal
     state = tmp_path / "state.db"
     served = launch(
         serve_args(domain_copy / "domain.yaml", state, "--shutdown-delay", "1.5"),

@@ -18,6 +18,7 @@ from audit.config import ConfigError, find_config, load_config
 from audit.discovery import DiscoveryError
 from audit.findings import Inventory
 from audit.mypy_unused import MypyError
+from audit.profiling.errors import ProfileError
 from audit.selection import SelectionError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -111,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     report.add_argument("--config", type=Path, help="pyproject.toml to read")
 
+    profile = commands.add_parser(
+        "profile",
+        help="run a command (or attach to a process) and report what blocks its event loop",
+        description="Profile a program with py-spy (default), pyinstrument (--pyinstrument) "
+        "or recorded data (--from), find every stretch in which an event loop ran code for "
+        "longer than the threshold, and write profile.md and profile.json. Exit status: 0 "
+        "no block, 1 blocks found, 2 error.",
+    )
+    from audit.profiling.command import add_arguments
+
+    add_arguments(profile)
+
     rules = commands.add_parser("rules", help="explain a rule, or list them all")
     rules.add_argument("code", nargs="?", help="a rule code such as BLK100")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -124,8 +137,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "profile":
+            from audit.profiling.command import run
+
+            return run(args)
         return _rules(args)
-    except (ConfigError, DiscoveryError, SelectionError, BudgetError, MypyError) as error:
+    except (
+        ConfigError,
+        DiscoveryError,
+        SelectionError,
+        BudgetError,
+        MypyError,
+        ProfileError,
+    ) as error:
         print(f"soni-audit: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -1,0 +1,36 @@
+"""Write a profile: `profile.json` (the normalised findings) and `profile.md` (Jinja2)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from audit.profiling.findings import Profile
+
+
+def render_markdown(profile: Profile, *, regenerate: str) -> str:
+    from audit.report.build import environment
+
+    data = profile.to_json()
+    template = environment().get_template("profile.md.j2")
+    return template.render(
+        command=shlex.join(profile.command),
+        sources=", ".join(profile.sources) or "no source",
+        threshold_ms=data["threshold_ms"],
+        regenerate=regenerate,
+        summary=data["summary"],
+        static_checked=data["static_checked"],
+        sites=data["sites"],
+        static_only=data["static_only"],
+        artifacts=data["artifacts"],
+    )
+
+
+def write_profile(profile: Profile, out: Path, *, regenerate: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    document = out / "profile.json"
+    document.write_text(json.dumps(profile.to_json(), indent=2) + "\n", encoding="utf-8")
+    report = out / "profile.md"
+    report.write_text(render_markdown(profile, regenerate=regenerate), encoding="utf-8")
+    return [report, document]

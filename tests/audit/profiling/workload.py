@@ -1,0 +1,72 @@
+"""The purpose-built workload and what each harness must find in it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+WORKLOAD = Path(__file__).parents[2] / "fixtures" / "profiling" / "workload.py"
+ROOT = WORKLOAD.parent
+MUST_FIND_MS = 15.0  # every block at least this long is found
+TOLERANCE_MS = 3.0
+
+
+def marked_lines() -> dict[int, str]:
+    """Line number -> block name, from the `# block: NAME` markers."""
+    lines = WORKLOAD.read_text(encoding="utf-8").splitlines()
+    return {
+        number: match.group(1)
+        for number, text in enumerate(lines, start=1)
+        if (match := re.search(r"# block: ([\w-]+)", text))
+    }
+
+
+def run_workload(*extra: str, truth: Path, loop: str = "asyncio", rounds: int = 3) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            str(WORKLOAD),
+            "--truth",
+            str(truth),
+            "--loop",
+            loop,
+            "--rounds",
+            str(rounds),
+            *extra,
+        ],
+        check=True,
+        timeout=120,
+    )
+
+
+def truth_by_name(truth: Path) -> dict[str, list[float]]:
+    measured: dict[str, list[float]] = defaultdict(list)
+    for entry in json.loads(truth.read_text(encoding="utf-8")):
+        measured[entry["name"]].append(entry["ms"])
+    return measured
+
+
+def check_sites(
+    found: dict[str, list[float]], unknown: list[Any], truth: Path, *, per_block: bool
+) -> None:
+    """`found`: block durations (ms) per block name, in time order; `unknown`: sites at
+    unmarked lines. `per_block` compares every block with its measurement, otherwise the
+    mean per site (a sampler's error on one block can reach one sampling gap)."""
+    assert unknown == [], f"false sites: {unknown}"
+    measured = truth_by_name(truth)
+    assert max(measured.pop("short")) < 5, "the short block is meant to be ~3 ms"
+    for name, durations in measured.items():
+        assert min(durations) >= MUST_FIND_MS, f"{name} ran shorter than the test assumes"
+        assert name in found, f"{name} ({durations} ms) not found; found {sorted(found)}"
+        assert len(found[name]) == len(durations), (name, found[name], durations)
+        if per_block:
+            for seen, true in zip(found[name], durations, strict=True):
+                assert abs(seen - true) <= TOLERANCE_MS, (name, found[name], durations)
+        mean_found = sum(found[name]) / len(found[name])
+        mean_true = sum(durations) / len(durations)
+        assert abs(mean_found - mean_true) <= TOLERANCE_MS, (name, found[name], durations)

@@ -49,6 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long in-flight requests may take to finish on shutdown (default: 30)",
     )
+    serve.add_argument(
+        "--loop-watchdog-ms",
+        type=float,
+        metavar="MS",
+        help="log every event-loop block of at least MS milliseconds (soni-audit's watchdog)",
+    )
+    serve.add_argument(
+        "--loop-watchdog-report",
+        type=Path,
+        metavar="FILE",
+        help="write the loop blocks as findings JSON at shutdown (soni-audit profile --from)",
+    )
     return parser
 
 
@@ -79,6 +91,8 @@ def _serve(args: argparse.Namespace) -> int:
         shutdown_delay=args.shutdown_delay,
         graceful_timeout=args.graceful_timeout,
         state=args.state,
+        loop_watchdog_ms=args.loop_watchdog_ms,
+        loop_watchdog_report=args.loop_watchdog_report,
     )
     return serve(config, options)
 

@@ -18,6 +18,13 @@ from audit.report.candidates import find_candidates
 from audit.runner import CheckResult
 
 REPORTS = ("index.md", "sync-calls-audit.md", "type-ignores.md", "param-mutations.md")
+RUN_TIME_REPORTS = {
+    "profile.md": "event-loop blocks seen at run time (`soni-audit profile`), joined with "
+    "the static findings",
+    "profiling-overhead.md": "what the loop watchdog and py-spy cost a busy server",
+    "load-test.md": "the soni server under load",
+    "bench-audit.md": "soni-audit's speed against its peers",
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,9 @@ def build_reports(
         "budget": budget,
         "budget_rows": _budget_rows(result.inventory, budget) if budget is not None else [],
         "mutations": [f for f in result.findings if f.code.startswith("MUT")],
+        "other_reports": [
+            (name, what) for name, what in RUN_TIME_REPORTS.items() if (Path(out) / name).is_file()
+        ],
     }
     env = environment()
     return {name: env.get_template(f"{name}.j2").render(context) for name in REPORTS}

@@ -12,7 +12,11 @@ from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
+import soni
+from audit.profiling.asgi import ASGIApp, LoopWatchdogMiddleware
+from audit.profiling.blocks import Block
 from soni.config.loader import SoniConfig
 from soni.config.models import PersistenceSettings
 from soni.runtime import RuntimeLoop
@@ -32,6 +36,10 @@ class ServeOptions:
     graceful_timeout: int = 30
     state: Path | None = None
     """Keep conversations in this SQLite file, whatever the configuration says."""
+    loop_watchdog_ms: float | None = None
+    """Log every stretch of at least this many ms in which the event loop was blocked."""
+    loop_watchdog_report: Path | None = None
+    """Write the loop blocks as findings JSON here at shutdown (`soni-audit profile --from`)."""
 
 
 class _Server(uvicorn.Server):
@@ -63,6 +71,31 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
+def _watched(app: FastAPI, options: ServeOptions) -> ASGIApp:
+    """The app, under the loop watchdog when a threshold is set."""
+    if options.loop_watchdog_ms is None and options.loop_watchdog_report is None:
+        return app
+    blocked = logging.getLogger("soni.server.loop")
+
+    def log(block: Block) -> None:
+        frame = block.stack[-1]
+        blocked.warning(
+            "event loop blocked %.1f ms at %s:%d in %s",
+            block.duration * 1000,
+            frame.file,
+            frame.line,
+            frame.function,
+        )
+
+    return LoopWatchdogMiddleware(
+        app,
+        threshold_ms=options.loop_watchdog_ms or 10.0,
+        project_root=Path(soni.__file__).parent,
+        on_block=log,
+        report=options.loop_watchdog_report,
+    )
+
+
 def serve(config: SoniConfig, options: ServeOptions) -> int:
     """Serve until a signal; 0 after a clean shutdown, 3 if the runtime failed to start."""
     logging.basicConfig(
@@ -81,7 +114,7 @@ def serve(config: SoniConfig, options: ServeOptions) -> int:
     host = RuntimeHost(config, runtime_factory=factory, on_failure=failed)
     app = create_app(host=host)
     uvicorn_config = uvicorn.Config(
-        app,
+        _watched(app, options),
         host=options.host,
         port=options.port,
         log_level=options.log_level,

@@ -3,6 +3,7 @@ requests in flight, persistence across restarts, and clear failures at start."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -172,3 +173,31 @@ def test_a_runtime_that_cannot_start_exits_with_3(domain_copy: Path, tmp_path: P
     )
     assert served.process.wait(timeout=60) == 3
     assert "the runtime failed to start" in served.log()
+
+
+def test_loop_watchdog_setting_reports_a_loop_that_never_blocks(
+    domain_copy: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "loop-blocks.json"
+    served = launch(
+        serve_args(
+            domain_copy / "domain.yaml",
+            tmp_path / "state.db",
+            "--loop-watchdog-ms",
+            "10",
+            "--loop-watchdog-report",
+            str(report),
+        ),
+        tmp_path / "server.log",
+    )
+    try:
+        served.wait_ready()
+        for number in range(20):
+            assert chat(served, f"user{number}", "hello").status_code == 200
+    finally:
+        assert served.stop() in CLEAN_EXIT
+    assert_clean_log(served)
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["sources"] == ["watchdog"]
+    assert data["sites"] == [], data["sites"]  # soni itself never blocks its loop
+    assert "event loop blocked" not in served.log()

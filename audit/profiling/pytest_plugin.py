@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from audit.profiling.attribution import place_of
 from audit.profiling.blocks import Block
 from audit.profiling.findings import write_blocks
 from audit.profiling.frames import ProjectFiles
@@ -127,7 +128,7 @@ def pytest_runtest_makereport(
     _seen(item).update(mine)
     if not mine:
         return report
-    lines = [_describe(block, state.config.rootpath) for block in mine]
+    lines = [_describe(block, state.dog.project) for block in mine]
     report.sections.append(("event-loop blocks", "\n".join(lines)))
     failing = state.config.getoption("--loop-block-fail") and not item.get_closest_marker(
         "allow_loop_block"
@@ -145,9 +146,8 @@ def _seen(item: pytest.Item) -> set[Block]:
     return item.stash.setdefault(_SEEN, set())  # noqa: MUT102 -- the stash is for plugins
 
 
-def _describe(block: Block, root: Path) -> str:
-    project = ProjectFiles(root)
-    frame = next((f for f in reversed(block.stack) if f in project), block.stack[-1])
+def _describe(block: Block, project: ProjectFiles) -> str:
+    frame = place_of(block.stack, project).frame
     return (
         f"{block.duration * 1000:.1f} ms at {project.relative(frame.file)}:{frame.line} "
         f"in {frame.function}"
@@ -159,7 +159,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state is None:
         return
     state.dog.flush()
-    project = ProjectFiles(config.rootpath)
+    project = state.dog.project
     sites = group_sites(state.dog.blocks, project)
     terminalreporter.section("event-loop blocks")
     if not sites:

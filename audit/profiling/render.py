@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import shlex
 from pathlib import Path
+from typing import Any
 
 from audit.profiling.findings import Profile
 
 
-def render_markdown(profile: Profile, *, regenerate: str) -> str:
+def render_markdown(profile: Profile, data: dict[str, Any], *, regenerate: str) -> str:
+    """`data` is `profile.to_json()`, computed once by the caller."""
     from audit.report.build import environment
 
-    data = profile.to_json()
     template = environment().get_template("profile.md.j2")
     return template.render(
         command=shlex.join(profile.command),
@@ -29,8 +30,9 @@ def render_markdown(profile: Profile, *, regenerate: str) -> str:
 
 def write_profile(profile: Profile, out: Path, *, regenerate: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
+    data = profile.to_json()
     document = out / "profile.json"
-    document.write_text(json.dumps(profile.to_json(), indent=2) + "\n", encoding="utf-8")
+    document.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     report = out / "profile.md"
-    report.write_text(render_markdown(profile, regenerate=regenerate), encoding="utf-8")
+    report.write_text(render_markdown(profile, data, regenerate=regenerate), encoding="utf-8")
     return [report, document]

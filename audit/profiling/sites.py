@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from audit.profiling.attribution import Place, place_of
 from audit.profiling.blocks import Block
@@ -17,8 +18,9 @@ class Site:
     place: Place
     blocks: tuple[Block, ...]
 
-    @property
+    @cached_property
     def durations(self) -> list[float]:
+        """Ascending; every statistic below reads it, so it is sorted once."""
         return sorted(block.duration for block in self.blocks)
 
     @property

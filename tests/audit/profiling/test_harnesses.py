@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 
 from audit.profiling.pyspy import Permission
-from tests.audit.profiling.workload import ROOT, WORKLOAD, check_sites, marked_lines, run_workload
+from tests.audit.profiling.workload import (
+    ROOT,
+    WORKLOAD,
+    check_sites,
+    marked_lines,
+    run_workload,
+    workload_command,
+)
 
 LOOPS = ["asyncio", "uvloop"]
 
@@ -40,8 +47,7 @@ def _by_name(sites: list[dict[str, Any]]) -> tuple[dict[str, list[float]], list[
             unknown.append((site["file"], site["line"], site["function"]))
             continue
         found[name] += [b["duration_ms"] for b in site["blocks"]]
-    ordered = dict(found.items())
-    return ordered, unknown
+    return found, unknown
 
 
 def _profile(tmp_path: Path, *options: str, loop: str = "asyncio") -> dict[str, Any]:
@@ -58,14 +64,9 @@ def _profile(tmp_path: Path, *options: str, loop: str = "asyncio") -> dict[str, 
             str(tmp_path),
             *options,
             "--",
-            sys.executable,
-            str(WORKLOAD),
-            "--truth",
-            str(truth),
-            "--loop",
-            loop,
-            "--rounds",
-            "3",
+            # five rounds: a sampler's error on one block reaches a whole sampling gap
+            # (3-8 ms seen on two busy cores); the site mean over five blocks stays within 3 ms
+            *workload_command(truth, loop=loop, rounds=5),
         ],
         capture_output=True,
         text=True,

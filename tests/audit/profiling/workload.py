@@ -26,21 +26,23 @@ def marked_lines() -> dict[int, str]:
     }
 
 
+def workload_command(truth: Path, *extra: str, loop: str = "asyncio", rounds: int = 3) -> list[str]:
+    return [
+        sys.executable,
+        str(WORKLOAD),
+        "--truth",
+        str(truth),
+        "--loop",
+        loop,
+        "--rounds",
+        str(rounds),
+        *extra,
+    ]
+
+
 def run_workload(*extra: str, truth: Path, loop: str = "asyncio", rounds: int = 3) -> None:
     subprocess.run(
-        [
-            sys.executable,
-            str(WORKLOAD),
-            "--truth",
-            str(truth),
-            "--loop",
-            loop,
-            "--rounds",
-            str(rounds),
-            *extra,
-        ],
-        check=True,
-        timeout=120,
+        workload_command(truth, *extra, loop=loop, rounds=rounds), check=True, timeout=120
     )
 
 

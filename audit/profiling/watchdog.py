@@ -1,11 +1,13 @@
 """An in-process heartbeat watchdog: which code blocked the event loop, and for how long.
 
-A heartbeat callback re-arms itself on the loop every `interval_ms`; a sampler thread
-watches the time of the last beat. When a beat is overdue the loop is stalled, and the
-sampler reads the loop thread's stack with `sys._current_frames()` until the loop beats
-again. The late beat measures the stall (beat gap minus half the usual beat period); the
+A heartbeat callback re-arms itself on the loop every `interval_ms` (a fifth of the
+threshold by default); a sampler thread sleeps until a beat would be overdue. When a beat
+is overdue the loop is stalled, and the sampler reads the loop thread's stack with
+`sys._current_frames()` every `tick_ms` until the loop beats again. The late beat
+measures the stall (beat gap minus half the usual beat period: right to half a beat); the
 samples say whose code ran. A stall whose samples show the loop waiting (another thread
-held the GIL) or stopped is not a block.
+held the GIL) or stopped is not a block. Each beat wakes an idle loop, so the beat interval
+trades precision for CPU (`scripts/bench_loop_overhead.py`).
 
 Works with any loop that has `call_later` (asyncio, uvloop). Several loops may be watched.
 """
@@ -36,6 +38,12 @@ def stack_of(frame: FrameType | None) -> Stack:
         frames.append(Frame(code.co_filename, frame.f_lineno or 0, code.co_qualname))
         frame = frame.f_back
     return tuple(reversed(frames))
+
+
+def default_interval_ms(threshold_ms: float) -> float:
+    """A fifth of the threshold, 1 to 5 ms: a block's duration is known to half a beat,
+    and every beat wakes an idle loop (about 20 µs of CPU each here)."""
+    return min(5.0, max(1.0, threshold_ms / 5))
 
 
 class _Watch:
@@ -78,6 +86,12 @@ class _Watch:
 
     def overdue(self, now: float) -> bool:
         return self.thread_id is not None and now - self.last_beat >= self.dog.stall_after
+
+    def due(self, now: float) -> float:
+        """Seconds until this loop would be overdue, were it to stop beating now."""
+        if self.thread_id is None:
+            return self.dog.tick
+        return max(self.dog.tick, self.last_beat + self.dog.stall_after - now)
 
     def sample(self) -> None:
         """On the sampler thread, during a stall: what is the loop thread running?"""
@@ -131,14 +145,14 @@ class LoopWatchdog:
         self,
         *,
         threshold_ms: float = 10.0,
-        interval_ms: float = 1.0,
+        interval_ms: float | None = None,
         tick_ms: float = 1.0,
         project_root: Path | None = None,
         on_block: BlockHandler | None = None,
         max_samples: int = 200,
     ) -> None:
         self.threshold = threshold_ms / 1000
-        self.interval = interval_ms / 1000
+        self.interval = (interval_ms or default_interval_ms(threshold_ms)) / 1000
         self.tick = tick_ms / 1000
         self.stall_after = 2 * self.interval + self.tick
         self.project = ProjectFiles(project_root or Path.cwd(), exclude=(__file__,))
@@ -205,8 +219,10 @@ class LoopWatchdog:
             watch.cancel()
 
     def _sample_forever(self) -> None:
-        while not self.stopping.wait(self.tick):
+        pause = self.tick
+        while not self.stopping.wait(pause):
             now = time.perf_counter()
+            pause = self.stall_after
             for watch in list(self._watches):
                 if watch.loop.is_closed():
                     with self.lock:
@@ -214,6 +230,9 @@ class LoopWatchdog:
                             self._watches.remove(watch)
                 elif watch.overdue(now):
                     watch.sample()
+                    pause = self.tick
+                else:
+                    pause = min(pause, watch.due(now))
 
     def record(
         self, watch: _Watch, start: float, duration: float, samples: list[tuple[float, Stack]]

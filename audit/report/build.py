@@ -21,7 +21,8 @@ REPORTS = ("index.md", "sync-calls-audit.md", "type-ignores.md", "param-mutation
 RUN_TIME_REPORTS = {
     "profile.md": "event-loop blocks seen at run time (`soni-audit profile`), joined with "
     "the static findings",
-    "profiling-overhead.md": "what the loop watchdog and py-spy cost a busy server",
+    "profiling-overhead.md": "what the loop watchdog and py-spy cost a busy and an idle server",
+    "profiling-accuracy.md": "how precisely the watchdog and py-spy time known blocks",
     "load-test.md": "the soni server under load",
     "bench-audit.md": "soni-audit's speed against its peers",
 }

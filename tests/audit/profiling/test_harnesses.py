@@ -13,28 +13,17 @@ from typing import Any
 
 import pytest
 
-from audit.profiling.pyspy import Permission
 from tests.audit.profiling.workload import (
     ROOT,
     WORKLOAD,
     check_sites,
     marked_lines,
+    pyspy_problem,
     run_workload,
     workload_command,
 )
 
 LOOPS = ["asyncio", "uvloop"]
-
-
-def _pyspy_problem() -> str | None:
-    from audit.profiling.errors import ProfileError
-    from audit.profiling.pyspy import find_pyspy
-
-    try:
-        find_pyspy()
-    except ProfileError as error:
-        return str(error)
-    return Permission.check(attach=False).problem
 
 
 def _by_name(sites: list[dict[str, Any]]) -> tuple[dict[str, list[float]], list[Any]]:
@@ -78,7 +67,7 @@ def _profile(tmp_path: Path, *options: str, loop: str = "asyncio") -> dict[str, 
 
 @pytest.mark.parametrize("loop", LOOPS)
 def test_pyspy_finds_every_block(tmp_path: Path, loop: str) -> None:
-    problem = _pyspy_problem()
+    problem = pyspy_problem()
     if problem is not None:
         pytest.skip(f"py-spy cannot run here: {problem}")
     profile = _profile(tmp_path, "--rate", "1000", loop=loop)

@@ -16,6 +16,18 @@ MUST_FIND_MS = 15.0  # every block at least this long is found
 TOLERANCE_MS = 3.0
 
 
+def pyspy_problem() -> str | None:
+    """Why py-spy cannot profile the workload here, or None when it can."""
+    from audit.profiling.errors import ProfileError
+    from audit.profiling.pyspy import Permission, find_pyspy
+
+    try:
+        find_pyspy()
+    except ProfileError as error:
+        return str(error)
+    return Permission.check(attach=False).problem
+
+
 def marked_lines() -> dict[int, str]:
     """Line number -> block name, from the `# block: NAME` markers."""
     lines = WORKLOAD.read_text(encoding="utf-8").splitlines()

@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--loop-watchdog-ms",
         type=float,
         metavar="MS",
-        help="log every event-loop block of at least MS milliseconds (soni-audit's watchdog)",
+        help="log every event-loop block of at least MS milliseconds, at the line of your "
+        "actions (or of soni) that ran it (soni-audit's watchdog)",
     )
     serve.add_argument(
         "--loop-watchdog-report",

@@ -10,7 +10,7 @@ findings JSON `soni-audit profile --from` reads) at shutdown.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,16 @@ class LoopWatchdogMiddleware:
         *,
         threshold_ms: float = 10.0,
         project_root: Path | None = None,
+        extra_project_roots: Sequence[Path] = (),
         on_block: BlockHandler | None = None,
         report: Path | None = None,
     ) -> None:
         self.app = app
         self.dog = LoopWatchdog(
-            threshold_ms=threshold_ms, project_root=project_root, on_block=on_block
+            threshold_ms=threshold_ms,
+            project_root=project_root,
+            extra_project_roots=extra_project_roots,
+            on_block=on_block,
         )
         self.report = report
 
@@ -58,7 +62,7 @@ class LoopWatchdogMiddleware:
         await self.app(scope, receiving, sending)
 
     async def _finish(self) -> None:
-        self.dog.stop()
+        await self.dog.aclose()
         if self.report is not None:
             await asyncio.to_thread(
                 write_blocks,

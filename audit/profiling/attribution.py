@@ -67,15 +67,25 @@ def _innermost_chain(node: ast.Call) -> str | None:
     return _dotted(node.func)
 
 
+def _project_index(stack: Stack, project: ProjectFiles) -> int | None:
+    return next((i for i in range(len(stack) - 1, -1, -1) if stack[i] in project), None)
+
+
 def place_of(stack: Stack, project: ProjectFiles) -> Place:
     leaf = stack[-1]
-    index = next((i for i in range(len(stack) - 1, -1, -1) if stack[i] in project), None)
+    index = _project_index(stack, project)
     if index is None:
         return Place(leaf, _callee_name(leaf) if leaf.builtin else None, leaf)
     frame = stack[index]
     if index + 1 < len(stack):
         return Place(frame, _callee_name(stack[index + 1]), leaf)
     return Place(frame, call_on_line(frame.file, frame.line), leaf)
+
+
+def project_frame(stack: Stack, project: ProjectFiles) -> Frame:
+    """The frame `place_of` charges, without reading source files (safe on the loop)."""
+    index = _project_index(stack, project)
+    return stack[-1] if index is None else stack[index]
 
 
 def _callee_name(frame: Frame) -> str:

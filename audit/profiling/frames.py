@@ -66,15 +66,25 @@ def module_name(file: str) -> str:
     return ".".join(names)
 
 
+def _prefix(root: Path) -> str:
+    return str(root).rstrip("/") + "/"
+
+
 class ProjectFiles:
-    """Which frames are the project's own code: under `root`, not installed packages.
+    """Which frames are the project's own code: under `root` (or one of `extra_roots`), not
+    installed packages. Paths are shown relative to `root`.
 
     `exclude` names files that sit in the project but are tooling (the watchdog itself).
+    `extra_roots` serve a library and its user together: the soni server charges a block to
+    the configuration's own actions before soni's code that called them.
     """
 
-    def __init__(self, root: Path, exclude: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, root: Path, exclude: tuple[str, ...] = (), extra_roots: tuple[Path, ...] = ()
+    ) -> None:
         self.root = root.resolve()
-        self._prefix = str(self.root).rstrip("/") + "/"
+        self._prefix = _prefix(self.root)
+        self._prefixes = (self._prefix, *(_prefix(extra.resolve()) for extra in extra_roots))
         self._exclude = exclude
         self._cache: dict[str, bool] = {}
 
@@ -87,9 +97,12 @@ class ProjectFiles:
         return known
 
     def _decide(self, file: str) -> bool:
-        if not file.startswith(self._prefix):
+        return any(self._inside(file, prefix) for prefix in self._prefixes)
+
+    def _inside(self, file: str, prefix: str) -> bool:
+        if not file.startswith(prefix):
             return False
-        inside = PurePath(file[len(self._prefix) :]).parts
+        inside = PurePath(file[len(prefix) :]).parts
         if _THIRD_PARTY.intersection(inside):
             return False
         return not any(file.endswith(suffix) for suffix in self._exclude)

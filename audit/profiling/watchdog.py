@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -148,6 +148,7 @@ class LoopWatchdog:
         interval_ms: float | None = None,
         tick_ms: float = 1.0,
         project_root: Path | None = None,
+        extra_project_roots: Sequence[Path] = (),
         on_block: BlockHandler | None = None,
         max_samples: int = 200,
     ) -> None:
@@ -155,7 +156,9 @@ class LoopWatchdog:
         self.interval = (interval_ms or default_interval_ms(threshold_ms)) / 1000
         self.tick = tick_ms / 1000
         self.stall_after = 2 * self.interval + self.tick
-        self.project = ProjectFiles(project_root or Path.cwd(), exclude=(__file__,))
+        self.project = ProjectFiles(
+            project_root or Path.cwd(), exclude=(__file__,), extra_roots=tuple(extra_project_roots)
+        )
         self.classifier = LoopClassifier(self.project)
         self.on_block = on_block
         self.max_samples = max_samples
@@ -202,6 +205,10 @@ class LoopWatchdog:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """`stop()` from a running loop: the wait for the sampler thread is offloaded."""
         await asyncio.to_thread(self._halt)
         self._forget()
 

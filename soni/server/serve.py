@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 import soni
 from audit.profiling.asgi import ASGIApp, LoopWatchdogMiddleware
+from audit.profiling.attribution import project_frame
 from audit.profiling.blocks import Block
 from soni.config.loader import SoniConfig
 from soni.config.models import PersistenceSettings
@@ -71,29 +72,36 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
-def _watched(app: FastAPI, options: ServeOptions) -> ASGIApp:
-    """The app, under the loop watchdog when a threshold is set."""
+def _watched(app: FastAPI, config: SoniConfig, options: ServeOptions) -> ASGIApp:
+    """The app, under the loop watchdog when a threshold is set. A block is charged to the
+    configuration's own actions first, then to soni's code."""
     if options.loop_watchdog_ms is None and options.loop_watchdog_report is None:
         return app
     blocked = logging.getLogger("soni.server.loop")
 
     def log(block: Block) -> None:
-        frame = block.stack[-1]
+        frame = project_frame(block.stack, watched.dog.project)
+        leaf = block.stack[-1]
         blocked.warning(
-            "event loop blocked %.1f ms at %s:%d in %s",
+            "event loop blocked %.1f ms at %s:%d in %s (innermost: %s:%d in %s)",
             block.duration * 1000,
             frame.file,
             frame.line,
             frame.function,
+            leaf.file,
+            leaf.line,
+            leaf.function,
         )
 
-    return LoopWatchdogMiddleware(
+    watched = LoopWatchdogMiddleware(
         app,
         threshold_ms=options.loop_watchdog_ms or 10.0,
         project_root=Path(soni.__file__).parent,
+        extra_project_roots=(config.base_dir,),
         on_block=log,
         report=options.loop_watchdog_report,
     )
+    return watched
 
 
 def serve(config: SoniConfig, options: ServeOptions) -> int:
@@ -114,7 +122,7 @@ def serve(config: SoniConfig, options: ServeOptions) -> int:
     host = RuntimeHost(config, runtime_factory=factory, on_failure=failed)
     app = create_app(host=host)
     uvicorn_config = uvicorn.Config(
-        _watched(app, options),
+        _watched(app, config, options),
         host=options.host,
         port=options.port,
         log_level=options.log_level,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from audit.findings import Finding
-from audit.profiling.attribution import call_on_line, place_of
+from audit.profiling.attribution import call_on_line, place_of, project_frame
 from audit.profiling.chrometrace import read_trace
 from audit.profiling.errors import ProfileError
 from audit.profiling.findings import CONFIRMED, RUNTIME_ONLY, join
@@ -158,6 +158,22 @@ def test_project_files_leave_out_installed_packages(tmp_path: Path) -> None:
     assert Frame(str(tmp_path / ".venv" / "lib" / "x.py"), 1, "f") not in project
     assert Frame("/elsewhere/x.py", 1, "f") not in project
     assert Frame("<built-in>", 0, "sleep") not in project
+
+
+def test_extra_roots_are_project_code_charged_before_the_library(tmp_path: Path) -> None:
+    library, user = tmp_path / "lib", tmp_path / "config"
+    project = ProjectFiles(library, extra_roots=(user,))
+    caller = Frame(str(library / "actions.py"), 105, "run")
+    action = Frame(str(user / "actions.py"), 8, "check_limits")
+    assert action in project
+    assert Frame(str(user / ".venv" / "x.py"), 1, "f") not in project
+    assert Frame(str(tmp_path / "other" / "x.py"), 1, "f") not in project
+    stack = (caller, action, Frame("/usr/lib/python3.11/json/decoder.py", 3, "decode"))
+    assert project_frame(stack, project) == action
+    assert place_of(stack, project).frame == action
+    assert project_frame(stack, ProjectFiles(library)) == caller
+    assert project.relative(caller.file) == "actions.py"
+    assert project.relative(action.file) == action.file  # shown relative to `root` only
 
 
 def test_chrometrace_replay(tmp_path: Path) -> None:

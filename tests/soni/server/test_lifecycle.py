@@ -201,3 +201,41 @@ def test_loop_watchdog_setting_reports_a_loop_that_never_blocks(
     assert data["sources"] == ["watchdog"]
     assert data["sites"] == [], data["sites"]  # soni itself never blocks its loop
     assert "event loop blocked" not in served.log()
+
+
+def test_loop_watchdog_charges_a_blocking_action_to_its_line(
+    domain_copy: Path, tmp_path: Path
+) -> None:
+    actions = domain_copy / "actions.py"
+    source = actions.read_text(encoding="utf-8")
+    header = "async def check_limits(amount):\n"
+    assert header in source
+    blocking = "    time.sleep(0.03)  # blocks the server's loop\n"
+    actions.write_text("import time\n" + source.replace(header, header + blocking, 1))
+    line = actions.read_text(encoding="utf-8").splitlines().index(blocking.rstrip("\n")) + 1
+    report = tmp_path / "loop-blocks.json"
+    served = launch(
+        serve_args(
+            domain_copy / "domain.yaml",
+            tmp_path / "state.db",
+            *("--loop-watchdog-ms", "10", "--loop-watchdog-report", str(report)),
+        ),
+        tmp_path / "server.log",
+    )
+    try:
+        served.wait_ready()
+        for number in range(3):
+            assert chat(served, f"user{number}", "transfer 100 to Ann").status_code == 200
+    finally:
+        assert served.stop() in CLEAN_EXIT
+    assert_clean_log(served)
+    where = f"{actions.resolve()}:{line} in check_limits"
+    warnings = [text for text in served.log().splitlines() if "event loop blocked" in text]
+    assert len(warnings) == 3, served.log()
+    assert all(where in text for text in warnings), warnings
+    sites = json.loads(report.read_text(encoding="utf-8"))["sites"]
+    assert [(site["file"], site["line"], site["count"]) for site in sites] == [
+        (str(actions.resolve()), line, 3)
+    ]
+    assert sites[0]["call"] == "time.sleep"
+    assert 27 <= sites[0]["mean_ms"] <= 36, sites[0]

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -175,29 +176,34 @@ def test_a_runtime_that_cannot_start_exits_with_3(domain_copy: Path, tmp_path: P
     assert "the runtime failed to start" in served.log()
 
 
-def test_loop_watchdog_setting_reports_a_loop_that_never_blocks(
-    domain_copy: Path, tmp_path: Path
-) -> None:
+def watched_conversations(
+    domain: Path, tmp_path: Path, message: str, users: int
+) -> tuple[Served, dict[str, Any]]:
+    """Serve `domain` under `--loop-watchdog-ms 10`, send `message` once per user, stop the
+    server; its log and the watchdog's report."""
     report = tmp_path / "loop-blocks.json"
     served = launch(
         serve_args(
-            domain_copy / "domain.yaml",
+            domain / "domain.yaml",
             tmp_path / "state.db",
-            "--loop-watchdog-ms",
-            "10",
-            "--loop-watchdog-report",
-            str(report),
+            *("--loop-watchdog-ms", "10", "--loop-watchdog-report", str(report)),
         ),
         tmp_path / "server.log",
     )
     try:
         served.wait_ready()
-        for number in range(20):
-            assert chat(served, f"user{number}", "hello").status_code == 200
+        for number in range(users):
+            assert chat(served, f"user{number}", message).status_code == 200
     finally:
         assert served.stop() in CLEAN_EXIT
     assert_clean_log(served)
-    data = json.loads(report.read_text(encoding="utf-8"))
+    return served, json.loads(report.read_text(encoding="utf-8"))
+
+
+def test_loop_watchdog_setting_reports_a_loop_that_never_blocks(
+    domain_copy: Path, tmp_path: Path
+) -> None:
+    served, data = watched_conversations(domain_copy, tmp_path, "hello", users=20)
     assert data["sources"] == ["watchdog"]
     assert data["sites"] == [], data["sites"]  # soni itself never blocks its loop
     assert "event loop blocked" not in served.log()
@@ -213,27 +219,12 @@ def test_loop_watchdog_charges_a_blocking_action_to_its_line(
     blocking = "    time.sleep(0.03)  # blocks the server's loop\n"
     actions.write_text("import time\n" + source.replace(header, header + blocking, 1))
     line = actions.read_text(encoding="utf-8").splitlines().index(blocking.rstrip("\n")) + 1
-    report = tmp_path / "loop-blocks.json"
-    served = launch(
-        serve_args(
-            domain_copy / "domain.yaml",
-            tmp_path / "state.db",
-            *("--loop-watchdog-ms", "10", "--loop-watchdog-report", str(report)),
-        ),
-        tmp_path / "server.log",
-    )
-    try:
-        served.wait_ready()
-        for number in range(3):
-            assert chat(served, f"user{number}", "transfer 100 to Ann").status_code == 200
-    finally:
-        assert served.stop() in CLEAN_EXIT
-    assert_clean_log(served)
+    served, data = watched_conversations(domain_copy, tmp_path, "transfer 100 to Ann", users=3)
     where = f"{actions.resolve()}:{line} in check_limits"
     warnings = [text for text in served.log().splitlines() if "event loop blocked" in text]
     assert len(warnings) == 3, served.log()
     assert all(where in text for text in warnings), warnings
-    sites = json.loads(report.read_text(encoding="utf-8"))["sites"]
+    sites = data["sites"]
     assert [(site["file"], site["line"], site["count"]) for site in sites] == [
         (str(actions.resolve()), line, 3)
     ]

@@ -205,8 +205,16 @@ def test_loop_watchdog_setting_reports_a_loop_that_never_blocks(
 ) -> None:
     served, data = watched_conversations(domain_copy, tmp_path, "hello", users=20)
     assert data["sources"] == ["watchdog"]
-    assert data["sites"] == [], data["sites"]  # soni itself never blocks its loop
-    assert "event loop blocked" not in served.log()
+    # soni itself never blocks its loop. One wait is asyncio's, not soni's: a thread pool's
+    # submit that adds a worker waits until the OS schedules the new thread (seen once at
+    # 10.6 ms, at start-up, in CI on 2 busy cores).
+    spawning = "ThreadPoolExecutor._adjust_thread_count"
+    others = [
+        site for site in data["sites"] if all(f["function"] != spawning for f in site["stack"])
+    ]
+    assert others == [], others
+    warnings = [text for text in served.log().splitlines() if "event loop blocked" in text]
+    assert len(warnings) == sum(site["count"] for site in data["sites"]), served.log()
 
 
 def test_loop_watchdog_charges_a_blocking_action_to_its_line(

@@ -5,7 +5,9 @@ A stack belongs to a running loop when one of its frames enters the loop: asynci
 (uvloop's loop is C, so its caller is the last Python frame). Above that entry, leading frames
 of the loop machinery (asyncio, selectors, uvloop, the watchdog) do not count; what remains is
 the work the loop is running. Nothing left means the loop waits in `select` or does its own
-bookkeeping.
+bookkeeping. Work that only waits in `Thread.start` for a new thread to be scheduled (a thread
+pool adding a worker for `to_thread`) is waiting on the OS like a GIL hand-over, not running:
+it counts as idle (it lasts microseconds, but 10-15 ms was seen on two busy cores).
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ from audit.profiling.frames import Frame, ProjectFiles, Stack
 _ENTRY_CALL = re.compile(r"\brun_until_complete\s*\(|\brun_forever\s*\(")
 _MACHINERY = ("/asyncio/", "/uvloop/", "/audit/profiling/watchdog.py")
 _MACHINERY_FILES = ("/selectors.py",)
+
+
+def _starting_thread(work: Stack) -> bool:
+    """`...Thread.start -> Event.wait -> Condition.wait`: waiting for a new thread to run."""
+    starts = [
+        i
+        for i, frame in enumerate(work)
+        if frame.file.endswith("/threading.py") and frame.function in ("Thread.start", "start")
+    ]
+    return bool(starts) and all(
+        frame.builtin or frame.file.endswith("/threading.py") for frame in work[starts[0] :]
+    )
 
 
 class LoopState(Enum):
@@ -69,7 +83,7 @@ class LoopClassifier:
         while start < len(work) and _machinery(work[start]):
             start += 1
         work = work[start:]
-        if all(frame.builtin for frame in work):
+        if all(frame.builtin for frame in work) or _starting_thread(work):
             return Reading(LoopState.IDLE)
         anchor = next((f for f in reversed(work) if f in self.project), work[0])
         return Reading(LoopState.BUSY, work, (anchor.file, anchor.function))

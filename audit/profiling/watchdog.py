@@ -46,6 +46,13 @@ def default_interval_ms(threshold_ms: float) -> float:
     return min(5.0, max(1.0, threshold_ms / 5))
 
 
+def entering(frame: FrameType | None) -> bool:
+    """The thread stands at a function's first line: it has not run any of its body yet, so
+    it is not blocking there. A loop thread seen so during a stall waits to get the GIL back
+    at the eval-loop check on entry (another thread holds it, or the OS preempted it)."""
+    return frame is not None and frame.f_lineno == frame.f_code.co_firstlineno
+
+
 class _Watch:
     """One watched loop. Its beat runs on the loop thread, its sampling on the sampler
     thread; the shared fields are guarded by the watchdog's lock."""
@@ -102,7 +109,10 @@ class _Watch:
                 return
             thread_id = self.thread_id
         at = time.perf_counter()
-        reading = dog.classifier.read(stack_of(sys._current_frames().get(thread_id)))
+        frame = sys._current_frames().get(thread_id)
+        if entering(frame):
+            return
+        reading = dog.classifier.read(stack_of(frame))
         if reading.state is LoopState.OUTSIDE and not self.loop.is_running():
             self.settle_stopped(at)
             return

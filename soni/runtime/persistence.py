@@ -8,6 +8,7 @@ connections, also when startup fails half way.
 from __future__ import annotations
 
 import asyncio
+import importlib
 from contextlib import AsyncExitStack
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -15,6 +16,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from soni.config.loader import SoniConfig
 from soni.config.models import PersistenceSettings
+from soni.runtime.sqlite_saver import ThreadedSqliteSaver
 
 
 async def open_checkpointer(
@@ -23,11 +25,11 @@ async def open_checkpointer(
     if settings.backend == "memory":
         return InMemorySaver()
     if settings.backend == "sqlite":
-        from soni.runtime.sqlite_saver import ThreadedSqliteSaver
-
         path = config.resolve(settings.path)
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         return await stack.enter_async_context(ThreadedSqliteSaver.open(str(path)))
+    # An optional dependency, imported when chosen; importing reads files: not on the loop.
+    await asyncio.to_thread(importlib.import_module, "langgraph.checkpoint.postgres.aio")
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     assert settings.dsn is not None

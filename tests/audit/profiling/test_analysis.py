@@ -29,6 +29,18 @@ SELECT = Frame("/usr/lib/python3.11/selectors.py", 468, "EpollSelector.select")
 HANDLE = Frame(f"{ASYNCIO}/events.py", 80, "Handle._run")
 UVLOOP_WRAPPER = Frame("/venv/lib/python3.11/site-packages/uvloop/__init__.py", 48, "wrapper")
 BEAT = Frame("/x/audit/profiling/watchdog.py", 120, "LoopWatchdog._beat")
+THREADING = "/usr/lib/python3.11/threading.py"
+SPAWN = (
+    Frame("/usr/lib/python3.11/concurrent/futures/thread.py", 176, "ThreadPoolExecutor.submit"),
+    Frame(
+        "/usr/lib/python3.11/concurrent/futures/thread.py",
+        199,
+        "ThreadPoolExecutor._adjust_thread_count",
+    ),
+    Frame(THREADING, 962, "Thread.start"),
+    Frame(THREADING, 622, "Event.wait"),
+    Frame(THREADING, 327, "Condition.wait"),
+)
 
 
 @pytest.fixture
@@ -62,6 +74,10 @@ def test_loop_states(app: Path) -> None:
         ((*asyncio_base, SELECT, Frame("<built-in>", 0, "epoll.poll")), LoopState.IDLE),
         ((uvloop_entry,), LoopState.IDLE),
         ((uvloop_entry, UVLOOP_WRAPPER, _f(app, 3)), LoopState.BUSY),
+        # a thread pool adding a worker waits for the OS to schedule it: not the loop's work
+        ((*asyncio_base, HANDLE, _f(app, 4), *SPAWN), LoopState.IDLE),
+        ((*asyncio_base, HANDLE, _f(app, 4), *SPAWN[:2], _f(app, 3)), LoopState.BUSY),
+        ((*asyncio_base, HANDLE, _f(app, 4), *SPAWN[:2]), LoopState.BUSY),  # submitting
     ]
     for stack, state in table:
         assert classify(stack).state is state, stack

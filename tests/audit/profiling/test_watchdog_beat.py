@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from audit.profiling.watchdog import LoopWatchdog, default_interval_ms
+from audit.profiling.watchdog import LoopWatchdog, default_interval_ms, entering
 
 
 @pytest.mark.parametrize(
@@ -46,3 +48,15 @@ def test_block_duration_is_known_to_half_a_beat(interval_ms: float) -> None:
     assert len(reported) == len(measured), (reported, measured)
     for seen, true in zip(reported, measured, strict=True):
         assert abs(seen - true) <= interval_ms / 2 + 1.0, (interval_ms, reported, measured)
+
+
+def test_a_frame_at_its_first_line_is_entering_not_working() -> None:
+    def body() -> Iterator[int]:
+        yield 1
+
+    fresh = body()  # created, not started: stands at its `def` line
+    assert entering(fresh.gi_frame)
+    next(fresh)
+    assert not entering(fresh.gi_frame)
+    assert not entering(sys._getframe())
+    assert not entering(None)

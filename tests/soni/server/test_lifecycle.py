@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+import soni
 from tests.soni.server.conftest import Served, factory_args, launch, serve_args
 
 CLEAN_EXIT = (0, -signal.SIGTERM)  # uvicorn re-raises the signal it stopped on
@@ -59,8 +60,13 @@ def test_probes_while_starting(domain_copy: Path, tmp_path: Path) -> None:
             assert ready.json()["error"]["details"] == {"phase": "starting"}
             health = httpx.get(served.url + "/health", timeout=2)
             assert health.status_code == 200  # alive, only not ready yet
-            assert health.json()["components"]["runtime"]["status"] == "starting"
+            runtime = health.json()["components"]["runtime"]["status"]
+            if runtime == "ok":
+                continue  # it became ready between the two probes
+            assert runtime == "starting"
             refused = chat(served, "ann", "hello")
+            if refused.status_code == 200:
+                continue  # it became ready between the probe and the chat
             assert refused.status_code == 503
             assert refused.json()["error"]["type"] == "not_ready"
             assert refused.headers["retry-after"] == "1"
@@ -177,16 +183,16 @@ def test_a_runtime_that_cannot_start_exits_with_3(domain_copy: Path, tmp_path: P
 
 
 def watched_conversations(
-    domain: Path, tmp_path: Path, message: str, users: int
+    domain: Path, tmp_path: Path, message: str, users: int, threshold_ms: int
 ) -> tuple[Served, dict[str, Any]]:
-    """Serve `domain` under `--loop-watchdog-ms 10`, send `message` once per user, stop the
+    """Serve `domain` under `--loop-watchdog-ms`, send `message` once per user, stop the
     server; its log and the watchdog's report."""
     report = tmp_path / "loop-blocks.json"
     served = launch(
         serve_args(
             domain / "domain.yaml",
             tmp_path / "state.db",
-            *("--loop-watchdog-ms", "10", "--loop-watchdog-report", str(report)),
+            *("--loop-watchdog-ms", str(threshold_ms), "--loop-watchdog-report", str(report)),
         ),
         tmp_path / "server.log",
     )
@@ -203,18 +209,15 @@ def watched_conversations(
 def test_loop_watchdog_setting_reports_a_loop_that_never_blocks(
     domain_copy: Path, tmp_path: Path
 ) -> None:
-    served, data = watched_conversations(domain_copy, tmp_path, "hello", users=20)
+    served, data = watched_conversations(domain_copy, tmp_path, "hello", 20, threshold_ms=10)
     assert data["sources"] == ["watchdog"]
-    # soni itself never blocks its loop. One wait is asyncio's, not soni's: a thread pool's
-    # submit that adds a worker waits until the OS schedules the new thread (seen once at
-    # 10.6 ms, at start-up, in CI on 2 busy cores).
-    spawning = "ThreadPoolExecutor._adjust_thread_count"
-    others = [
-        site for site in data["sites"] if all(f["function"] != spawning for f in site["stack"])
-    ]
-    assert others == [], others
-    warnings = [text for text in served.log().splitlines() if "event loop blocked" in text]
-    assert len(warnings) == sum(site["count"] for site in data["sites"]), served.log()
+    # soni itself never blocks its loop. Sites are charged to soni's code (paths relative to
+    # soni) when it is on the stack; others are third-party: on two cores saturated by other
+    # processes, uvicorn's own start-up log line once took 11.8 ms to write.
+    ours = [site for site in data["sites"] if not Path(site["file"]).is_absolute()]
+    assert ours == [], ours
+    soni_code = f" at {Path(soni.__file__).parent}"
+    assert all(soni_code not in line for line in served.log().splitlines()), served.log()
 
 
 def test_loop_watchdog_charges_a_blocking_action_to_its_line(
@@ -227,7 +230,9 @@ def test_loop_watchdog_charges_a_blocking_action_to_its_line(
     blocking = "    time.sleep(0.03)  # blocks the server's loop\n"
     actions.write_text("import time\n" + source.replace(header, header + blocking, 1))
     line = actions.read_text(encoding="utf-8").splitlines().index(blocking.rstrip("\n")) + 1
-    served, data = watched_conversations(domain_copy, tmp_path, "transfer 100 to Ann", users=3)
+    served, data = watched_conversations(
+        domain_copy, tmp_path, "transfer 100 to Ann", 3, threshold_ms=10
+    )
     where = f"{actions.resolve()}:{line} in check_limits"
     warnings = [text for text in served.log().splitlines() if "event loop blocked" in text]
     assert len(warnings) == 3, served.log()

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.audit.profiling.workload import (
     ROOT,
-    WORKLOAD,
-    marked_lines,
+    Durations,
+    blocks_by_name,
     pyspy_problem,
+    sites_by_name,
     truth_by_name,
     workload_command,
 )
@@ -47,10 +45,10 @@ class Tally:
     false_sites: int = 0
     errors: list[float] = field(default_factory=list)
 
-    def add(self, found: dict[str, list[float]], unknown: int, truth: Path) -> None:
+    def add(self, found: Durations, unknown: list[Any], truth: Path) -> None:
         measured = truth_by_name(truth)
         measured.pop("short", None)
-        self.false_sites += unknown
+        self.false_sites += len(unknown)
         for name, durations in measured.items():
             self.expected += len(durations)
             seen = found.get(name, [])
@@ -60,44 +58,24 @@ class Tally:
             self.errors += [abs(a - b) for a, b in zip(seen, durations, strict=True)]
 
 
-def _watchdog(interval: float, loop: str, work: Path) -> tuple[dict[str, list[float]], int]:
+def _watchdog(interval: float, loop: str, work: Path) -> tuple[Durations, list[Any]]:
     out = work / "watchdog.json"
     command = workload_command(work / "truth.json", "--watchdog", str(out), loop=loop)
     command += ["--watchdog-interval-ms", str(interval)]
     subprocess.run(command, check=True, timeout=120)
-    names = marked_lines()
-    found: dict[str, list[float]] = defaultdict(list)
-    unknown = 0
-    for block in json.loads(out.read_text(encoding="utf-8")):
-        ours = [f for f in block["stack"] if f["file"] == str(WORKLOAD)]
-        name = names.get(ours[-1]["line"]) if ours else None
-        if name is None:
-            unknown += 1
-        else:
-            found[name].append(block["duration_ms"])
-    return found, unknown
+    return blocks_by_name(json.loads(out.read_text(encoding="utf-8")))
 
 
-def _pyspy(loop: str, work: Path) -> tuple[dict[str, list[float]], int]:
+def _pyspy(loop: str, work: Path) -> tuple[Durations, list[Any]]:
     command = [sys.executable, "-m", "audit", "profile", "--rate", "1000", "--root", str(ROOT)]
     command += ["--out", str(work), "--no-static", "--exit-zero", "--"]
     command += workload_command(work / "truth.json", loop=loop)
     subprocess.run(command, check=True, timeout=180, capture_output=True)
-    profile: dict[str, Any] = json.loads((work / "profile.json").read_text(encoding="utf-8"))
-    names = marked_lines()
-    found: dict[str, list[float]] = defaultdict(list)
-    unknown = 0
-    for site in profile["sites"]:
-        name = names.get(site["line"]) if site["file"] == WORKLOAD.name else None
-        if name is None:
-            unknown += 1
-        else:
-            found[name] += [block["duration_ms"] for block in site["blocks"]]
-    return found, unknown
+    return sites_by_name(json.loads((work / "profile.json").read_text(encoding="utf-8"))["sites"])
 
 
 def render(tallies: list[Tally], args: argparse.Namespace, skipped: str | None) -> str:
-    from audit.report.build import environment
+    from audit.report.build import environment, machine
 
     rows = [
         {
@@ -122,8 +100,7 @@ def render(tallies: list[Tally], args: argparse.Namespace, skipped: str | None) 
             rows=rows,
             args=args,
             skipped=skipped,
-            machine=f"{platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}",
+            machine=machine(),
         )
     )
 

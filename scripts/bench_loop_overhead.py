@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import signal
 import socket
 import statistics
@@ -161,7 +159,7 @@ def modes(intervals: list[float]) -> list[Mode]:
 
 
 def report(runs: list[Mode], args: argparse.Namespace) -> str:
-    from audit.report.build import environment
+    from audit.report.build import environment, machine
 
     bare_rate = statistics.median(runs[0].rates)
     bare_idle = statistics.median(runs[0].idle_cpu)
@@ -183,8 +181,7 @@ def report(runs: list[Mode], args: argparse.Namespace) -> str:
             rows=rows,
             args=args,
             threshold_ms=THRESHOLD_MS,
-            machine=f"{platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}",
+            machine=machine(),
         )
     )
 

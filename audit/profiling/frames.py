@@ -83,8 +83,7 @@ class ProjectFiles:
         self, root: Path, exclude: tuple[str, ...] = (), extra_roots: tuple[Path, ...] = ()
     ) -> None:
         self.root = root.resolve()
-        self._prefix = _prefix(self.root)
-        self._prefixes = (self._prefix, *(_prefix(extra.resolve()) for extra in extra_roots))
+        self._prefixes = (_prefix(self.root), *(_prefix(extra.resolve()) for extra in extra_roots))
         self._exclude = exclude
         self._cache: dict[str, bool] = {}
 
@@ -109,4 +108,5 @@ class ProjectFiles:
 
     def relative(self, file: str) -> str:
         """`file` relative to the root when inside it, else unchanged."""
-        return file[len(self._prefix) :] if file.startswith(self._prefix) else file
+        prefix = self._prefixes[0]
+        return file[len(prefix) :] if file.startswith(prefix) else file

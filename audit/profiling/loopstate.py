@@ -26,13 +26,16 @@ _MACHINERY_FILES = ("/selectors.py",)
 
 def _starting_thread(work: Stack) -> bool:
     """`...Thread.start -> Event.wait -> Condition.wait`: waiting for a new thread to run."""
-    starts = [
-        i
-        for i, frame in enumerate(work)
-        if frame.file.endswith("/threading.py") and frame.function in ("Thread.start", "start")
-    ]
-    return bool(starts) and all(
-        frame.builtin or frame.file.endswith("/threading.py") for frame in work[starts[0] :]
+    start = next(
+        (
+            i
+            for i, frame in enumerate(work)
+            if frame.file.endswith("/threading.py") and frame.function in ("Thread.start", "start")
+        ),
+        None,
+    )
+    return start is not None and all(
+        frame.builtin or frame.file.endswith("/threading.py") for frame in work[start:]
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,11 @@ class RuleRow:
 def _cell(value: object) -> str:
     """Text safe inside a markdown table cell."""
     return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def machine() -> str:
+    """The machine a benchmark report was measured on, as its prose states it."""
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def environment() -> Environment:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +14,15 @@ import pytest
 
 from tests.audit.profiling.workload import (
     ROOT,
-    WORKLOAD,
+    blocks_by_name,
     check_sites,
-    marked_lines,
     pyspy_problem,
     run_workload,
+    sites_by_name,
     workload_command,
 )
 
 LOOPS = ["asyncio", "uvloop"]
-
-
-def _by_name(sites: list[dict[str, Any]]) -> tuple[dict[str, list[float]], list[Any]]:
-    names = marked_lines()
-    found: dict[str, list[float]] = defaultdict(list)
-    unknown = []
-    for site in sites:
-        name = names.get(site["line"]) if site["file"] == WORKLOAD.name else None
-        if name is None:
-            unknown.append((site["file"], site["line"], site["function"]))
-            continue
-        found[name] += [b["duration_ms"] for b in site["blocks"]]
-    return found, unknown
 
 
 def _profile(tmp_path: Path, *options: str, loop: str = "asyncio") -> dict[str, Any]:
@@ -71,7 +57,7 @@ def test_pyspy_finds_every_block(tmp_path: Path, loop: str) -> None:
     if problem is not None:
         pytest.skip(f"py-spy cannot run here: {problem}")
     profile = _profile(tmp_path, "--rate", "1000", loop=loop)
-    found, unknown = _by_name(profile["sites"])
+    found, unknown = sites_by_name(profile["sites"])
     # py-spy only reports the times at which a stack changed: site means, not single blocks
     check_sites(found, unknown, tmp_path / "truth.json", per_block=False)
     assert profile["sources"] == ["py-spy"]
@@ -83,24 +69,13 @@ def test_pyspy_finds_every_block(tmp_path: Path, loop: str) -> None:
 def test_watchdog_finds_every_block(tmp_path: Path, loop: str) -> None:
     truth, out = tmp_path / "truth.json", tmp_path / "watchdog.json"
     run_workload("--watchdog", str(out), truth=truth, loop=loop)
-    names = marked_lines()
-    found: dict[str, list[float]] = defaultdict(list)
-    unknown = []
-    for block in json.loads(out.read_text(encoding="utf-8")):
-        frame = next(
-            (f for f in reversed(block["stack"]) if f["file"] == str(WORKLOAD)), block["stack"][-1]
-        )
-        name = names.get(frame["line"]) if frame["file"] == str(WORKLOAD) else None
-        if name is None:
-            unknown.append(frame)
-        else:
-            found[name].append(block["duration_ms"])
+    found, unknown = blocks_by_name(json.loads(out.read_text(encoding="utf-8")))
     check_sites(found, unknown, truth, per_block=True)
 
 
 def test_pyinstrument_finds_every_block_and_names_c_calls(tmp_path: Path) -> None:
     profile = _profile(tmp_path, "--pyinstrument")
-    found, unknown = _by_name(profile["sites"])
+    found, unknown = sites_by_name(profile["sites"])
     check_sites(found, unknown, tmp_path / "truth.json", per_block=False)
     calls = {site["function"]: site["call"] for site in profile["sites"]}
     assert calls["sleep_block"] == "sleep"  # the C builtin itself, which samplers cannot see

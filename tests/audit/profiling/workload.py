@@ -58,7 +58,40 @@ def run_workload(*extra: str, truth: Path, loop: str = "asyncio", rounds: int = 
     )
 
 
-def truth_by_name(truth: Path) -> dict[str, list[float]]:
+Durations = dict[str, list[float]]
+
+
+def sites_by_name(sites: list[dict[str, Any]]) -> tuple[Durations, list[Any]]:
+    """Block durations (ms) per marked block name from `profile.json` sites, in time order;
+    the sites at unmarked lines apart."""
+    names = marked_lines()
+    found: Durations = defaultdict(list)
+    unknown = []
+    for site in sites:
+        name = names.get(site["line"]) if site["file"] == WORKLOAD.name else None
+        if name is None:
+            unknown.append((site["file"], site["line"], site["function"]))
+        else:
+            found[name] += [block["duration_ms"] for block in site["blocks"]]
+    return found, unknown
+
+
+def blocks_by_name(blocks: list[dict[str, Any]]) -> tuple[Durations, list[Any]]:
+    """The same for raw watchdog blocks, each charged to its innermost workload frame."""
+    names = marked_lines()
+    found: Durations = defaultdict(list)
+    unknown = []
+    for block in blocks:
+        ours = [frame for frame in block["stack"] if frame["file"] == str(WORKLOAD)]
+        name = names.get(ours[-1]["line"]) if ours else None
+        if name is None:
+            unknown.append(ours[-1] if ours else block["stack"][-1])
+        else:
+            found[name].append(block["duration_ms"])
+    return found, unknown
+
+
+def truth_by_name(truth: Path) -> Durations:
     measured: dict[str, list[float]] = defaultdict(list)
     for entry in json.loads(truth.read_text(encoding="utf-8")):
         measured[entry["name"]].append(entry["ms"])

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from audit.profiling.attribution import place_of
+from audit.profiling.attribution import project_frame
 from audit.profiling.blocks import Block
 from audit.profiling.findings import write_blocks
 from audit.profiling.frames import ProjectFiles
@@ -147,7 +147,7 @@ def _seen(item: pytest.Item) -> set[Block]:
 
 
 def _describe(block: Block, project: ProjectFiles) -> str:
-    frame = place_of(block.stack, project).frame
+    frame = project_frame(block.stack, project)
     return (
         f"{block.duration * 1000:.1f} ms at {project.relative(frame.file)}:{frame.line} "
         f"in {frame.function}"

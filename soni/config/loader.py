@@ -107,7 +107,7 @@ def _located(text: str, name: str) -> LocatedDocument:
         document = load_located(text, name)
     except YamlSyntaxError as error:
         raise ConfigErrors(
-            [ConfigError(str(error).split(": ", 1)[1], file=error.file, line=error.line)]
+            [ConfigError(error.message, file=error.file, line=error.line)]
         ) from error
     if document.data is not None and not isinstance(document.data, dict):
         raise ConfigErrors([ConfigError("the top level must be a mapping", file=name, line=1)])

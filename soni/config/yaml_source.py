@@ -35,7 +35,8 @@ class YamlSyntaxError(ValueError):
     def __init__(self, file: str, line: int, message: str) -> None:
         self.file = file
         self.line = line
-        super().__init__(f"{file}:{line}: invalid YAML: {message}")
+        self.message = f"invalid YAML: {message}"
+        super().__init__(f"{file}:{line}: {self.message}")
 
 
 def load_located(text: str, file: str) -> LocatedDocument:

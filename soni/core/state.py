@@ -39,6 +39,10 @@ class DialogueState(BaseModel):
         return self.stack[-1] if self.stack else None
 
     @property
+    def active_flow(self) -> str | None:
+        return self.active.flow if self.active is not None else None
+
+    @property
     def active_slots(self) -> dict[str, SlotValue]:
         return dict(self.active.slots) if self.active is not None else {}
 

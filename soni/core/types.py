@@ -109,17 +109,3 @@ class CommandGenerator(Protocol):
     LLM-backed one plugs in through the same protocol."""
 
     async def generate(self, message: str, context: UnderstandingContext) -> Sequence[Command]: ...
-
-
-class FlowOperations(Protocol):
-    """Pure stack operations (implemented by `soni.flow.FlowManager`)."""
-
-    def push(self, stack: tuple[FlowFrame, ...], flow: str) -> FlowDelta: ...
-
-    def pop(self, stack: tuple[FlowFrame, ...], *, completed: bool) -> FlowDelta: ...
-
-    def set_slot(
-        self, stack: tuple[FlowFrame, ...], slot: str, value: SlotValue, *, correction: bool
-    ) -> FlowDelta: ...
-
-    def advance(self, stack: tuple[FlowFrame, ...], step: str) -> FlowDelta: ...

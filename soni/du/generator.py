@@ -70,9 +70,7 @@ class RuleBasedCommandGenerator:
 
     def _repair(self, message: str, words: str, context: UnderstandingContext) -> list[Command]:
         lexicon = self.lexicon
-        collecting_text = self._expected(context) is not None and self._expected_type(context) in (
-            SlotType.STRING,
-        )
+        collecting_text = self._expected_type(context) is SlotType.STRING
         if lexicon.cancel.search(words) and len(words.split()) <= 4:
             return [CancelFlow()]
         if lexicon.handoff.search(words) and not collecting_text:
@@ -137,9 +135,7 @@ class RuleBasedCommandGenerator:
         if not marked and not (answering and self.lexicon.answer(message) is None):
             return []
         named = [slot for slot in filled if slot.replace("_", " ") in words]
-        candidates = named or [
-            slot for slot in filled if self.domain.slots[slot].type is not SlotType.STRING
-        ]
+        candidates = named or list(filled)
         found: list[tuple[str, SlotValue]] = []
         for slot in candidates:
             if self.domain.slots[slot].type is SlotType.STRING:

@@ -6,6 +6,8 @@ instance that collected them, so two flows never overwrite each other's values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from soni.compiler.program import Programs
 from soni.config.models import SlotValue
 from soni.core.types import EventKind, FlowDelta, FlowEvent, FlowFrame
@@ -27,17 +29,23 @@ class FlowManager:
     ) -> FlowDelta:
         """Start `flow` on top. A digression interrupts the flow below, which announces
         itself when it resumes; a `call` (`called=True`) hands its slots back instead."""
-        frame = FlowFrame(
-            flow=flow,
-            instance=f"{flow}#{_next_sequence(stack)}",
-            step=self.programs[flow].start,
-            slots=dict(slots or {}),
-            called=called,
-        )
+        frame = self._frame(stack, flow, slots or {}, called=called)
         below = stack[:-1]
         if stack:
             below = (*below, stack[-1].model_copy(update={"interrupted": not called}))
         return FlowDelta((*below, frame), (FlowEvent(EventKind.STARTED, flow),))
+
+    def _frame(
+        self, stack: Stack, flow: str, slots: Mapping[str, SlotValue], *, called: bool
+    ) -> FlowFrame:
+        """A new frame of `flow` at its first step, numbered after those on `stack`."""
+        return FlowFrame(
+            flow=flow,
+            instance=f"{flow}#{_next_sequence(stack)}",
+            step=self.programs[flow].start,
+            slots=dict(slots),
+            called=called,
+        )
 
     def pop(self, stack: Stack, *, completed: bool) -> FlowDelta:
         """Remove the active flow; the one below resumes (and says so if interrupted). A
@@ -61,13 +69,7 @@ class FlowManager:
         """Replace the active flow by `flow`, which starts with its slots (it does not come
         back to the flow it replaces)."""
         previous = stack[-1]
-        frame = FlowFrame(
-            flow=flow,
-            instance=f"{flow}#{_next_sequence(stack)}",
-            step=self.programs[flow].start,
-            slots=dict(previous.slots),
-            called=previous.called,
-        )
+        frame = self._frame(stack, flow, previous.slots, called=previous.called)
         return FlowDelta(
             (*stack[:-1], frame),
             (FlowEvent(EventKind.COMPLETED, previous.flow), FlowEvent(EventKind.LINKED, flow)),

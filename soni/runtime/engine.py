@@ -66,17 +66,10 @@ class TurnOutcome:
     messages: tuple[str, ...]
     failures: tuple[ActionFailure, ...] = ()
 
-    @property
-    def reply(self) -> str:
-        return "\n".join(self.messages)
-
 
 def understanding_context(state: DialogueState) -> UnderstandingContext:
-    active = state.active
     return UnderstandingContext(
-        active_flow=active.flow if active is not None else None,
-        awaiting=state.awaiting,
-        filled_slots=dict(active.slots) if active is not None else {},
+        active_flow=state.active_flow, awaiting=state.awaiting, filled_slots=state.active_slots
     )
 
 
@@ -130,8 +123,7 @@ class DialogueEngine:
         return TurnOutcome(new_state, messages, tuple(turn.failures))
 
     def describe(self, flow: str) -> str:
-        definition = self.config.domain.flows.get(flow)
-        text = definition.description if definition is not None else ""
+        text = self.programs[flow].description if flow in self.programs else ""
         return (text[0].lower() + text[1:]) if text else flow.replace("_", " ")
 
 

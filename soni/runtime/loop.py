@@ -65,7 +65,7 @@ class UserState:
     def of(cls, state: DialogueState) -> UserState:
         return cls(
             turn=state.turn,
-            active_flow=state.active.flow if state.active is not None else None,
+            active_flow=state.active_flow,
             slots=state.active_slots,
             stack=tuple(frame.flow for frame in state.stack),
             awaiting=state.awaiting.model_dump(mode="json") if state.awaiting else None,
@@ -197,14 +197,12 @@ class RuntimeLoop:
                 durability="exit",
             )
         state = DialogueState.from_json(result.get("dialogue"))
-        active = state.active
-        messages = tuple(result.get("messages", []))
         return TurnResult(
-            reply="\n".join(messages),
-            active_flow=active.flow if active is not None else None,
+            reply=result["reply"],
+            active_flow=state.active_flow,
             slots=state.active_slots,
             turn=state.turn,
-            messages=messages,
+            messages=tuple(result.get("messages", [])),
             failures=tuple(ActionFailure(**item) for item in result.get("failures", [])),
         )
 

@@ -121,13 +121,13 @@ def run_check(
             summaries.append(cached)
         else:
             tasks.append(_Task(relative, module, is_package, data, key))
-    fresh = _analyse(tasks, settings, jobs)
-    if cache is not None:
-        for task, summary in zip(tasks, fresh, strict=True):
-            cache.put(task.path, task.key, summary)
+    fresh = _analyse_and_cache(tasks, settings, jobs, cache)
     summaries.extend(fresh)
-    context = _context_keys(finder, paths, root, keys, source_roots) if cache else {}
-    extra = _project_findings(config, root, summaries, sources, keys, cache, context)
+    context = _context_tasks(finder, paths, root, keys, source_roots)
+    project = _ProjectPass(config, root, settings, jobs, cache)
+    extra = project.findings(summaries, sources, keys, context)
+    if cache is not None:
+        cache.save(root)
     if mypy:
         from audit.mypy_unused import unused_ignores
 
@@ -137,67 +137,98 @@ def run_check(
     if not details:
         return result
     if cache is not None:
-        summaries = [
-            s
-            if s.facts.functions or s.path not in keys
-            else replace(s, facts=cache.facts(s.path, keys[s.path]) or s.facts)
-            for s in summaries
-        ]
+        summaries = _with_cached_facts(summaries, cache, keys)
     return replace(result, details=RunDetails(tuple(summaries), sources))
 
 
-def _project_findings(
-    config: Config,
-    root: Path,
-    summaries: list[FileSummary],
-    sources: dict[str, bytes],
-    keys: dict[str, str],
-    cache: SummaryCache | None,
-    context: dict[str, tuple[str, str]],
-) -> list[Finding]:
-    """The project pass, skipped when no file changed since the last run.
-
-    `context` holds the project's other files (path -> key, module) when only some files are
-    checked: their cached facts complete the call graph, their findings are not reported.
-    """
-    nonblocking = frozenset(config.nonblocking)
-    every_key = {**keys, **{path: key for path, (key, _) in context.items()}}
-    key = project_key(every_key, json.dumps(sorted(nonblocking)))
+def _analyse_and_cache(
+    tasks: list[_Task], settings: AnalysisSettings, jobs: int, cache: SummaryCache | None
+) -> list[FileSummary]:
+    fresh = _analyse(tasks, settings, jobs)
     if cache is not None:
-        cached = cache.project_findings(key)
+        for task, summary in zip(tasks, fresh, strict=True):
+            cache.put(task.path, task.key, summary)
+    return fresh
+
+
+@dataclass(frozen=True)
+class _ProjectPass:
+    """The interprocedural pass over the whole project, skipped when no file changed since
+    the last run."""
+
+    config: Config
+    root: Path
+    settings: AnalysisSettings
+    jobs: int
+    cache: SummaryCache | None
+
+    def findings(
+        self,
+        summaries: list[FileSummary],
+        sources: dict[str, bytes],
+        keys: dict[str, str],
+        context: list[_Task],
+    ) -> list[Finding]:
+        """Findings in the checked files (`keys`). `context` holds the project's other files
+        when only some are checked: they complete the call graph (from the cache, or
+        analysed now), their findings are not reported."""
+        cache = self.cache
+        nonblocking = frozenset(self.config.nonblocking)
+        every_key = {**keys, **{task.path: task.key for task in context}}
+        key = project_key(every_key, json.dumps(sorted(nonblocking)))
+        cached = cache.project_findings(key) if cache is not None else None
         if cached is not None:
-            cache.save(root)
             return cached
-        summaries = [
-            s
-            if s.facts.functions or s.facts.aliases
-            else replace(s, facts=cache.facts(s.path, keys[s.path]) or s.facts)
-            for s in summaries
-        ]
-    from audit.interprocedural.run import project_findings
+        graph = [*summaries, *self._summaries(context)]
+        if cache is not None:
+            graph = _with_cached_facts(graph, cache, every_key)
+        from audit.interprocedural.run import project_findings
 
-    known = {path: cache.locations(path, k) for path, k in keys.items()} if cache else {}
-    result = project_findings(summaries, _reader(root, sources), nonblocking, known)
-    findings = [finding for finding in result.findings if finding.path in keys]
-    if cache is not None:
-        for path, located in result.locations.items():
-            cache.put_locations(path, every_key[path], located)
-        cache.put_project_findings(key, findings)
-        cache.save(root)
-    return findings
+        known = {path: cache.locations(path, k) for path, k in keys.items()} if cache else {}
+        every_source = {**sources, **{task.path: task.data for task in context}}
+        result = project_findings(graph, _reader(self.root, every_source), nonblocking, known)
+        findings = [finding for finding in result.findings if finding.path in keys]
+        if cache is not None:
+            for path, located in result.locations.items():
+                cache.put_locations(path, every_key[path], located)
+            cache.put_project_findings(key, findings)
+        return findings
+
+    def _summaries(self, context: list[_Task]) -> list[FileSummary]:
+        cache = self.cache
+        found, missing = [], []
+        for task in context:
+            cached = cache.get(task.path, task.key) if cache is not None else None
+            if cached is not None:
+                found.append(cached)
+            else:
+                missing.append(task)
+        return [*found, *_analyse_and_cache(missing, self.settings, self.jobs, cache)]
 
 
-def _context_keys(
+def _with_cached_facts(
+    summaries: list[FileSummary], cache: SummaryCache, keys: Mapping[str, str]
+) -> list[FileSummary]:
+    """The summaries with their interprocedural facts, which a cache hit leaves out."""
+    return [
+        s
+        if s.facts.functions or s.facts.aliases or s.path not in keys
+        else replace(s, facts=cache.facts(s.path, keys[s.path]) or s.facts)
+        for s in summaries
+    ]
+
+
+def _context_tasks(
     finder: FileFinder,
     paths: Sequence[Path],
     root: Path,
     keys: dict[str, str],
     source_roots: Sequence[Path],
-) -> dict[str, tuple[str, str]]:
-    """The project files not being checked, with their content keys (see `_project_findings`)."""
+) -> list[_Task]:
+    """The project files not being checked (see `_project_findings`)."""
     if any(path.resolve() == root for path in paths):
-        return {}
-    context = {}
+        return []
+    context = []
     for file in finder.find([root]):
         relative = _relative_to(file, root)
         if relative in keys:
@@ -206,8 +237,9 @@ def _context_keys(
             data = file.read_bytes()
         except OSError:
             continue
-        module, _ = module_name(file, source_roots)
-        context[relative] = (content_hash(relative, module, data), module)
+        module, is_package = module_name(file, source_roots)
+        key = content_hash(relative, module, data)
+        context.append(_Task(relative, module, is_package, data, key))
     return context
 
 

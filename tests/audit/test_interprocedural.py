@@ -274,3 +274,23 @@ def test_checking_one_file_still_sees_the_whole_project(app: Project) -> None:
         ("app/handlers.py", "BLK103", ["startup", "load_config", "read_text", "open"])
     ]
     assert _findings(app, "app/io.py") == []
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
+def test_checking_one_edited_file_builds_the_graph_from_the_others(
+    app: Project, cache: bool
+) -> None:
+    """A commit hook checks the staged file only: the project's other files must still
+    complete the call graph, whether their facts are cached or not."""
+    options = () if cache else ("--no-cache",)
+    app.write("app/handlers.py", "async def startup():\n    return 1\n")
+    assert _findings(app, *options) == []  # the full run fills the cache
+    app.write(
+        "app/handlers.py",
+        "from app import load_config\n\nasync def startup():\n    return load_config()\n",
+    )
+    only = _findings(app, "app/handlers.py", *options)
+    assert [(f["path"], f["code"], f["chain"]) for f in only] == [
+        ("app/handlers.py", "BLK103", ["startup", "load_config", "read_text", "open"])
+    ]
+    assert len(_findings(app, *options)) == 1  # and a full run after it agrees

@@ -113,9 +113,14 @@ def _matches(config: dict[str, Any], text: str) -> list[Any]:
 
 
 def pattern_findings(text: str, path: str, rules: Sequence[PatternRule]) -> list[Finding]:
+    if not rules:
+        return []
+    from ast_grep_py import SgRoot
+
+    root = SgRoot(text, "python").root()  # one parse for every rule
     found = []
     for rule in rules:
-        for match in _matches(json.loads(rule.config), text):
+        for match in root.find_all(cast(Any, json.loads(rule.config))):
             where = match.range()
             found.append(
                 Finding(

@@ -38,7 +38,17 @@ class ActionError(SoniError):
 
 class StaleStateError(SoniError):
     """A saved conversation refers to a flow or step the configuration no longer has
-    (the domain changed under it); resetting the conversation recovers."""
+    (the domain changed under it); resetting the conversation recovers. `user_id` names the
+    conversation once the runtime knows which one it is."""
+
+    def __init__(self, message: str, *, user_id: str | None = None) -> None:
+        self.reason = message
+        self.user_id = user_id
+        super().__init__(message if user_id is None else f"user {user_id!r}: {message}")
+
+    def of_user(self, user_id: str) -> StaleStateError:
+        """The same error, naming the conversation it was found in."""
+        return StaleStateError(self.reason, user_id=user_id)
 
 
 class ConditionError(SoniError):

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from soni.config.models import END, SlotValue
+from soni.config.models import END
 from soni.core.conditions import Condition
+from soni.core.slots import SlotValue
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from soni.config.models import SlotValue
+from soni.core.slots import SlotValue
 from soni.errors import ActionError
 
 _JSON_VALUES = (str, int, float, bool, type(None))

@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from soni.config.actions import ActionRegistry
-from soni.config.models import Domain, SlotType
+from soni.config.models import Domain
 from soni.config.validate import Location, check_domain, field_name
 from soni.config.yaml_source import LocatedDocument, YamlSyntaxError, load_located
+from soni.core.slots import SlotType
 from soni.errors import ConfigError, ConfigErrors
 
 _SECTIONS = ("slots", "flows")

@@ -13,23 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SlotValue = str | int | float | bool | None
+from soni.core.slots import SlotType, SlotValue
+
 END = "end"
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class SlotType(enum.StrEnum):
-    STRING = "string"
-    NUMBER = "number"
-    AMOUNT = "amount"
-    DATE = "date"
-    BOOLEAN = "boolean"
-    ENUM = "enum"
-    REGEX = "regex"
-    EMAIL = "email"
 
 
 class SlotDefinition(Model):

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from soni.config.models import SlotValue
+from soni.core.slots import SlotValue
 
 
 class _Command(BaseModel):

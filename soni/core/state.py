@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from soni.config.models import SlotValue
+from soni.core.slots import SlotValue
 from soni.core.types import Awaiting, FlowFrame
 
 HISTORY_LIMIT = 20

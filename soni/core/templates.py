@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 
-from soni.config.models import SlotType, SlotValue
+from soni.core.slots import SlotType, SlotValue
 
 _FORMATTER = string.Formatter()
 

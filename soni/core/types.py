@@ -15,8 +15,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from soni.config.models import SlotValue
 from soni.core.commands import Command
+from soni.core.slots import SlotValue
 
 
 class _Frozen(BaseModel):

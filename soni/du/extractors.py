@@ -12,7 +12,8 @@ import itertools
 import re
 from collections.abc import Callable
 
-from soni.config.models import SlotDefinition, SlotType, SlotValue
+from soni.config.models import SlotDefinition
+from soni.core.slots import SlotType, SlotValue
 from soni.core.types import Clock
 from soni.du.lexicon import Lexicon, english, normalize
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from soni.config.models import Domain, SlotDefinition, SlotType, SlotValue
+from soni.config.models import Domain, SlotDefinition
 from soni.core.commands import (
     Affirm,
     CancelFlow,
@@ -29,6 +29,7 @@ from soni.core.commands import (
     SkipQuestion,
     StartFlow,
 )
+from soni.core.slots import SlotType, SlotValue
 from soni.core.types import AwaitingKind, Clock, UnderstandingContext
 from soni.du.extractors import Extractor
 from soni.du.lexicon import Lexicon, english, normalize

@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from soni.config.models import Domain, SlotValue
+from soni.config.models import Domain
+from soni.core.slots import SlotValue
 from soni.du.extractors import Extractor
 from soni.du.lexicon import normalize
 

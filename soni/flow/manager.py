@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from soni.compiler.program import Programs
-from soni.config.models import SlotValue
+from soni.core.slots import SlotValue
 from soni.core.types import EventKind, FlowDelta, FlowEvent, FlowFrame
 
 Stack = tuple[FlowFrame, ...]

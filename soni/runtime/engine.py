@@ -24,7 +24,6 @@ from soni.compiler.program import (
     Say,
 )
 from soni.config.loader import SoniConfig
-from soni.config.models import SlotType, SlotValue
 from soni.core.commands import (
     Affirm,
     CancelFlow,
@@ -41,6 +40,7 @@ from soni.core.commands import (
     StartFlow,
     dump_commands,
 )
+from soni.core.slots import SlotType, SlotValue
 from soni.core.state import HISTORY_LIMIT, DialogueState, Turn
 from soni.core.templates import format_value, render
 from soni.core.types import Awaiting, AwaitingKind, EventKind, FlowDelta, UnderstandingContext

@@ -25,12 +25,13 @@ from langgraph.graph.state import CompiledStateGraph
 
 from soni.compiler import compile_domain
 from soni.config.loader import SoniConfig, load_config
-from soni.config.models import PersistenceSettings, SlotValue
+from soni.config.models import PersistenceSettings
+from soni.core.slots import SlotValue
 from soni.core.state import DialogueState
 from soni.core.types import Clock, CommandGenerator
 from soni.du.clock import SystemClock
 from soni.du.generator import RuleBasedCommandGenerator
-from soni.errors import SoniError
+from soni.errors import SoniError, StaleStateError
 from soni.runtime.engine import ActionFailure, DialogueEngine
 from soni.runtime.graph import GraphState, Services, build_graph
 from soni.runtime.persistence import open_checkpointer
@@ -190,12 +191,15 @@ class RuntimeLoop:
     async def process_message(self, user_id: str, message: str) -> TurnResult:
         graph, services = self._running()
         async with self._locks.hold(user_id):
-            result = await graph.ainvoke(
-                {"user_message": message},
-                self._thread(user_id),
-                context=services,
-                durability="exit",
-            )
+            try:
+                result = await graph.ainvoke(
+                    {"user_message": message},
+                    self._thread(user_id),
+                    context=services,
+                    durability="exit",
+                )
+            except StaleStateError as error:
+                raise error.of_user(user_id) from error
         state = DialogueState.from_json(result.get("dialogue"))
         return TurnResult(
             reply=result["reply"],

@@ -3,14 +3,19 @@
 {"error": {"id": "5f0c9e2a7b1d4c3e", "type": "validation_error",
            "message": "body.message: String should have at most 2000 characters",
            "details": [...]}}
+
+Routes raise `ApiError` for what they find wrong themselves and let soni's own errors
+propagate: `DOMAIN_ERRORS` is the one place that says how each of those is answered.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,6 +54,62 @@ class ApiError(Exception):
         self.logged = logged
 
 
+_E = TypeVar("_E", bound=SoniError)
+
+
+def _no_details(error: SoniError) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ErrorRule(Generic[_E]):
+    """How the client hears of one class of domain error."""
+
+    status: int
+    type: str
+    logged: bool
+    """Log it with its id: for errors an operator may have to act on."""
+    message: Callable[[_E], str] = str
+    details: Callable[[_E], Any] = _no_details
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _start_over(error: StaleStateError) -> str:
+    """The message names the way out: only starting the conversation over recovers it."""
+    if error.user_id is None:
+        return str(error)
+    return f"{error}; DELETE /state/{error.user_id} starts the conversation over"
+
+
+DOMAIN_ERRORS: Mapping[type[SoniError], ErrorRule[Any]] = MappingProxyType(
+    {
+        NotServing: ErrorRule[NotServing](
+            503,
+            "not_ready",
+            logged=False,
+            details=lambda error: {"phase": error.phase.value},
+            headers={"Retry-After": "1"},
+        ),
+        StaleStateError: ErrorRule[StaleStateError](
+            422, "invalid_state", logged=True, message=_start_over
+        ),
+        SoniError: ErrorRule[SoniError](422, "domain_error", logged=True),
+    }
+)
+"""Every domain error the routes let through, by class. Routes never catch them: an error
+takes the rule of its nearest class here, and `SoniError` is the catch-all."""
+
+
+def rule_for(error: SoniError) -> ErrorRule[Any]:
+    """The row of the nearest class of `error` (its own, else a base's, as `except` does)."""
+    return next(DOMAIN_ERRORS[cls] for cls in type(error).__mro__ if cls in DOMAIN_ERRORS)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error statuses of a route, for its OpenAPI description."""
+    return {status: {"model": ErrorResponse} for status in statuses}
+
+
 def new_error_id() -> str:
     return secrets.token_hex(8)
 
@@ -60,7 +121,7 @@ def error_response(
     details: Any = None,
     *,
     error_id: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     error_id = error_id or new_error_id()
     body = ErrorResponse(
@@ -117,35 +178,45 @@ async def _http(request: Request, error: Exception) -> JSONResponse:
 
 async def _api(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    error_id = new_error_id()
-    if error.logged:
-        log.warning(
-            "%s %s: %s: %s [error id %s]",
-            request.method,
-            request.url.path,
-            error.type,
-            error.message,
-            error_id,
-        )
-    return error_response(error.status, error.type, error.message, error.details, error_id=error_id)
-
-
-async def _not_serving(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, NotServing)
-    details = {"phase": error.phase.value}
-    return error_response(503, "not_ready", str(error), details, headers={"Retry-After": "1"})
+    return _answer(
+        request, error.status, error.type, error.message, error.details, logged=error.logged
+    )
 
 
 async def _domain(request: Request, error: Exception) -> JSONResponse:
-    """A soni error no route described more precisely."""
     assert isinstance(error, SoniError)
-    kind = "invalid_state" if isinstance(error, StaleStateError) else "domain_error"
-    return await _api(request, ApiError(422, kind, str(error), logged=True))
+    rule = rule_for(error)
+    return _answer(
+        request,
+        rule.status,
+        rule.type,
+        rule.message(error),
+        rule.details(error),
+        logged=rule.logged,
+        headers=rule.headers,
+    )
+
+
+def _answer(
+    request: Request,
+    status: int,
+    type: str,
+    message: str,
+    details: Any,
+    *,
+    logged: bool,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    error_id = new_error_id()
+    if logged:
+        log.warning(
+            "%s %s: %s: %s [error id %s]", request.method, request.url.path, type, message, error_id
+        )
+    return error_response(status, type, message, details, error_id=error_id, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(ApiError, _api)
-    app.add_exception_handler(NotServing, _not_serving)
     app.add_exception_handler(SoniError, _domain)

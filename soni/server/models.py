@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from soni.config.models import SlotValue
+from soni.core.slots import SlotValue
 from soni.runtime import TurnResult, UserState
 
 USER_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"

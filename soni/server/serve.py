@@ -10,19 +10,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
 
 import soni
-from audit.profiling.asgi import ASGIApp, LoopWatchdogMiddleware
-from audit.profiling.attribution import project_frame
-from audit.profiling.blocks import Block
 from soni.config.loader import SoniConfig
 from soni.config.models import PersistenceSettings
 from soni.runtime import RuntimeLoop
 from soni.server.app import create_app
 from soni.server.host import RuntimeHost
+
+if TYPE_CHECKING:
+    from audit.profiling.asgi import ASGIApp
+    from audit.profiling.blocks import Block
 
 EXIT_RUNTIME_FAILED = 3
 
@@ -74,9 +76,16 @@ class _Server(uvicorn.Server):
 
 def _watched(app: FastAPI, config: SoniConfig, options: ServeOptions) -> ASGIApp:
     """The app, under the loop watchdog when a threshold is set. A block is charged to the
-    configuration's own actions first, then to soni's code."""
+    configuration's own actions first, then to soni's code.
+
+    The audit package is imported only here, so a server without the watchdog never loads
+    it; `serve` calls this before uvicorn starts the event loop, so the import cannot block
+    the loop."""
     if options.loop_watchdog_ms is None and options.loop_watchdog_report is None:
         return app
+    from audit.profiling.asgi import LoopWatchdogMiddleware
+    from audit.profiling.attribution import project_frame
+
     blocked = logging.getLogger("soni.server.loop")
 
     def log(block: Block) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from soni.config import SoniConfig
-from soni.config.models import SlotDefinition, SlotType
+from soni.config.models import SlotDefinition
 from soni.core.commands import (
     Affirm,
     CancelFlow,
@@ -20,6 +20,7 @@ from soni.core.commands import (
     SkipQuestion,
     StartFlow,
 )
+from soni.core.slots import SlotType
 from soni.core.types import Awaiting, AwaitingKind, UnderstandingContext
 from soni.du.extractors import Extractor
 from soni.du.generator import RuleBasedCommandGenerator

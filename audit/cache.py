@@ -1,11 +1,12 @@
-"""The on-disk cache of per-file summaries and of the project pass.
+"""The cache of per-file summaries and of the project pass, on disk or in memory.
 
-One JSON file per (tool fingerprint, analysis settings) under the cache directory maps each
-file's path to its content hash, summary, interprocedural facts and located calls, so a warm
-run is one read and a few hashes. The project pass's findings are kept under a key made of
-every file's hash: when no file changed, the call graph is not even loaded. Entries are reused
-only when hashes match; the file is replaced atomically, so an interrupted or concurrent run
-never leaves a corrupt cache.
+On disk, one JSON file per (tool fingerprint, analysis settings) under the cache directory
+maps each file's path to its content hash, summary, interprocedural facts and located calls,
+so a warm run is one read and a few hashes. The project pass's findings are kept under a key
+made of every file's hash: when no file changed, the call graph is not even loaded. Entries
+are reused only when hashes match; the file is replaced atomically, so an interrupted or
+concurrent run never leaves a corrupt cache. In memory (a long-lived workspace, such as a
+language server's), the same entries live as long as the cache object.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from audit.analysis.settings import AnalysisSettings
 from audit.findings import FileSummary, Finding
 from audit.interprocedural.facts import CallLocation, ModuleFacts
 
@@ -51,15 +53,28 @@ def project_key(keys: dict[str, str], options: str) -> str:
     return digest.hexdigest()
 
 
+def namespace(settings: AnalysisSettings) -> str:
+    """Cache entries are valid for one build of the tool and one analysis configuration."""
+    from audit.catalogue import catalogue_fingerprint
+
+    package = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=8)
+    for source in sorted(package.rglob("*.py")):
+        stat = source.stat()
+        digest.update(f"{source.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return f"{digest.hexdigest()}-{catalogue_fingerprint()}-{settings.fingerprint()}"
+
+
 class SummaryCache:
     """Summaries and project findings in one file; interprocedural facts and located calls
-    in a second one, read only when the project pass has to run again."""
+    in a second one, read only when the project pass has to run again. Without a
+    directory, nothing is read or written: the entries live in memory."""
 
-    def __init__(self, directory: Path, namespace: str) -> None:
+    def __init__(self, directory: Path | None, namespace: str) -> None:
         self.directory = directory
-        self.file = directory / f"{namespace}.json"
-        self.facts_file = directory / f"{namespace}.facts.json"
-        data = _read_json(self.file)
+        self.file = directory / f"{namespace}.json" if directory is not None else None
+        self.facts_file = directory / f"{namespace}.facts.json" if directory is not None else None
+        data = _read_json(self.file) if self.file is not None else {}
         files, project = data.get("files"), data.get("project")
         self._entries: dict[str, dict[str, Any]] = files if isinstance(files, dict) else {}
         self._project: dict[str, Any] = project if isinstance(project, dict) else {}
@@ -127,7 +142,7 @@ class SummaryCache:
 
     def _facts_entries(self) -> dict[str, dict[str, Any]]:
         if self._facts is None:
-            data = _read_json(self.facts_file)
+            data = _read_json(self.facts_file) if self.facts_file is not None else {}
             self._facts = data if all(isinstance(v, dict) for v in data.values()) else {}
         return self._facts
 
@@ -142,17 +157,19 @@ class SummaryCache:
         stale = [path for path in self._entries if not (root / path).exists()]
         for path in stale:
             del self._entries[path]
-        if self._dirty or stale:
+        if (self._dirty or stale) and self.file is not None:
             self._write(self.file, {"files": self._entries, "project": self._project})
         if self._facts is not None:
             gone = [path for path in self._facts if path not in self._entries]
             for path in gone:
                 del self._facts[path]
-            if self._facts_dirty or gone:
+            if (self._facts_dirty or gone) and self.facts_file is not None:
                 self._write(self.facts_file, self._facts)
         self._dirty = self._facts_dirty = False
 
     def _write(self, target: Path, document: dict[str, Any]) -> None:
+        if self.directory is None:
+            return
         try:
             self._prepare_directory()
             handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
@@ -167,6 +184,7 @@ class SummaryCache:
                 os.unlink(temporary)
 
     def _prepare_directory(self) -> None:
+        assert self.directory is not None
         self.directory.mkdir(parents=True, exist_ok=True)
         top = self.directory.parent
         for name, content in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", "*\n")):

@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _check(args: argparse.Namespace) -> int:
     from audit.output import FORMATS
     from audit.output.text import summary_line
-    from audit.runner import default_jobs, run_check
+    from audit.workspace import Workspace
 
     if args.write_budget and args.budget is None:
         raise BudgetError("--write-budget needs --budget FILE to know where to write")
@@ -174,12 +174,10 @@ def _check(args: argparse.Namespace) -> int:
     selection = config.selection(
         select=args.select, extend_select=args.extend_select, ignore=args.ignore
     )
-    result = run_check(
-        config,
+    workspace = Workspace(config, use_cache=not args.no_cache, jobs=args.jobs)
+    result = workspace.check(
         args.paths or [Path(".")],
         selection=selection,
-        jobs=args.jobs or default_jobs(),
-        use_cache=not args.no_cache,
         force_exclude=args.force_exclude,
         cwd=cwd,
         mypy=args.mypy,
@@ -203,26 +201,22 @@ def _check(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from audit.budget import read_budget
     from audit.report.build import build_reports, write_reports
-    from audit.runner import default_jobs, run_check
+    from audit.workspace import Workspace
 
     config_path = args.config or find_config(Path.cwd())
     config = load_config(config_path, default_root=Path.cwd())
-    root = config.root.resolve()
-    result = run_check(
-        config,
+    workspace = Workspace(config, use_cache=not args.no_cache, jobs=args.jobs)
+    result = workspace.check(
         args.paths or [Path(".")],
         selection=config.selection(),
-        jobs=args.jobs or default_jobs(),
-        use_cache=not args.no_cache,
-        cwd=root,
+        cwd=workspace.root,
         mypy=args.mypy,
         details=True,
     )
     scope = " ".join(path.as_posix() for path in args.paths) or "."
     reports = build_reports(
         result,
-        settings=config.analysis_settings,
-        nonblocking=frozenset(config.nonblocking),
+        workspace=workspace,
         scope=scope,
         out=args.out.as_posix(),
         budget=read_budget(args.budget) if args.budget is not None else None,
@@ -260,16 +254,16 @@ def _budget(args: argparse.Namespace, inventory: Mapping[str, Inventory]) -> boo
 
 def _rules(args: argparse.Namespace) -> int:
     from audit.docs import rule_page, rules_table
-    from audit.rules import ALL_RULES, RULES_BY_CODE
+    from audit.rules import all_rules, rule_named
 
     if args.code is None:
         if args.format == "json":
-            table = [{"code": r.code, "name": r.name, "summary": r.summary} for r in ALL_RULES]
+            table = [{"code": r.code, "name": r.name, "summary": r.summary} for r in all_rules()]
             print(json.dumps(table, indent=2))
         else:
             sys.stdout.write(rules_table())
         return EXIT_CLEAN
-    rule = RULES_BY_CODE.get(args.code.upper())
+    rule = rule_named(args.code.upper())
     if rule is None:
         print(
             f"soni-audit: error: unknown rule '{args.code}' (see `soni-audit rules`)",

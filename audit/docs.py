@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from audit.rules import ALL_RULES, Rule
-from audit.rules.base import example_code
+from audit.rules import all_rules
+from audit.rules.base import Rule, example_code
 
 
 def rules_table() -> str:
-    width = max(len(rule.name) for rule in ALL_RULES)
-    lines = [f"{rule.code}  {rule.name:<{width}}  {rule.summary}" for rule in ALL_RULES]
+    rules = all_rules()
+    width = max(len(rule.name) for rule in rules)
+    lines = [f"{rule.code}  {rule.name:<{width}}  {rule.summary}" for rule in rules]
     return "\n".join(lines) + "\n"
 
 

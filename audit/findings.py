@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,9 +10,105 @@ from typing import Any
 from audit.interprocedural.facts import ModuleFacts
 
 
+@dataclass(frozen=True)
+class Location:
+    """Another place a finding points at (a hop of a chain), with what happens there."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Location:
+        return cls(
+            data["path"],
+            data["line"],
+            data["column"],
+            data["end_line"],
+            data["end_column"],
+            data["message"],
+        )
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text from (line, column) up to (end_line, end_column) with `content`;
+    1-based, end exclusive, like a finding's span."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "content": self.content,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Edit:
+        return cls(
+            data["line"], data["column"], data["end_line"], data["end_column"], data["content"]
+        )
+
+
+class Applicability(enum.Enum):
+    """Whether applying a fix keeps behaviour (`safe`) or may change when or where code
+    runs (`unsafe`)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rule's repair of one finding: edits applied together, or not at all."""
+
+    applicability: Applicability
+    message: str
+    edits: tuple[Edit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "applicability": self.applicability.value,
+            "message": self.message,
+            "edits": [edit.to_json() for edit in self.edits],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Fix:
+        return cls(
+            Applicability(data["applicability"]),
+            data["message"],
+            tuple(Edit.from_json(edit) for edit in data["edits"]),
+        )
+
+
 @dataclass(frozen=True, order=True)
 class Finding:
-    """One problem at one place. Columns are 1-based; `end_column` is exclusive."""
+    """One problem at one place. Columns are 1-based; `end_column` is exclusive.
+
+    `chain` names the functions a transitive finding goes through; `related` locates each
+    of its hops; `fix` is the rule's repair, if it has one.
+    """
 
     path: str
     line: int
@@ -22,7 +119,13 @@ class Finding:
     message: str
     function: str | None = None
     chain: tuple[str, ...] = ()
-    fix: str | None = None
+    related: tuple[Location, ...] = field(default=(), compare=False)
+    fix: Fix | None = field(default=None, compare=False)
+
+    @property
+    def site(self) -> tuple[str, int, int, int, int]:
+        """Where the finding is: two findings at one site are about the same code."""
+        return (self.path, self.line, self.column, self.end_line, self.end_column)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,11 +138,13 @@ class Finding:
             "message": self.message,
             "function": self.function,
             "chain": list(self.chain),
-            "fix": self.fix,
+            "related": [location.to_json() for location in self.related],
+            "fix": self.fix.to_json() if self.fix is not None else None,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Finding:
+        fix = data.get("fix")
         return cls(
             path=data["path"],
             line=data["line"],
@@ -50,7 +155,8 @@ class Finding:
             message=data["message"],
             function=data["function"],
             chain=tuple(data["chain"]),
-            fix=data["fix"],
+            related=tuple(Location.from_json(item) for item in data.get("related", ())),
+            fix=Fix.from_json(fix) if fix is not None else None,
         )
 
 
@@ -130,6 +236,7 @@ class FileSummary:
     suppressions: Suppressions = field(default_factory=Suppressions)
     module: str = ""
     inventory: Inventory = field(default_factory=Inventory)
+    is_package: bool = False
     # Interprocedural facts are serialised apart (the cache loads them only when the call
     # graph must be rebuilt).
     facts: ModuleFacts = field(default_factory=ModuleFacts)
@@ -139,6 +246,7 @@ class FileSummary:
             "path": self.path,
             "lines": self.lines,
             "module": self.module,
+            "is_package": self.is_package,
             "findings": [finding.to_json() for finding in self.findings],
             "suppressions": self.suppressions.to_json(),
             "inventory": self.inventory.to_json(),
@@ -150,6 +258,7 @@ class FileSummary:
             path=data["path"],
             lines=data["lines"],
             module=data["module"],
+            is_package=data["is_package"],
             findings=tuple(Finding.from_json(item) for item in data["findings"]),
             suppressions=Suppressions.from_json(data["suppressions"]),
             inventory=Inventory.from_json(data["inventory"]),

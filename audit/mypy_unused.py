@@ -1,5 +1,5 @@
-"""TIG102: ask mypy which `type: ignore` comments silence nothing, and join its answer to
-the inventory of ignores.
+"""Ask mypy which `type: ignore` comments silence nothing, and join its answer to the
+ignores found in the files: facts the TIG102 rule words.
 
 mypy runs once over the checked files with `--warn-unused-ignores` and JSON output, with
 the project's own mypy configuration when there is one, `--strict` otherwise.
@@ -17,9 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit.analysis.ignores import Ignore, find_ignores
-from audit.findings import Finding
-
-CODE = "TIG102"
 
 
 class MypyError(Exception):
@@ -27,9 +24,28 @@ class MypyError(Exception):
 
 
 @dataclass(frozen=True)
-class _Diagnostic:
+class Diagnostic:
+    """An error mypy reports."""
+
     code: str
     message: str
+
+
+@dataclass(frozen=True)
+class IgnoreVerdict:
+    """What mypy says of one ignore comment: `unused` (it silences nothing, or not the
+    error on its line), or not read at all (it does not start its comment) while `errors`
+    on its line go unsilenced."""
+
+    path: str
+    ignore: Ignore
+    unused: bool
+    errors: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True)
+class MypyReport:
+    verdicts: tuple[IgnoreVerdict, ...] = ()
 
 
 def has_mypy_config(root: Path) -> bool:
@@ -70,31 +86,29 @@ def run_mypy(root: Path, paths: Sequence[str]) -> list[dict[str, object]]:
     return diagnostics
 
 
-def unused_ignores(root: Path, paths: Sequence[str]) -> list[Finding]:
-    """TIG102 findings for the given files (paths relative to `root`)."""
+def mypy_report(root: Path, paths: Sequence[str]) -> MypyReport:
+    """mypy's verdicts on the ignore comments of the given files (relative to `root`)."""
     python_paths = [p for p in paths if p.endswith((".py", ".pyi"))]
     if not python_paths:
-        return []
-    unused: dict[tuple[str, int], list[str]] = defaultdict(list)
-    errors: dict[tuple[str, int], list[_Diagnostic]] = defaultdict(list)
+        return MypyReport()
+    unused: set[tuple[str, int]] = set()
+    errors: dict[tuple[str, int], list[Diagnostic]] = defaultdict(list)
     for item in run_mypy(root, python_paths):
         key = (Path(str(item["file"])).as_posix(), int(str(item["line"])))
         if item.get("code") == "unused-ignore":
-            unused[key].append(str(item["message"]))
+            unused.add(key)
         elif item.get("severity") == "error":
-            errors[key].append(_Diagnostic(str(item.get("code")), str(item["message"])))
-    findings = []
+            errors[key].append(Diagnostic(str(item.get("code")), str(item["message"])))
+    verdicts = []
     wanted = set(python_paths)
-    by_file: dict[str, list[Ignore]] = {}
     for path in sorted(({p for p, _ in unused} | {p for p, _ in errors}) & wanted):
-        ignores = by_file.setdefault(path, _type_ignores(root / path))
-        for ignore in ignores:
+        for ignore in _type_ignores(root / path):
             key = (path, ignore.line)
             if ignore.misplaced and errors.get(key):
-                findings.append(_finding(path, ignore, _not_read(ignore, errors[key])))
+                verdicts.append(IgnoreVerdict(path, ignore, False, tuple(errors[key])))
             elif key in unused and not ignore.misplaced:
-                findings.append(_finding(path, ignore, _unused(ignore, errors.get(key, []))))
-    return findings
+                verdicts.append(IgnoreVerdict(path, ignore, True, tuple(errors.get(key, []))))
+    return MypyReport(tuple(verdicts))
 
 
 def _type_ignores(path: Path) -> list[Ignore]:
@@ -103,22 +117,3 @@ def _type_ignores(path: Path) -> list[Ignore]:
     except (OSError, UnicodeDecodeError):
         return []
     return [ignore for ignore in find_ignores(text) if ignore.tool == "type"]
-
-
-def _unused(ignore: Ignore, errors: list[_Diagnostic]) -> str:
-    if errors:
-        real = "; ".join(f"[{e.code}] {e.message}" for e in errors)
-        return f"`{ignore.text}` does not cover the error mypy reports here: {real}"
-    return f"unused `{ignore.text}`: mypy reports no error on this line"
-
-
-def _not_read(ignore: Ignore, errors: list[_Diagnostic]) -> str:
-    real = "; ".join(f"[{e.code}] {e.message}" for e in errors)
-    return (
-        f"`{ignore.text}` is not read by mypy (a type comment must start its comment), "
-        f"so this error is not silenced: {real}"
-    )
-
-
-def _finding(path: str, ignore: Ignore, message: str) -> Finding:
-    return Finding(path, ignore.line, ignore.column, ignore.line, ignore.end_column, CODE, message)

@@ -14,6 +14,7 @@ from audit.findings import Suppressions
 _CODES = r"[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*"
 _LINE = re.compile(rf"#\s*noqa(?::\s*(?P<codes>{_CODES}))?", re.IGNORECASE)
 _FILE = re.compile(rf"^\s*#\s*soni-audit\s*:\s*noqa(?::\s*(?P<codes>{_CODES}))?\s*$", re.IGNORECASE)
+_ANY = re.compile("noqa", re.IGNORECASE)
 
 
 def _codes(text: str | None) -> frozenset[str]:
@@ -23,7 +24,7 @@ def _codes(text: str | None) -> frozenset[str]:
 
 
 def parse_suppressions(text: str) -> Suppressions:
-    if "noqa" not in text and "NOQA" not in text:
+    if _ANY.search(text) is None:  # `# NoQA` counts too: the comments are case-insensitive
         return Suppressions()
     lines: dict[int, frozenset[str]] = {}
     whole_file_codes: set[str] = set()

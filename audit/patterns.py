@@ -24,8 +24,8 @@ from typing import Any, cast
 import yaml
 
 from audit.analysis.settings import PatternRule
-from audit.codes import RULE_CODES
-from audit.findings import Finding
+from audit.findings import Applicability, Edit, Finding, Fix
+from audit.rules import RULE_CODES
 
 _CODE = re.compile(r"^[A-Z]{2,}[0-9]{3}$")
 _KEYS = {
@@ -122,16 +122,24 @@ def pattern_findings(text: str, path: str, rules: Sequence[PatternRule]) -> list
     for rule in rules:
         for match in root.find_all(cast(Any, json.loads(rule.config))):
             where = match.range()
+            line, column = where.start.line + 1, where.start.column + 1
+            end_line, end_column = where.end.line + 1, where.end.column + 1
+            fix = None
+            if rule.fix is not None:
+                replacement = _fill(rule.fix, match)
+                edit = Edit(line, column, end_line, end_column, replacement)
+                # The project wrote this replacement itself, in its own rule file.
+                fix = Fix(Applicability.SAFE, f"replace with `{replacement}`", (edit,))
             found.append(
                 Finding(
                     path=path,
-                    line=where.start.line + 1,
-                    column=where.start.column + 1,
-                    end_line=where.end.line + 1,
-                    end_column=where.end.column + 1,
+                    line=line,
+                    column=column,
+                    end_line=end_line,
+                    end_column=end_column,
                     code=rule.code,
                     message=_fill(rule.message, match),
-                    fix=_fill(rule.fix, match) if rule.fix is not None else None,
+                    fix=fix,
                 )
             )
     return found

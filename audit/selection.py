@@ -13,7 +13,7 @@ class SelectionError(ValueError):
 
 
 def _known_codes() -> tuple[str, ...]:
-    from audit.codes import RULE_CODES
+    from audit.rules import RULE_CODES
 
     return RULE_CODES
 

@@ -5,32 +5,40 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from audit.analysis.file_pass import analyze_file
 from audit.analysis.settings import AnalysisSettings
+from audit.filtering import FindingFilter
 from audit.findings import Finding
 from audit.interprocedural.run import project_findings
+from audit.rules import precedence
+from audit.selection import RuleSelection
+from audit.sources import SourceFile
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def analyze(
-    code: str, settings: AnalysisSettings | None = None, *, module: str = "example"
+    code: str,
+    settings: AnalysisSettings | None = None,
+    *,
+    module: str = "example",
+    select: tuple[str, ...] = ("ALL",),
+    ignore: tuple[str, ...] = (),
 ) -> list[Finding]:
-    """Findings of one module: the per-file pass, then the project pass over it alone."""
+    """What `soni-audit check` reports for one module (noqa aside): the per-file pass, the
+    project pass over it alone, then selection and precedence between rules."""
     data = textwrap.dedent(code).encode()
-    summary = analyze_file(
-        data,
-        path="example.py",
-        module=module,
-        is_package=False,
-        settings=settings or AnalysisSettings(),
-    )
-    return sorted([*summary.findings, *project_findings([summary], lambda _: data).findings])
+    source = SourceFile("example.py", module, False, data)
+    summary = analyze_file(source, settings or AnalysisSettings())
+    extra = project_findings([summary], lambda _: data).findings
+    summary = replace(summary, findings=tuple(sorted([*summary.findings, *extra])))
+    selection = RuleSelection.build(select=select, ignore=ignore)
+    return list(FindingFilter(selection, {}, precedence, str).apply([summary]).findings)
 
 
 def codes_by_line(findings: list[Finding]) -> list[tuple[int, str]]:

@@ -1,5 +1,9 @@
-"""Is this call a blocking one? Shared by BLK100/BLK101/BLK104 (calls on the event loop)
-and by the interprocedural pass (blocking calls inside sync helpers)."""
+"""Which calls block: the blocking callable a call reaches, as a fact the BLK rules claim.
+
+Shared by the calls made on the event loop (BLK100, BLK101 and BLK104 each claim the facts
+they report) and by the interprocedural pass (blocking calls inside sync helpers are the
+leaves of BLK103 chains). Nothing here knows a rule code.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +12,32 @@ from dataclasses import dataclass
 import libcst as cst
 
 from audit.analysis.names import string_value
-from audit.analysis.resolve import CallTarget, FunctionTarget, Instance, MethodTarget
 from audit.analysis.settings import AnalysisSettings
-from audit.catalogue import Catalogue, Heuristic
+from audit.analysis.values import CallTarget, FunctionTarget, Instance, MethodTarget
+from audit.catalogue import Catalogue, Family, Heuristic
 
 
 @dataclass(frozen=True)
-class BlockingMatch:
-    """Why a call blocks: `code` is the rule that reports it on the event loop."""
+class BlockingCall:
+    """A call that blocks.
 
-    code: str
-    target: str
-    reason: str
-    alternative: str
+    `callee` is the callable reached (`time.sleep`, `sqlite3.Connection.execute`);
+    `family` the catalogue's category for it (reason, alternative, replacements);
+    `configured` the alternative the project configured for it (`""`: none given);
+    `receiver` the object a blocking method is called on, whose `origin` says how its type
+    was found; `heuristic` the catalogue's guess when that type is unknown.
+    """
+
+    callee: str
+    family: Family | None = None
+    configured: str | None = None
     receiver: Instance | None = None
     heuristic: Heuristic | None = None
 
-
-CONFIGURED_REASON = "is configured as blocking in [tool.soni-audit]"
+    @property
+    def is_method(self) -> bool:
+        """Called on an object (`conn.execute()`), not as a function (`time.sleep()`)."""
+        return self.receiver is not None or self.heuristic is not None
 
 
 def classify(
@@ -36,7 +48,7 @@ def classify(
     catalogue: Catalogue,
     settings: AnalysisSettings,
     imports: frozenset[str],
-) -> BlockingMatch | None:
+) -> BlockingCall | None:
     """The blocking callable this call reaches directly, if any.
 
     An awaited method call is never blocking: whatever its annotation says, the object is
@@ -46,30 +58,23 @@ def classify(
         if target.local:
             return None
         family = catalogue.function_family(target.qualified)
-        if family is not None:
-            return BlockingMatch("BLK100", target.qualified, family.reason, family.alternative)
-        return _configured(target.qualified, settings)
+        configured = settings.blocking.get(target.qualified)
+        if family is None and configured is None:
+            return None
+        return BlockingCall(target.qualified, family, configured)
     if awaited:
         return None
     if isinstance(target, MethodTarget):
         if target.instance.local:
             return None
         family = catalogue.method_family(target.instance.type, target.method)
-        if family is not None:
-            if _asks_not_to_block(call, catalogue, target):
-                return None
-            return BlockingMatch(
-                "BLK101", target.qualified, family.reason, family.alternative, target.instance
-            )
-        return _configured(target.qualified, settings)
+        if family is not None and _asks_not_to_block(call, catalogue, target):
+            return None
+        configured = settings.blocking.get(target.qualified)
+        if family is None and configured is None:
+            return None
+        return BlockingCall(target.qualified, family, configured, target.instance)
     return _heuristic(call, catalogue, imports)
-
-
-def _configured(qualified: str, settings: AnalysisSettings) -> BlockingMatch | None:
-    alternative = settings.blocking.get(qualified)
-    if alternative is None:
-        return None
-    return BlockingMatch("BLK104", qualified, CONFIGURED_REASON, alternative)
 
 
 def _asks_not_to_block(call: cst.Call, catalogue: Catalogue, target: MethodTarget) -> bool:
@@ -89,7 +94,7 @@ def _asks_not_to_block(call: cst.Call, catalogue: Catalogue, target: MethodTarge
 
 def _heuristic(
     call: cst.Call, catalogue: Catalogue, imports: frozenset[str]
-) -> BlockingMatch | None:
+) -> BlockingCall | None:
     func = call.func
     if not isinstance(func, cst.Attribute) or not call.args:
         return None
@@ -100,8 +105,5 @@ def _heuristic(
         if first is None or first.lower() not in heuristic.first_argument:
             continue
         if heuristic.when_module_imports in imports:
-            family = heuristic.family
-            return BlockingMatch(
-                "BLK101", heuristic.method, family.reason, family.alternative, heuristic=heuristic
-            )
+            return BlockingCall(heuristic.method, heuristic.family, heuristic=heuristic)
     return None

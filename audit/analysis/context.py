@@ -1,40 +1,32 @@
-"""What a rule sees of one file: its text, tree, model and resolved calls, all built lazily."""
+"""What a rule sees of one file: its text, tree, model and the facts the shared analyses
+derive from them (resolved calls with their blocking callables, writes to parameters,
+ignore comments), all built lazily and at most once."""
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 
 import libcst as cst
 
-from audit.analysis.blocking import BlockingMatch, classify
+from audit.analysis import prefilter
+from audit.analysis.blocking import BlockingCall, classify
 from audit.analysis.ignores import Ignore, IgnoreKind, find_ignores
 from audit.analysis.model import CallSite, ModuleModel
-from audit.analysis.mutations import MutationChecker, ReportedMutation
-from audit.analysis.resolve import CallTarget, FunctionTarget, Ref, Resolver
+from audit.analysis.mutations import ParameterWrite, parameter_writes
+from audit.analysis.names import string_value
+from audit.analysis.resolve import Resolver
 from audit.analysis.settings import AnalysisSettings
+from audit.analysis.values import CallTarget, FunctionTarget, Instance, MethodTarget, Ref
 from audit.analysis.walker import ModuleWalker
 from audit.catalogue import Catalogue
 from audit.findings import Inventory
-from audit.span import Span
 
-
-@dataclass(frozen=True)
-class RawFinding:
-    """A finding still attached to its node; positions are computed once for all of them.
-
-    Findings in comments carry their `span` instead of a node. `def_node` names the function
-    whose `def` line may carry a `# noqa` for the whole body.
-    """
-
-    code: str
-    node: cst.CSTNode | None
-    message: str
-    function: str | None = None
-    def_node: cst.CSTNode | None = None
-    span: Span | None = None
+_PROBES = frozenset({"builtins.hasattr", "builtins.getattr"})
+_NO_TYPE_CHECK = frozenset({"typing.no_type_check", "typing_extensions.no_type_check"})
+_CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
+_ANY = frozenset({"typing.Any", "typing_extensions.Any"})
 
 
 @dataclass(frozen=True)
@@ -45,7 +37,7 @@ class LoopCall:
     site: CallSite
     target: CallTarget | None
     awaited: bool
-    blocking: BlockingMatch | None
+    blocking: BlockingCall | None
 
     @property
     def node(self) -> cst.Call:
@@ -54,6 +46,23 @@ class LoopCall:
     @property
     def function(self) -> str | None:
         return self.site.scope.function_qualname
+
+    @property
+    def method(self) -> str | None:
+        """The attribute called (`delete` in `store.delete(...)`), None for a plain name."""
+        func = self.site.node.func
+        return func.attr.value if isinstance(func, cst.Attribute) else None
+
+    @property
+    def receiver(self) -> cst.BaseExpression | None:
+        """The object a method is called on (`store` in `store.delete(...)`)."""
+        func = self.site.node.func
+        return func.value if isinstance(func, cst.Attribute) else None
+
+    @property
+    def instance(self) -> Instance | None:
+        """The receiver, when its type is known."""
+        return self.target.instance if isinstance(self.target, MethodTarget) else None
 
 
 class FileContext:
@@ -79,8 +88,8 @@ class FileContext:
 
     @cached_property
     def has_async(self) -> bool:
-        """Cheap pre-filter: without the word `async` there is no coroutine to check."""
-        return "async" in self.text
+        """Cheap pre-filter: without the keyword `async` there is no coroutine to check."""
+        return prefilter.has_async(self.text)
 
     @cached_property
     def model(self) -> ModuleModel:
@@ -89,6 +98,8 @@ class FileContext:
     @cached_property
     def resolver(self) -> Resolver:
         return Resolver(self.model, self.catalogue, self.settings.configured_types)
+
+    # -- calls ---------------------------------------------------------------------------
 
     @cached_property
     def loop_calls(self) -> list[LoopCall]:
@@ -120,12 +131,38 @@ class FileContext:
         return frozenset(name.partition(".")[0] for name in self.model.imported)
 
     @cached_property
-    def mutations(self) -> list[ReportedMutation]:
-        """Writes to parameters that the MUT rules report, each with its code."""
-        if "def " not in self.text and "lambda" not in self.text:
+    def probes(self) -> dict[str, set[tuple[str, str]]]:
+        """Per coroutine: the `(receiver, attribute)` pairs it probes with `hasattr` or
+        `getattr` (`hasattr(self.store, "adelete")`), receivers as written."""
+        probes: dict[str, set[tuple[str, str]]] = {}
+        if "hasattr" not in self.text and "getattr" not in self.text:
+            return probes
+        for call in self.loop_calls:
+            target, args = call.target, call.node.args
+            if (
+                isinstance(target, FunctionTarget)
+                and target.qualified in _PROBES
+                and len(args) >= 2
+                and call.function is not None
+            ):
+                name = string_value(args[1].value)
+                if name is not None:
+                    receiver = self.source(args[0].value, limit=200)
+                    probes.setdefault(call.function, set()).add((receiver, name))
+        return probes
+
+    # -- parameters ----------------------------------------------------------------------
+
+    @cached_property
+    def parameter_writes(self) -> list[ParameterWrite]:
+        """Writes that change an object a function received as a parameter."""
+        if not prefilter.has_functions(self.text):
             return []
-        checker = MutationChecker(self.resolver, self.settings.mutation_ignore_names)
-        return checker.reported(self.model.functions, self.source)
+        return parameter_writes(
+            self.model.functions, self.resolver, self.settings.mutation_ignore_names
+        )
+
+    # -- type-checking escapes -----------------------------------------------------------
 
     @cached_property
     def ignores(self) -> list[Ignore]:
@@ -136,11 +173,10 @@ class FileContext:
         """`@typing.no_type_check` decorators: the function or class is not type checked."""
         if "no_type_check" not in self.text:
             return []
-        names = {"typing.no_type_check", "typing_extensions.no_type_check"}
         found = []
         for decorator, scope in self.model.decorators:
             value = self.resolver.value(decorator.decorator, scope)
-            if isinstance(value, Ref) and value.qualified in names:
+            if isinstance(value, Ref) and value.qualified in _NO_TYPE_CHECK:
                 found.append(decorator)
         return found
 
@@ -164,58 +200,26 @@ class FileContext:
     def _count_casts(self) -> int:
         if "cast" not in self.text:
             return 0
-        names = {"typing.cast", "typing_extensions.cast"}
         return sum(
             1
             for site in self.model.calls
             if site.node.args
             and isinstance(target := self.resolver.call_target(site), FunctionTarget)
-            and target.qualified in names
+            and target.qualified in _CASTS
         )
 
     def _count_any(self) -> int:
         if "Any" not in self.text:
             return 0
-        names = {Ref("typing.Any"), Ref("typing_extensions.Any")}
-        count = 0
-        for annotation, scope in self.model.annotations:
-            pending: list[cst.BaseExpression] = [annotation]
-            while pending:
-                node = pending.pop()
-                if isinstance(node, cst.Name):
-                    if node.value == "Any" and self.resolver.value(node, scope) in names:
-                        count += 1
-                elif isinstance(node, cst.Attribute):
-                    if node.attr.value == "Any" and self.resolver.value(node, scope) in names:
-                        count += 1
-                elif isinstance(node, cst.Subscript):
-                    pending.append(node.value)
-                    pending.extend(
-                        e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)
-                    )
-                elif isinstance(node, cst.BinaryOperation):
-                    pending.extend((node.left, node.right))
-                elif isinstance(node, (cst.List, cst.Tuple)):
-                    pending.extend(e.value for e in node.elements)
-                elif isinstance(node, cst.SimpleString) and isinstance(
-                    text := node.evaluated_value, str
-                ):
-                    with contextlib.suppress(cst.ParserSyntaxError):
-                        pending.append(cst.parse_expression(text))
-        return count
+        reader = self.resolver.annotations
+        return sum(
+            1
+            for annotation, scope in self.model.annotations
+            for name in reader.names(annotation, "Any", scope)
+            if name in _ANY
+        )
 
-    def mutation_findings(self, code: str) -> list[RawFinding]:
-        return [
-            RawFinding(
-                code,
-                reported.node,
-                reported.message,
-                reported.function.scope.qualname,
-                reported.function.name_node,
-            )
-            for reported in self.mutations
-            if reported.code == code
-        ]
+    # -- text ----------------------------------------------------------------------------
 
     def source(self, node: cst.CSTNode, limit: int = 60) -> str:
         """The code of a node on one line, shortened for messages."""

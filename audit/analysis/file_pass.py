@@ -1,4 +1,4 @@
-"""The per-file pass: bytes in, a serialisable `FileSummary` out.
+"""The per-file pass: a source file in, a serialisable `FileSummary` out.
 
 Pure (no I/O, no global state) so it can run in a process pool and be cached by content.
 A file that cannot be decoded or parsed yields an AUD900 finding; a failure of the analyser
@@ -7,59 +7,44 @@ itself yields AUD901. Neither stops the run.
 
 from __future__ import annotations
 
-import traceback
-
-from audit.analysis.context import FileContext, RawFinding
+from audit.analysis.loader import Unloadable, load
 from audit.analysis.positions import node_spans
 from audit.analysis.settings import AnalysisSettings
-from audit.analysis.source import SourceProblem, decode_source, parse_source
-from audit.catalogue import default_catalogue
+from audit.analysis.source import SourceProblem
 from audit.findings import FileSummary, Finding, Suppressions
 from audit.interprocedural.collect import collect
 from audit.noqa import parse_suppressions
-from audit.rules import FILE_RULES
+from audit.rules import file_rules
+from audit.rules.aud900_parse_error import ParseError
+from audit.rules.aud901_internal_error import InternalError
+from audit.rules.base import RawFinding
+from audit.sources import SourceFile
 
 
 def count_lines(data: bytes) -> int:
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
-def analyze_file(
-    data: bytes, *, path: str, module: str, is_package: bool, settings: AnalysisSettings
-) -> FileSummary:
-    lines = count_lines(data)
-    text = decode_source(data)
-    if isinstance(text, SourceProblem):
-        return _problem(path, lines, "AUD900", text, Suppressions(), module)
-    suppressions = parse_suppressions(text)
-    tree = parse_source(text)
-    if isinstance(tree, SourceProblem):
-        return _problem(path, lines, "AUD900", tree, suppressions, module)
-    ctx = FileContext(
-        path=path,
-        module_name=module,
-        is_package=is_package,
-        text=text,
-        tree=tree,
-        catalogue=default_catalogue(),
-        settings=settings,
-    )
+def analyze_file(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
+    lines = count_lines(source.data)
+    summary = FileSummary(source.path, lines, module=source.module, is_package=source.is_package)
+    ctx = load(source, settings)
+    if isinstance(ctx, Unloadable):
+        suppressions = parse_suppressions(ctx.text) if ctx.text is not None else Suppressions()
+        return _problem(summary, ParseError.code, ctx.problem, suppressions)
+    suppressions = parse_suppressions(ctx.text)
     try:
-        raw: list[RawFinding] = [found for rule in FILE_RULES for found in rule.check(ctx)]
+        raw: list[RawFinding] = [found for rule in file_rules() for found in rule.check(ctx)]
         inventory = ctx.inventory
         facts = collect(ctx)
         located = [n for found in raw for n in (found.node, found.def_node) if n is not None]
-        spans = node_spans(tree, located)
+        spans = node_spans(ctx.tree, located)
     except RecursionError:
-        problem = SourceProblem("too deeply nested to analyse")
-        return _problem(path, lines, "AUD900", problem, suppressions, module)
+        problem = SourceProblem(ParseError.TOO_DEEP)
+        return _problem(summary, ParseError.code, problem, suppressions)
     except Exception as error:  # a bug in soni-audit: report it on this file and go on
-        where = traceback.extract_tb(error.__traceback__)[-1]
-        problem = SourceProblem(
-            f"soni-audit failed on this file: {type(error).__name__}: {error} "
-            f"(at {where.filename.rpartition('/')[2]}:{where.lineno})"
-        )
-        return _problem(path, lines, "AUD901", problem, suppressions, module)
+        problem = SourceProblem(InternalError.message(error))
+        return _problem(summary, InternalError.code, problem, suppressions)
     findings = []
     for found in raw:
         span = found.span if found.node is None else spans[found.node]
@@ -70,7 +55,7 @@ def analyze_file(
             )
         findings.append(
             Finding(
-                path=path,
+                path=source.path,
                 line=span.line,
                 column=span.column,
                 end_line=span.end_line,
@@ -78,13 +63,23 @@ def analyze_file(
                 code=found.code,
                 message=found.message,
                 function=found.function,
+                fix=found.fix,
             )
         )
     if settings.pattern_rules:
         from audit.patterns import pattern_findings
 
-        findings.extend(pattern_findings(text, path, settings.pattern_rules))
-    return FileSummary(path, lines, tuple(sorted(findings)), suppressions, module, inventory, facts)
+        findings.extend(pattern_findings(ctx.text, source.path, settings.pattern_rules))
+    return FileSummary(
+        source.path,
+        lines,
+        tuple(sorted(findings)),
+        suppressions,
+        source.module,
+        inventory,
+        source.is_package,
+        facts,
+    )
 
 
 def _extend_to_body(
@@ -102,15 +97,10 @@ def _extend_to_body(
 
 
 def _problem(
-    path: str,
-    lines: int,
-    code: str,
-    problem: SourceProblem,
-    suppressions: Suppressions,
-    module: str = "",
+    summary: FileSummary, code: str, problem: SourceProblem, suppressions: Suppressions
 ) -> FileSummary:
     finding = Finding(
-        path=path,
+        path=summary.path,
         line=problem.line,
         column=problem.column,
         end_line=problem.line,
@@ -118,4 +108,11 @@ def _problem(
         code=code,
         message=problem.message,
     )
-    return FileSummary(path, lines, (finding,), suppressions, module)
+    return FileSummary(
+        summary.path,
+        summary.lines,
+        (finding,),
+        suppressions,
+        summary.module,
+        is_package=summary.is_package,
+    )

@@ -11,7 +11,6 @@ in the next iteration is not seen.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,6 +18,7 @@ from functools import cache
 import libcst as cst
 
 from audit.analysis.names import dotted_name
+from audit.analysis.writes import MutationKind
 from audit.catalogue import load_data_file
 
 
@@ -65,14 +65,6 @@ class Copy:
 Value = Origin | Copy
 Values = frozenset[Value]
 EMPTY: Values = frozenset()
-
-
-class MutationKind(enum.Enum):
-    ATTRIBUTE = "attribute"
-    ITEM = "item"
-    METHOD = "method"
-    FUNCTION = "function"
-    AUGMENTED = "augmented"
 
 
 @dataclass(frozen=True)
@@ -179,6 +171,19 @@ class FunctionFlow:
             key: frozenset().union(*(snapshot.members[key] for snapshot in live)) for key in shared
         }
         self.restore(Snapshot(state, members))
+
+    def restore_names(self, snapshot: Snapshot | None, names: Iterable[str]) -> None:
+        """Put back what `names` held at `snapshot` (the variables of a comprehension that
+        has ended), keeping what every other name holds now."""
+        if snapshot is None:
+            return
+        for name in names:
+            self.forget(name)
+            if name in snapshot.state:
+                self.state[name] = snapshot.state[name]
+            for key, values in snapshot.members.items():
+                if key[0] == name:
+                    self.members[key] = values
 
     def stop(self) -> None:
         """After `return` or `raise` nothing flows on from here."""
@@ -441,6 +446,9 @@ class _NoFlow(FunctionFlow):
         pass
 
     def merge(self, *snapshots: Snapshot | None) -> None:
+        pass
+
+    def restore_names(self, snapshot: Snapshot | None, names: Iterable[str]) -> None:
         pass
 
     def stop(self) -> None:

@@ -148,6 +148,17 @@ class CallSite:
     scope: Scope
 
 
+@dataclass(frozen=True, eq=False)
+class ImportRecord:
+    """An import statement: the names it binds (`(local name, qualified name)` pairs) and,
+    for an import on its own top-level line, the index of that statement in the module's
+    body (None inside a function, a class or a block such as `if TYPE_CHECKING:`)."""
+
+    node: cst.Import | cst.ImportFrom
+    bound: tuple[tuple[str, str], ...]
+    statement: int | None
+
+
 @dataclass(eq=False)
 class ModuleModel:
     """Everything the walker learnt about one module."""
@@ -162,6 +173,7 @@ class ModuleModel:
     functions: list[FunctionInfo] = field(default_factory=list)
     decorators: list[tuple[cst.Decorator, Scope]] = field(default_factory=list)
     annotations: list[tuple[cst.BaseExpression, Scope]] = field(default_factory=list)
+    imports: list[ImportRecord] = field(default_factory=list)
 
     def is_awaited(self, call: cst.Call) -> bool:
         return id(call) in self.awaited
@@ -169,3 +181,35 @@ class ModuleModel:
     def imports_package(self, package: str) -> bool:
         prefix = package + "."
         return any(name == package or name.startswith(prefix) for name in self.imported)
+
+    def module_binding(self, qualified: str) -> str | None:
+        """The name under which a top-level import makes `qualified` available to the whole
+        module (`asyncio` for `import asyncio`, `aio` for `import asyncio as aio`)."""
+        for record in self.imports:
+            if record.statement is None:
+                continue
+            for local, target in record.bound:
+                if target == qualified:
+                    return local
+        return None
+
+    def import_insertion(self, module: cst.Module) -> int:
+        """Where a new top-level import goes: the index in the module's body after the
+        docstring, the `from __future__` imports and the leading block of imports."""
+        index = 0
+        body = module.body
+        if body and _is_docstring(body[0]):
+            index = 1
+        top_level = {record.statement for record in self.imports if record.statement is not None}
+        while index < len(body) and index in top_level:
+            index += 1
+        return index
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    expression = statement.body[0]
+    return isinstance(expression, cst.Expr) and isinstance(
+        expression.value, (cst.SimpleString, cst.ConcatenatedString)
+    )

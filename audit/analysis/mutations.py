@@ -1,46 +1,29 @@
-"""Deciding which recorded writes to parameters are reported, and as which MUT code.
+"""Which recorded writes to parameters change the caller's object: facts the MUT rules claim.
 
 The walker records every write to an object reachable from a parameter (see `flow`). Here
 each one is checked against what the parameter is: an immutable annotation exempts it, a
 name matching `ignore-names-regex` exempts it, a method call on a parameter annotated with a
 non-container class is just a method call, an augmented assignment only mutates when the
-value is a mutable container.
+value is a mutable container. What is left is a `ParameterWrite` with its effect, the
+parameter's shape and the alias path; which rule reports it, and how, is the rules' call.
 """
 
 from __future__ import annotations
 
-import enum
 import re
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
 import libcst as cst
 
-from audit.analysis.flow import Mutation, MutationKind
+from audit.analysis.flow import Mutation
 from audit.analysis.model import FunctionInfo, Parameter, Scope
 from audit.analysis.names import dotted_name, string_value
-from audit.analysis.resolve import Ref, Resolver
+from audit.analysis.resolve import Resolver
+from audit.analysis.values import Ref
+from audit.analysis.writes import Effect, MutationKind, Shape
 from audit.catalogue import load_data_file
-
-DIRECT_CODES = {
-    MutationKind.ATTRIBUTE: "MUT100",
-    MutationKind.ITEM: "MUT101",
-    MutationKind.METHOD: "MUT102",
-    MutationKind.FUNCTION: "MUT102",
-    MutationKind.AUGMENTED: "MUT103",
-}
-ALIAS_CODE = "MUT104"
-
-
-class Shape(enum.Enum):
-    """What an annotation says about a parameter's mutability."""
-
-    IMMUTABLE = "immutable"
-    MUTABLE = "mutable container"
-    READ_ONLY = "read-only container"
-    OTHER = "other type"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -68,26 +51,63 @@ def _data() -> _Data:
 
 
 _IN_PLACE = {"list": {"+=", "*="}, "set": {"|=", "&=", "-=", "^="}, "dict": {"|="}}
-_UNION_WRAPPERS = {"Optional", "Union", "Annotated", "Final", "ReadOnly", "Required", "NotRequired"}
 
 
 @dataclass(frozen=True)
-class ReportedMutation:
-    code: str
-    node: cst.CSTNode
-    message: str
+class ParameterShape:
+    """What a parameter's annotation says: its mutability and, when it names exactly one
+    type, that type (`builtins.dict`: what a copy on entry would copy with)."""
+
+    kind: Shape
+    type: str | None = None
+
+
+_EFFECTS = {
+    MutationKind.ATTRIBUTE: Effect.SET_ATTRIBUTE,
+    MutationKind.ITEM: Effect.STORE_ITEM,
+    MutationKind.METHOD: Effect.MUTATING_CALL,
+    MutationKind.AUGMENTED: Effect.IN_PLACE,
+}
+
+
+@dataclass(frozen=True)
+class ParameterWrite:
+    """A write that changes an object the caller passed in.
+
+    `mutation` is the write as recorded (its kind, node, detail and the alias path from the
+    parameter in `mutation.origin`); `effect` what it does once names are resolved
+    (`heappush(p, x)` is a mutating call, `setattr(p, ...)` an attribute store).
+    """
+
+    effect: Effect
+    mutation: Mutation
+    parameter: Parameter
+    shape: ParameterShape
     function: FunctionInfo
 
+    @property
+    def node(self) -> cst.CSTNode:
+        return self.mutation.node
 
-class MutationChecker:
+    @property
+    def through_alias(self) -> bool:
+        """Made through another name than the parameter's (`x = p; x.a = 1`)."""
+        return bool(self.mutation.origin.aliases)
+
+
+def parameter_writes(
+    functions: Iterable[FunctionInfo], resolver: Resolver, ignore_names: str
+) -> list[ParameterWrite]:
+    return _Judge(resolver, ignore_names).writes(functions)
+
+
+class _Judge:
     def __init__(self, resolver: Resolver, ignore_names: str) -> None:
         self.resolver = resolver
         self.ignore_names = re.compile(ignore_names)
-        self._shapes: dict[tuple[int, str], Shape] = {}
+        self._shapes: dict[tuple[int, str], ParameterShape] = {}
 
-    def reported(
-        self, functions: list[FunctionInfo], source: Callable[[cst.CSTNode], str]
-    ) -> list[ReportedMutation]:
+    def writes(self, functions: Iterable[FunctionInfo]) -> list[ParameterWrite]:
         found = []
         for function in functions:
             for mutation in function.mutations:
@@ -95,20 +115,18 @@ class MutationChecker:
                 if parameter is None or self.ignore_names.search(parameter.name):
                     continue
                 shape = self._shape(function, parameter)
-                code = self._code(mutation, shape, parameter, function.scope)
-                if code is not None:
-                    message = _message(code, mutation, parameter, shape, source)
-                    found.append(ReportedMutation(code, mutation.node, message, function))
+                effect = self._effect(mutation, shape.kind, parameter, function.scope)
+                if effect is not None:
+                    found.append(ParameterWrite(effect, mutation, parameter, shape, function))
         return found
 
-    def _code(
+    def _effect(
         self, mutation: Mutation, shape: Shape, parameter: Parameter, scope: Scope
-    ) -> str | None:
+    ) -> Effect | None:
         if shape is Shape.IMMUTABLE:
             return None
         kind: MutationKind | None = mutation.kind
-        via_alias = bool(mutation.origin.aliases)
-        direct = not via_alias and not mutation.origin.inner
+        direct = not mutation.origin.aliases and not mutation.origin.inner
         data = _data()
         if kind is MutationKind.ATTRIBUTE and mutation.detail in data.exempt_attributes:
             return None
@@ -122,7 +140,7 @@ class MutationChecker:
             mutation, shape if direct else Shape.UNKNOWN, parameter
         ):
             return None
-        return ALIAS_CODE if via_alias else DIRECT_CODES[kind]
+        return _EFFECTS[kind]
 
     def _function_kind(self, mutation: Mutation, scope: Scope) -> MutationKind | None:
         assert mutation.callee is not None
@@ -141,7 +159,7 @@ class MutationChecker:
             return MutationKind.ATTRIBUTE
         return None
 
-    def _shape(self, function: FunctionInfo, parameter: Parameter) -> Shape:
+    def _shape(self, function: FunctionInfo, parameter: Parameter) -> ParameterShape:
         key = (id(function), parameter.name)
         if key not in self._shapes:
             binding_scope = function.scope.parent or function.scope
@@ -149,45 +167,33 @@ class MutationChecker:
             self._shapes[key] = (
                 self.annotation_shape(annotation, binding_scope)
                 if annotation is not None
-                else Shape.UNKNOWN
+                else ParameterShape(Shape.UNKNOWN)
             )
         return self._shapes[key]
 
-    def annotation_shape(self, expr: cst.BaseExpression, scope: Scope) -> Shape:
-        if isinstance(expr, cst.SimpleString):
-            text = expr.evaluated_value
-            if not isinstance(text, str):
-                return Shape.UNKNOWN
-            try:
-                expr = cst.parse_expression(text)
-            except cst.ParserSyntaxError:
-                return Shape.UNKNOWN
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
-            return _union([self.annotation_shape(e, scope) for e in (expr.left, expr.right)])
-        if isinstance(expr, cst.Name) and expr.value == "None":
+    def annotation_shape(self, annotation: cst.BaseExpression, scope: Scope) -> ParameterShape:
+        members = self.resolver.annotations.members(annotation, scope)
+        if not members:
+            return ParameterShape(Shape.UNKNOWN)
+        shapes = [self._member_shape(m.qualified, m.local, m.none) for m in members]
+        named = [m.qualified for m in members if not m.none]
+        return ParameterShape(_union(shapes), named[0] if len(named) == 1 else None)
+
+    def _member_shape(self, qualified: str | None, local: bool, none: bool) -> Shape:
+        if none:
             return Shape.IMMUTABLE
-        if isinstance(expr, cst.Subscript):
-            wrapper = dotted_name(expr.value)
-            if wrapper is not None and wrapper.rpartition(".")[2] in _UNION_WRAPPERS:
-                members = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
-                if wrapper.endswith("Annotated"):
-                    members = members[:1]
-                return _union([self.annotation_shape(m, scope) for m in members])
-            expr = expr.value
-        value = self.resolver.value(expr, scope)
-        if not isinstance(value, Ref):
+        if qualified is None:
             return Shape.UNKNOWN
-        if value.local:
-            return self._local_class_shape(value.qualified)
+        if local:
+            return self._local_class_shape(qualified)
         data = _data()
-        name = value.qualified
-        if name in data.immutable:
+        if qualified in data.immutable:
             return Shape.IMMUTABLE
-        if name in data.mutable:
+        if qualified in data.mutable:
             return Shape.MUTABLE
-        if name in data.read_only:
+        if qualified in data.read_only:
             return Shape.READ_ONLY
-        if name in ("typing.Any", "builtins.object", "typing_extensions.Any"):
+        if qualified in ("typing.Any", "builtins.object", "typing_extensions.Any"):
             return Shape.UNKNOWN
         return Shape.OTHER
 
@@ -246,39 +252,3 @@ def _extends_in_place(mutation: Mutation, shape: Shape, parameter: Parameter) ->
         )
         return bool(kind) and mutation.detail in _IN_PLACE[kind]
     return False
-
-
-_ADVICE = "copy it first or return a new value"
-
-
-def _message(
-    code: str,
-    mutation: Mutation,
-    parameter: Parameter,
-    shape: Shape,
-    source: Callable[[cst.CSTNode], str],
-) -> str:
-    shown = source(mutation.node)
-    name = parameter.name
-    kind, detail = mutation.kind, mutation.detail
-    if code == ALIAS_CODE:
-        suffix = {
-            MutationKind.ATTRIBUTE: f" .{detail}",
-            MutationKind.ITEM: " [...]",
-            MutationKind.METHOD: f" .{detail}()",
-            MutationKind.FUNCTION: f" passed to {detail}()",
-            MutationKind.AUGMENTED: f" {detail}",
-        }[kind]
-        return (
-            f"`{shown}` mutates parameter `{name}` through an alias: "
-            f"{mutation.origin.describe()}{suffix}; {_ADVICE}"
-        )
-    if code == "MUT100":
-        what = f"attribute `{detail}`" if kind is MutationKind.ATTRIBUTE else "an attribute"
-        return f"`{shown}` changes {what} of parameter `{name}`, which the caller owns; {_ADVICE}"
-    if code == "MUT101":
-        return f"`{shown}` stores into parameter `{name}`, which the caller owns; {_ADVICE}"
-    if code == "MUT102":
-        return f"`{shown}` mutates parameter `{name}` in place; {_ADVICE}"
-    container = "a mutable container" if shape is not Shape.MUTABLE else "annotated as mutable"
-    return f"`{shown}` changes parameter `{name}` in place ({container}); {_ADVICE}"

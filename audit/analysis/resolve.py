@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import libcst as cst
 
+from audit.analysis.annotations import AnnotationReader
 from audit.analysis.model import (
     Binding,
     BindingKind,
@@ -24,69 +24,22 @@ from audit.analysis.model import (
     ScopeKind,
 )
 from audit.analysis.names import dotted_name
+from audit.analysis.values import (
+    BoundMethod,
+    CallTarget,
+    Evidence,
+    FunctionTarget,
+    Instance,
+    MethodTarget,
+    Ref,
+    TypeOrigin,
+    Value,
+)
 from audit.catalogue import Catalogue
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
-_OPTIONAL_WRAPPERS = frozenset(
-    {
-        "typing.Optional",
-        "typing_extensions.Optional",
-        "typing.Annotated",
-        "typing_extensions.Annotated",
-        "typing.Union",
-        "typing_extensions.Union",
-        "typing.Final",
-        "typing.ClassVar",
-    }
-)
-
-
-@dataclass(frozen=True)
-class Ref:
-    """An object known by name: a module, function, class or constant."""
-
-    qualified: str
-    local: bool = False
-
-
-@dataclass(frozen=True)
-class Instance:
-    """A value of a known type; `origin` says how the type was learnt (for messages)."""
-
-    type: str
-    origin: str = field(compare=False, default="")
-    local: bool = False
-
-
-@dataclass(frozen=True)
-class BoundMethod:
-    instance: Instance
-    name: str
-
-
-Value = Ref | Instance | BoundMethod
-
 _NONE = Ref("builtins.None")
 _MISSING = Ref("<missing>")
-
-
-@dataclass(frozen=True)
-class FunctionTarget:
-    qualified: str
-    local: bool
-
-
-@dataclass(frozen=True)
-class MethodTarget:
-    instance: Instance
-    method: str
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.instance.type}.{self.method}"
-
-
-CallTarget = FunctionTarget | MethodTarget
 
 
 class Resolver:
@@ -104,6 +57,11 @@ class Resolver:
         }
         self._binding_values: dict[int, Value | None] = {}
         self._in_progress: set[int] = set()
+        self.annotations = AnnotationReader(self._named)
+
+    def _named(self, expr: cst.BaseExpression, scope: Scope) -> tuple[str, bool] | None:
+        value = self.value(expr, scope)
+        return (value.qualified, value.local) if isinstance(value, Ref) else None
 
     def local_class(self, qualified: str) -> ClassInfo | None:
         return self._classes.get(qualified)
@@ -208,55 +166,26 @@ class Resolver:
             qualified = self.local_name(info.qualname)
             if binding.is_cls:
                 return Ref(qualified, local=True)
-            return Instance(qualified, f"`{binding.name}`", local=True)
+            return Instance(qualified, TypeOrigin(Evidence.RECEIVER, binding.name), local=True)
         if binding.annotation is None:
             return None
         return self.annotation_type(binding.annotation, binding.scope)
 
     def annotation_type(self, expr: cst.BaseExpression, scope: Scope) -> Instance | None:
-        """The type an annotation declares, seeing through Optional/Annotated/`X | None`."""
-        if isinstance(expr, cst.SimpleString):
-            text = expr.evaluated_value
-            if not isinstance(text, str):
+        """The one type an annotation declares, seeing through Optional/Annotated/`X | None`
+        (see `annotations`); None for a union of several types or an unknown one."""
+        members = [m for m in self.annotations.members(expr, scope) if not m.none]
+        if len(members) != 1 or members[0].qualified is None:
+            return None
+        member = members[0]
+        qualified = member.qualified
+        assert qualified is not None
+        if member.local:
+            if qualified not in self._classes:
                 return None
-            try:
-                expr = cst.parse_expression(text)
-            except cst.ParserSyntaxError:
-                return None
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
-            return self._only_type([expr.left, expr.right], scope)
-        if isinstance(expr, cst.Subscript):
-            wrapper = self.value(expr.value, scope)
-            if isinstance(wrapper, Ref) and wrapper.qualified in _OPTIONAL_WRAPPERS:
-                elements = [
-                    element.slice.value
-                    for element in expr.slice
-                    if isinstance(element.slice, cst.Index)
-                ]
-                if wrapper.qualified.endswith("Annotated"):
-                    elements = elements[:1]
-                return self._only_type(elements, scope)
-            return None
-        value = self.value(expr, scope)
-        if not isinstance(value, Ref) or value == _NONE:
-            return None
-        if value.local:
-            return (
-                Instance(value.qualified, "its annotation", local=True)
-                if value.qualified in self._classes
-                else None
-            )
-        annotated = dotted_name(expr) or value.qualified
-        return Instance(
-            self.catalogue.canonical_type(value.qualified), f"its annotation `{annotated}`"
-        )
-
-    def _only_type(self, exprs: Iterable[cst.BaseExpression], scope: Scope) -> Instance | None:
-        """The single non-None member of a union, if there is exactly one."""
-        members = [e for e in exprs if not (isinstance(e, cst.Name) and e.value == "None")]
-        if len(members) != 1:
-            return None
-        return self.annotation_type(members[0], scope)
+            return Instance(qualified, TypeOrigin(Evidence.ANNOTATION), local=True)
+        origin = TypeOrigin(Evidence.ANNOTATION, member.written)
+        return Instance(self.catalogue.canonical_type(qualified), origin)
 
     # -- values of compound expressions ---------------------------------------------------
 
@@ -287,9 +216,8 @@ class Resolver:
         if bindings:
             value = self._merge(self.binding_value(b) for b in bindings)
             if isinstance(value, Instance):
-                return Instance(
-                    value.type, f"attribute `{attribute}` ({value.origin})", value.local
-                )
+                origin = TypeOrigin(Evidence.ATTRIBUTE, attribute, value.origin)
+                return Instance(value.type, origin, value.local)
             return value
         for base in self._local_bases(info):
             found = self._class_attribute(base, attribute, seen)
@@ -313,9 +241,10 @@ class Resolver:
             if callee.local:
                 if callee.qualified in self._classes:
                     short = callee.qualified.rpartition(".")[2]
-                    return Instance(callee.qualified, f"`{short}()`", local=True)
+                    origin = TypeOrigin(Evidence.CALL, short)
+                    return Instance(callee.qualified, origin, local=True)
                 return self._returns(callee.qualified)
-            origin = f"`{callee.qualified}()`"
+            origin = TypeOrigin(Evidence.CALL, callee.qualified)
             if callee.qualified in self.extra_types:
                 return Instance(callee.qualified, origin)
             return self._typed(self.catalogue.call_returns(callee.qualified), origin)
@@ -323,7 +252,8 @@ class Resolver:
             if callee.instance.local:
                 return self._returns(f"{callee.instance.type}.{callee.name}")
             returned = self.catalogue.method_returns(callee.instance.type, callee.name)
-            return self._typed(returned, f"`{callee.instance.type}.{callee.name}()`")
+            method = f"{callee.instance.type}.{callee.name}"
+            return self._typed(returned, TypeOrigin(Evidence.CALL, method))
         return None
 
     def _returns(self, function: str) -> Instance | None:
@@ -337,7 +267,8 @@ class Resolver:
         if typed is None:
             return None
         short = function.rpartition(".")[2]
-        return Instance(typed.type, f"the return annotation of `{short}()`", typed.local)
+        origin = TypeOrigin(Evidence.RETURN_ANNOTATION, short)
+        return Instance(typed.type, origin, typed.local)
 
     def _property_type(self, class_name: str, attribute: str) -> Instance | None:
         """`obj.prop` where the class defines `prop` as a (cached) property."""
@@ -359,11 +290,11 @@ class Resolver:
     def _entered(self, manager: Value | None) -> Value | None:
         if isinstance(manager, Instance) and not manager.local:
             entered = self.catalogue.entered_type(manager.type)
-            return self._typed(entered, f"`with` on {manager.origin}")
+            return self._typed(entered, TypeOrigin(Evidence.WITH, via=manager.origin))
         return None
 
     @staticmethod
-    def _typed(type_name: str | None, origin: str) -> Instance | None:
+    def _typed(type_name: str | None, origin: TypeOrigin | None) -> Instance | None:
         return Instance(type_name, origin) if type_name is not None else None
 
     @staticmethod

@@ -9,9 +9,11 @@ second. Formatting fields (whitespace, commas, parentheses) are skipped by name.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from functools import cache
-from typing import TypeVar, cast
+from types import MappingProxyType
+from typing import Any, cast
 
 import libcst as cst
 
@@ -22,6 +24,7 @@ from audit.analysis.model import (
     CallSite,
     ClassInfo,
     FunctionInfo,
+    ImportRecord,
     ModuleModel,
     Parameter,
     Scope,
@@ -73,25 +76,47 @@ def _code_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
 
 
 _NODE, _SEQUENCE, _OTHER = 1, 2, 0
-_KINDS: dict[type, int] = {}
 
 
-def _kind(value_type: type) -> int:
-    """Whether a field value is a node, a sequence of nodes or neither (cached: an
-    `isinstance` against libcst's abstract base class costs an ABC check every time)."""
-    kind = _KINDS.get(value_type)
-    if kind is None:
-        if issubclass(value_type, cst.CSTNode):
-            kind = _NODE
-        elif issubclass(value_type, (list, tuple)):
-            kind = _SEQUENCE
-        else:
-            kind = _OTHER
-        _KINDS[value_type] = kind
-    return kind
+@cache
+def _kind(value_type: Hashable) -> int:
+    """Whether a field value of this type is a node, a sequence of nodes or neither
+    (memoised: an `isinstance` against libcst's abstract base class costs an ABC check)."""
+    assert isinstance(value_type, type)
+    if issubclass(value_type, cst.CSTNode):
+        return _NODE
+    if issubclass(value_type, (list, tuple)):
+        return _SEQUENCE
+    return _OTHER
 
 
 _Handler = Callable[["ModuleWalker", cst.CSTNode], None]
+
+
+class _Fresh:
+    """The names now hold new objects: nothing the function was given."""
+
+
+class _Kept:
+    """The names keep what they held (`x += y` rebinds x to the same list)."""
+
+
+@dataclass(frozen=True)
+class _Assigned:
+    """The names hold what `value` holds (unpacked element by element)."""
+
+    value: cst.BaseExpression
+
+
+@dataclass(frozen=True)
+class _Iterated:
+    """The names hold the items of `iterable` (a `for` or comprehension target)."""
+
+    iterable: cst.BaseExpression
+
+
+_Holds = _Fresh | _Kept | _Assigned | _Iterated
+FRESH, KEPT = _Fresh(), _Kept()
 
 
 class ModuleWalker:
@@ -103,10 +128,14 @@ class ModuleWalker:
         self.scope = Scope(ScopeKind.MODULE, module_name, "", None)
         self.model = ModuleModel(module_name, self.scope)
         self.flow: FunctionFlow = NO_FLOW
+        self._statement: int | None = None  # index of the top-level simple statement
 
     def run(self, module: cst.Module) -> ModuleModel:
-        for statement in module.body:
+        for index, statement in enumerate(module.body):
+            simple = isinstance(statement, cst.SimpleStatementLine)
+            self._statement = index if simple else None
             self.visit(statement)
+        self._statement = None
         return self.model
 
     # -- traversal -----------------------------------------------------------------------
@@ -121,12 +150,12 @@ class ModuleWalker:
     def visit_children(self, node: cst.CSTNode) -> None:
         for name in _code_fields(type(node)):
             value = getattr(node, name)
-            kind = _kind(type(value))
+            kind = _kind(value.__class__)
             if kind == _NODE:
                 self.visit(value)
             elif kind == _SEQUENCE:
                 for item in value:
-                    if _kind(type(item)) == _NODE:
+                    if _kind(item.__class__) == _NODE:
                         self.visit(item)
 
     def visit_optional(self, node: cst.CSTNode | None) -> None:
@@ -139,47 +168,85 @@ class ModuleWalker:
         parent = self.scope
         return Scope(kind, name, parent.child_qualname(name), parent, is_async=is_async)
 
-    def _binding_scope(self, name: str) -> Scope:
-        """The scope a store to `name` binds in, honouring `global` declarations."""
-        if name in self.scope.declared_global:
+    def _binding_scope(self, name: str, *, walrus: bool) -> Scope:
+        """The scope a store to `name` binds in: `global` declarations send it to the
+        module, and an assignment expression in a comprehension binds in the scope that
+        contains the comprehension."""
+        scope = self.scope
+        if walrus:
+            while scope.kind is ScopeKind.COMPREHENSION and scope.parent is not None:
+                scope = scope.parent
+        if name in scope.declared_global:
             return self.model.module_scope
-        return self.scope
+        return scope
+
+    # -- bindings: the one place a name is bound -------------------------------------------
 
     def bind(
         self,
-        name: str,
+        target: cst.BaseExpression | str,
         kind: BindingKind,
+        holds: _Holds,
         *,
-        target: str | None = None,
         value: cst.BaseExpression | None = None,
         annotation: cst.BaseExpression | None = None,
+        imported: str | None = None,
+        statement: cst.CSTNode | None = None,
+        walrus: bool = False,
     ) -> None:
-        scope = self._binding_scope(name)
-        scope.bind(
-            Binding(
-                name,
-                kind,
-                self.scope,
-                target=target,
-                value=value,
-                annotation=annotation,
-            )
-        )
+        """Bind `target` (a name, or an assignment target with names, attributes and items
+        in it): the scope model records each binding and the alias flow learns what the
+        names now hold, together. `statement` is the assignment that writes attribute and
+        item targets (a write to an object the function may have been given)."""
+        names = self._bind_structure(target, kind, value, annotation, imported, walrus)
+        if statement is not None and not isinstance(target, str):
+            self.flow.store(target, statement)
+        if isinstance(holds, _Assigned) and not isinstance(target, str):
+            self.flow.assign(target, holds.value)
+        elif isinstance(holds, _Iterated) and not isinstance(target, str):
+            self.flow.bind_iteration(target, holds.iterable)
+        elif not isinstance(holds, _Kept):
+            for name in names:
+                self.flow.forget(name)
 
-    def bind_target(
-        self, target: cst.BaseExpression, kind: BindingKind, value: cst.BaseExpression | None
-    ) -> None:
-        """Bind every name in an assignment target; unpacked names get no value."""
-        if isinstance(target, cst.Name):
-            self.bind(target.value, kind, value=value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self.bind_target(element.value, BindingKind.OTHER, None)
-        elif isinstance(target, cst.StarredElement):
-            self.bind_target(target.value, BindingKind.OTHER, None)
-        else:
-            self.visit(target)
-            self._record_attribute_store(target, value, None)
+    def _bind_structure(
+        self,
+        target: cst.BaseExpression | str,
+        kind: BindingKind,
+        value: cst.BaseExpression | None,
+        annotation: cst.BaseExpression | None,
+        imported: str | None,
+        walrus: bool,
+    ) -> list[str]:
+        """Record the binding of every name in `target` (unpacked names get no value);
+        return the names bound."""
+        if isinstance(target, (str, cst.Name)):
+            name = target if isinstance(target, str) else target.value
+            scope = self._binding_scope(name, walrus=walrus)
+            scope.bind(
+                Binding(
+                    name,
+                    kind,
+                    self.scope,
+                    target=imported,
+                    value=value,
+                    annotation=annotation,
+                )
+            )
+            return [name]
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return [
+                name
+                for element in target.elements
+                for name in self._bind_structure(
+                    element.value, BindingKind.OTHER, None, None, None, walrus
+                )
+            ]
+        if isinstance(target, cst.StarredElement):
+            return self._bind_structure(target.value, BindingKind.OTHER, None, None, None, walrus)
+        self.visit(target)
+        self._record_attribute_store(target, value, annotation)
+        return []
 
     def _record_attribute_store(
         self,
@@ -212,6 +279,7 @@ class ModuleWalker:
     # -- imports -------------------------------------------------------------------------
 
     def _import(self, node: cst.Import) -> None:
+        bound_names = []
         for alias in node.names:
             full = dotted_name(alias.name)
             if full is None:
@@ -219,11 +287,12 @@ class ModuleWalker:
             self.model.imported.add(full)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 bound = alias.asname.name.value
-                self.bind(bound, BindingKind.IMPORT, target=full)
+                self.bind(bound, BindingKind.IMPORT, FRESH, imported=full)
             else:
                 bound = full.split(".", 1)[0]
-                self.bind(bound, BindingKind.IMPORT, target=bound)
-            self.flow.forget(bound)
+                self.bind(bound, BindingKind.IMPORT, FRESH, imported=bound)
+            bound_names.append((bound, full if alias.asname is not None else bound))
+        self._record_import(node, bound_names)
 
     def _import_from(self, node: cst.ImportFrom) -> None:
         base = dotted_name(node.module) if node.module is not None else ""
@@ -238,7 +307,9 @@ class ModuleWalker:
         self.model.imported.add(base)
         if isinstance(node.names, cst.ImportStar):
             self.model.star_imports.append(base)
+            self._record_import(node, [])
             return
+        bound_names = []
         for alias in node.names:
             name = dotted_name(alias.name)
             if name is None:
@@ -248,8 +319,17 @@ class ModuleWalker:
             bound = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 bound = alias.asname.name.value
-            self.bind(bound, BindingKind.IMPORT, target=full)
-            self.flow.forget(bound)
+            self.bind(bound, BindingKind.IMPORT, FRESH, imported=full)
+            bound_names.append((bound, full))
+        self._record_import(node, bound_names)
+
+    def _record_import(
+        self, node: cst.Import | cst.ImportFrom, bound: list[tuple[str, str]]
+    ) -> None:
+        top_level = self.scope is self.model.module_scope and self._statement is not None
+        self.model.imports.append(
+            ImportRecord(node, tuple(bound), self._statement if top_level else None)
+        )
 
     # -- definitions ---------------------------------------------------------------------
 
@@ -261,8 +341,7 @@ class ModuleWalker:
         if node.returns is not None:
             self.model.annotations.append((node.returns.annotation, self.scope))
             self.visit(node.returns.annotation)
-        self.bind(node.name.value, BindingKind.DEF)
-        self.flow.forget(node.name.value)
+        self.bind(node.name.value, BindingKind.DEF, FRESH)
         scope = self._child_scope(
             ScopeKind.FUNCTION, node.name.value, is_async=node.asynchronous is not None
         )
@@ -299,7 +378,9 @@ class ModuleWalker:
     def _bind_parameters(
         self, scope: Scope, owner: Scope, params: cst.Parameters, receiver: str | None
     ) -> dict[str, Parameter]:
-        """Bind every parameter; return those the mutation rules check."""
+        """Bind every parameter in the function's scope (its annotation is read where the
+        function is defined); return those the mutation rules check, whose names the
+        function's alias flow starts from."""
         positional = [*params.posonly_params, *params.params]
         first = positional[0] if positional else None
         variadic = {id(params.star_arg), id(params.star_kwarg)}
@@ -332,8 +413,7 @@ class ModuleWalker:
             self.visit(decorator.decorator)
         for arg in (*node.bases, *node.keywords):
             self.visit(arg.value)
-        self.bind(node.name.value, BindingKind.CLASS)
-        self.flow.forget(node.name.value)
+        self.bind(node.name.value, BindingKind.CLASS, FRESH)
         owner, outer_flow = self.scope, self.flow
         scope = self._child_scope(ScopeKind.CLASS, node.name.value)
         info = ClassInfo(scope.qualname, scope, node)
@@ -356,14 +436,13 @@ class ModuleWalker:
         self.visit(first.iter)
         owner = self.scope
         saved = self.flow.snapshot()
-        self.scope = self._child_scope(ScopeKind.COMPREHENSION, "<comprehension>")
+        scope = self.scope = self._child_scope(ScopeKind.COMPREHENSION, "<comprehension>")
         try:
             clause: cst.CompFor | None = first
             while clause is not None:
                 if clause is not first:
                     self.visit(clause.iter)
-                self.bind_target(clause.target, BindingKind.OTHER, None)
-                self.flow.bind_iteration(clause.target, clause.iter)
+                self.bind(clause.target, BindingKind.OTHER, _Iterated(clause.iter))
                 for condition in clause.ifs:
                     self.visit(condition.test)
                 clause = clause.inner_for_in
@@ -374,37 +453,42 @@ class ModuleWalker:
                 self.visit(node.elt)
         finally:
             self.scope = owner
-            self.flow.restore(saved)
+            # The comprehension's own variables end with it; an assignment expression in
+            # it bound a name of the enclosing function, which keeps what it holds.
+            self.flow.restore_names(saved, scope.bindings)
 
     # -- statements that bind ------------------------------------------------------------
 
     def _assign(self, node: cst.Assign) -> None:
         self.visit(node.value)
         for target in node.targets:
-            self.bind_target(target.target, BindingKind.ASSIGN, node.value)
-            self.flow.store(target.target, node)
-            self.flow.assign(target.target, node.value)
+            self.bind(
+                target.target,
+                BindingKind.ASSIGN,
+                _Assigned(node.value),
+                value=node.value,
+                statement=node,
+            )
 
     def _ann_assign(self, node: cst.AnnAssign) -> None:
         annotation = node.annotation.annotation
         self.model.annotations.append((annotation, self.scope))
         self.visit(annotation)
         self.visit_optional(node.value)
-        if isinstance(node.target, cst.Name):
-            self.bind(
-                node.target.value, BindingKind.ANNOTATED, value=node.value, annotation=annotation
-            )
-        else:
-            self.visit(node.target)
-            self._record_attribute_store(node.target, node.value, annotation)
-        if node.value is not None:
-            self.flow.store(node.target, node)
-            self.flow.assign(node.target, node.value)
+        holds: _Holds = _Assigned(node.value) if node.value is not None else KEPT
+        self.bind(
+            node.target,
+            BindingKind.ANNOTATED,
+            holds,
+            value=node.value,
+            annotation=annotation,
+            statement=node if node.value is not None else None,
+        )
 
     def _aug_assign(self, node: cst.AugAssign) -> None:
         self.visit(node.value)
         if isinstance(node.target, cst.Name):
-            self.bind(node.target.value, BindingKind.OTHER)
+            self.bind(node.target, BindingKind.OTHER, KEPT)
         else:
             self.visit(node.target)
         self.flow.augmented(node)
@@ -421,9 +505,8 @@ class ModuleWalker:
 
     def _for(self, node: cst.For) -> None:
         self.visit(node.iter)
-        self.bind_target(node.target, BindingKind.OTHER, None)
         before = self.flow.snapshot()
-        self.flow.bind_iteration(node.target, node.iter)
+        self.bind(node.target, BindingKind.OTHER, _Iterated(node.iter))
         self.visit(node.body)
         self.flow.merge(before)
         self.visit_optional(node.orelse)
@@ -478,29 +561,29 @@ class ModuleWalker:
         for item in node.items:
             self.visit(item.item)
             if item.asname is not None:
-                if isinstance(item.asname.name, cst.Name):
+                target = item.asname.name
+                kind = BindingKind.OTHER
+                if isinstance(target, cst.Name):
                     kind = BindingKind.ASYNC_WITH if is_async else BindingKind.WITH
-                    self.bind(item.asname.name.value, kind, value=item.item)
-                else:
-                    self.bind_target(item.asname.name, BindingKind.OTHER, None)
-                self.flow.assign(item.asname.name, item.item)
+                self.bind(target, kind, _Assigned(item.item), value=item.item)
         self.visit(node.body)
 
     def _except_handler(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> None:
         self.visit_optional(node.type)
         if node.name is not None and isinstance(node.name.name, cst.Name):
-            self.bind(node.name.name.value, BindingKind.OTHER)
-            self.flow.forget(node.name.name.value)
+            self.bind(node.name.name, BindingKind.OTHER, FRESH)
         self.visit(node.body)
 
     def _named_expr(self, node: cst.NamedExpr) -> None:
         self.visit(node.value)
         if isinstance(node.target, cst.Name):
-            scope = self.scope
-            while scope.kind is ScopeKind.COMPREHENSION and scope.parent is not None:
-                scope = scope.parent
-            scope.bind(Binding(node.target.value, BindingKind.ASSIGN, self.scope, value=node.value))
-            self.flow.assign(node.target, node.value)
+            self.bind(
+                node.target,
+                BindingKind.ASSIGN,
+                _Assigned(node.value),
+                value=node.value,
+                walrus=True,
+            )
 
     def _global(self, node: cst.Global | cst.Nonlocal) -> None:
         for item in node.names:
@@ -510,14 +593,12 @@ class ModuleWalker:
 
     def _match_capture(self, node: cst.MatchAs | cst.MatchStar) -> None:
         if node.name is not None:
-            self.bind(node.name.value, BindingKind.OTHER)
-            self.flow.forget(node.name.value)
+            self.bind(node.name, BindingKind.OTHER, FRESH)
         self.visit_children(node)
 
     def _match_mapping(self, node: cst.MatchMapping) -> None:
         if node.rest is not None:
-            self.bind(node.rest.value, BindingKind.OTHER)
-            self.flow.forget(node.rest.value)
+            self.bind(node.rest, BindingKind.OTHER, FRESH)
         self.visit_children(node)
 
     def _leave(self, node: cst.Return | cst.Raise) -> None:
@@ -564,44 +645,44 @@ def _receiver_kind(node: cst.FunctionDef) -> str | None:
     return "self"
 
 
-_HANDLERS: dict[type[cst.CSTNode], _Handler] = {}
-_NodeT = TypeVar("_NodeT", bound=cst.CSTNode)
+def _handlers() -> Mapping[type[cst.CSTNode], _Handler]:
+    """The walker's dispatch table, by exact node type (so each handler only ever
+    receives its own node type)."""
+    table: dict[type[cst.CSTNode], Callable[[ModuleWalker, Any], None]] = {
+        cst.Import: ModuleWalker._import,
+        cst.ImportFrom: ModuleWalker._import_from,
+        cst.FunctionDef: ModuleWalker._function_def,
+        cst.Lambda: ModuleWalker._lambda,
+        cst.ClassDef: ModuleWalker._class_def,
+        cst.ListComp: ModuleWalker._comprehension,
+        cst.SetComp: ModuleWalker._comprehension,
+        cst.GeneratorExp: ModuleWalker._comprehension,
+        cst.DictComp: ModuleWalker._comprehension,
+        cst.Assign: ModuleWalker._assign,
+        cst.AnnAssign: ModuleWalker._ann_assign,
+        cst.AugAssign: ModuleWalker._aug_assign,
+        cst.For: ModuleWalker._for,
+        cst.With: ModuleWalker._with,
+        cst.ExceptHandler: ModuleWalker._except_handler,
+        cst.ExceptStarHandler: ModuleWalker._except_handler,
+        cst.NamedExpr: ModuleWalker._named_expr,
+        cst.Global: ModuleWalker._global,
+        cst.Nonlocal: ModuleWalker._global,
+        cst.Del: ModuleWalker._del,
+        cst.While: ModuleWalker._while,
+        cst.If: ModuleWalker._if,
+        cst.Try: ModuleWalker._try,
+        cst.TryStar: ModuleWalker._try,
+        cst.Match: ModuleWalker._match,
+        cst.Return: ModuleWalker._leave,
+        cst.Raise: ModuleWalker._leave,
+        cst.MatchAs: ModuleWalker._match_capture,
+        cst.MatchStar: ModuleWalker._match_capture,
+        cst.MatchMapping: ModuleWalker._match_mapping,
+        cst.Call: ModuleWalker._call,
+        cst.Await: ModuleWalker._await,
+    }
+    return MappingProxyType(cast(dict[type[cst.CSTNode], _Handler], table))
 
 
-def _register(node_type: type[_NodeT], method: Callable[[ModuleWalker, _NodeT], None]) -> None:
-    # Dispatch is on the exact type, so each handler only ever receives its own node type.
-    _HANDLERS[node_type] = cast(_Handler, method)
-
-
-_register(cst.Import, ModuleWalker._import)
-_register(cst.ImportFrom, ModuleWalker._import_from)
-_register(cst.FunctionDef, ModuleWalker._function_def)
-_register(cst.Lambda, ModuleWalker._lambda)
-_register(cst.ClassDef, ModuleWalker._class_def)
-_register(cst.ListComp, ModuleWalker._comprehension)
-_register(cst.SetComp, ModuleWalker._comprehension)
-_register(cst.GeneratorExp, ModuleWalker._comprehension)
-_register(cst.DictComp, ModuleWalker._comprehension)
-_register(cst.Assign, ModuleWalker._assign)
-_register(cst.AnnAssign, ModuleWalker._ann_assign)
-_register(cst.AugAssign, ModuleWalker._aug_assign)
-_register(cst.For, ModuleWalker._for)
-_register(cst.With, ModuleWalker._with)
-_register(cst.ExceptHandler, ModuleWalker._except_handler)
-_register(cst.ExceptStarHandler, ModuleWalker._except_handler)
-_register(cst.NamedExpr, ModuleWalker._named_expr)
-_register(cst.Global, ModuleWalker._global)
-_register(cst.Nonlocal, ModuleWalker._global)
-_register(cst.Del, ModuleWalker._del)
-_register(cst.While, ModuleWalker._while)
-_register(cst.If, ModuleWalker._if)
-_register(cst.Try, ModuleWalker._try)
-_register(cst.TryStar, ModuleWalker._try)
-_register(cst.Match, ModuleWalker._match)
-_register(cst.Return, ModuleWalker._leave)
-_register(cst.Raise, ModuleWalker._leave)
-_register(cst.MatchAs, ModuleWalker._match_capture)
-_register(cst.MatchStar, ModuleWalker._match_capture)
-_register(cst.MatchMapping, ModuleWalker._match_mapping)
-_register(cst.Call, ModuleWalker._call)
-_register(cst.Await, ModuleWalker._await)
+_HANDLERS = _handlers()

@@ -6,6 +6,7 @@ module only validates that file and answers lookups.
 
 from __future__ import annotations
 
+import enum
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,12 +21,37 @@ class CatalogueError(ValueError):
     """The catalogue file is malformed (names the entry and the problem)."""
 
 
+class Call(enum.Enum):
+    """How an async replacement is called in place of a blocking call."""
+
+    AWAIT = "await"  # `await callable(<the same arguments>)`
+    OFFLOAD = "offload"  # `await callable(blocking_callable, <its arguments>)`
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """An async callable to use instead of a blocking one: `callable` is its full dotted
+    name, reached from `library` (the package to import); `keywords` whether an offload
+    passes keyword arguments on to the blocking callable."""
+
+    library: str
+    callable: str
+    call: Call
+    keywords: bool = True
+
+
 @dataclass(frozen=True)
 class Family:
     id: str
     reason: str
     alternative: str
     functions: tuple[str, ...]
+    replacements: tuple[Replacement, ...] = ()
+
+    def replacement(self, libraries: frozenset[str]) -> Replacement | None:
+        """The drop-in replacement for a module that imports `libraries` (None when the
+        family has none)."""
+        return _for_library(self.replacements, libraries)
 
 
 @dataclass(frozen=True)
@@ -73,6 +99,11 @@ class Catalogue:
     async_functions: frozenset[str] = frozenset()
     async_types: Mapping[str, frozenset[str]] = field(default_factory=dict)
     review_methods: tuple[str, ...] = ()
+    offloads: tuple[Replacement, ...] = ()
+
+    def offload(self, libraries: frozenset[str]) -> Replacement | None:
+        """How a module that imports `libraries` runs a blocking call in a thread."""
+        return _for_library(self.offloads, libraries)
 
     def canonical_type(self, name: str) -> str:
         return self.aliases.get(name, name)
@@ -141,6 +172,12 @@ class Catalogue:
         )
 
 
+def _for_library(choices: tuple[Replacement, ...], libraries: frozenset[str]) -> Replacement | None:
+    """The first choice whose library the module imports, else asyncio's."""
+    used = next((choice for choice in choices if choice.library in libraries), None)
+    return used or next((choice for choice in choices if choice.library == "asyncio"), None)
+
+
 def load_data_file(name: str) -> dict[str, Any]:
     """A TOML data file shipped beside this module."""
     return tomllib.loads(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
@@ -162,7 +199,8 @@ def catalogue_fingerprint() -> str:
     return digest.hexdigest()
 
 
-_FAMILY_KEYS = {"reason", "alternative", "functions"}
+_FAMILY_KEYS = {"reason", "alternative", "functions", "replacements"}
+_REPLACEMENT_KEYS = {"library", "callable", "keywords"}
 _TYPE_KEYS = {
     "family",
     "methods",
@@ -208,6 +246,7 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             "bridge-methods",
             "async-io",
             "review",
+            "offloads",
         },
     )
     families: dict[str, Family] = {}
@@ -220,6 +259,7 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             str(table["reason"]),
             str(table["alternative"]),
             _strings(f"{where}.functions", table.get("functions", [])),
+            _replacements(f"{where}.replacements", table.get("replacements", []), Call.AWAIT),
         )
         families[family_id] = family
         for name in family.functions:
@@ -295,7 +335,27 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
         review_methods=_strings(
             "review.io-method-names", data.get("review", {}).get("io-method-names", [])
         ),
+        offloads=_replacements("offloads", data.get("offloads", []), Call.OFFLOAD),
     )
+
+
+def _replacements(where: str, value: Any, call: Call) -> tuple[Replacement, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise CatalogueError(f"{where}: expected a list of tables")
+    found = []
+    for index, table in enumerate(value):
+        entry = f"{where}[{index}]"
+        _check_keys(entry, table, _REPLACEMENT_KEYS)
+        library, name = table.get("library"), table.get("callable")
+        if not isinstance(library, str) or not isinstance(name, str):
+            raise CatalogueError(f"{entry}: needs `library` and `callable` strings")
+        if name.partition(".")[0] != library:
+            raise CatalogueError(f"{entry}: {name} is not reached from {library}")
+        keywords = table.get("keywords", True)
+        if not isinstance(keywords, bool):
+            raise CatalogueError(f"{entry}.keywords: expected true or false")
+        found.append(Replacement(library, name, call, keywords))
+    return tuple(found)
 
 
 def _positions(where: str, value: Any) -> dict[str, int]:

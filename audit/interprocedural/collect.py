@@ -6,9 +6,10 @@ import sys
 
 import libcst as cst
 
+from audit.analysis import prefilter
 from audit.analysis.context import FileContext
 from audit.analysis.model import BindingKind, Scope, ScopeKind
-from audit.analysis.resolve import BoundMethod, FunctionTarget, MethodTarget, Ref
+from audit.analysis.values import BoundMethod, FunctionTarget, MethodTarget, Ref
 from audit.interprocedural.facts import (
     ClassFacts,
     Edge,
@@ -22,7 +23,7 @@ _STANDARD = frozenset(sys.stdlib_module_names) | {"builtins"}
 
 
 def collect(ctx: FileContext) -> ModuleFacts:
-    if "def " not in ctx.text:
+    if not prefilter.has_defs(ctx.text):
         return ModuleFacts(aliases=_aliases(ctx))
     model = ctx.model
     functions = {
@@ -41,13 +42,13 @@ def collect(ctx: FileContext) -> ModuleFacts:
         if offload is not None:
             offloads[key].append(Offload(offload[0], index, offload[1], offload[2]))
             continue
-        if call.blocking is not None:
-            if not owner.is_async:
-                match = call.blocking
-                leaves[key].append(
-                    Leaf(match.target, index, match.code, match.reason, match.alternative)
-                )
+        blocking = call.blocking
+        if blocking is not None and not owner.is_async:
+            family = blocking.family.id if blocking.family is not None else None
+            leaves[key].append(Leaf(blocking.callee, index, family, blocking.configured))
             continue
+        # A coroutine's blocking call is reported where it is made; its edge is kept all
+        # the same, so the rules that follow it do not depend on which rule reports it.
         callee = _callee(call.target)
         if callee is not None:
             edges[key].append(Edge(callee, index, call.awaited))

@@ -1,16 +1,17 @@
 """What project-level rules see, and what they report.
 
-Project rules report calls by reference (file and call ordinal): the runner locates every
+Project rules name calls by reference (file and call ordinal): the engine locates every
 referenced call of the run at once, one analysis per file, and reuses locations cached for
-unchanged files.
+unchanged files. A rule words its message once the calls it names are located.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from audit.findings import FileSummary
+from audit.interprocedural.facts import CallLocation
 from audit.interprocedural.project import Project
 
 
@@ -21,18 +22,45 @@ class CallRef:
 
 
 @dataclass(frozen=True)
-class PendingFinding:
-    """A finding at a call not located yet. `message` is a template: `{call}` becomes the
-    callee as written at `site` (`{receiver}` the object it is called on), and each name in
-    `places` becomes `path:line` of that call.
-    """
+class Located:
+    """The calls a project finding names, once located."""
+
+    locations: Mapping[CallRef, CallLocation]
+
+    def written(self, ref: CallRef) -> str:
+        """The callee as written at the call (`self.store.load`)."""
+        location = self.locations.get(ref)
+        return location.text if location is not None else "?"
+
+    def receiver(self, ref: CallRef) -> str:
+        """The object the callee is looked up on (`self.store`), or the callee itself."""
+        written = self.written(ref)
+        return written.rpartition(".")[0] or written
+
+    def place(self, ref: CallRef) -> str:
+        """`path:line` of the call (the path alone when it cannot be located)."""
+        location = self.locations.get(ref)
+        return f"{ref.path}:{location.span.line}" if location is not None else ref.path
+
+
+@dataclass(frozen=True)
+class Hop:
+    """A further call a finding points at (one step of a chain), with what happens there."""
+
+    call: CallRef
+    message: str
+
+
+@dataclass(frozen=True)
+class ProjectFinding:
+    """A finding at a call not located yet; `message` words it from the located calls."""
 
     code: str
     site: CallRef
-    message: str
+    message: Callable[[Located], str]
     function: str | None = None
     chain: tuple[str, ...] = ()
-    places: Mapping[str, CallRef] = field(default_factory=dict)
+    hops: tuple[Hop, ...] = ()
 
 
 @dataclass(frozen=True)

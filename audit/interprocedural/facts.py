@@ -25,14 +25,14 @@ class Edge:
 
 @dataclass(frozen=True)
 class Leaf:
-    """A blocking call made directly in a sync function (what BLK100/101/104 would report
-    if it were in a coroutine)."""
+    """A blocking call made directly in a sync function: the callable it reaches, the
+    catalogue family that says why it blocks, or the alternative the project configured
+    for it (`""`: none given) when the project named it blocking."""
 
     target: str
     call: int
-    code: str
-    reason: str
-    alternative: str
+    family: str | None = None
+    configured: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class FunctionFacts:
             "qualname": self.qualname,
             "is_async": self.is_async,
             "edges": [[e.callee, e.call, e.awaited] for e in self.edges],
-            "leaves": [[x.target, x.call, x.code, x.reason, x.alternative] for x in self.leaves],
+            "leaves": [[x.target, x.call, x.family, x.configured] for x in self.leaves],
             "offloads": [[o.bridge, o.call, o.callable, o.resolved] for o in self.offloads],
         }
 

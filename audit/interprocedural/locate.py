@@ -1,7 +1,7 @@
 """Positions and source text of calls known by ordinal, found only when reported.
 
 The per-file pass identifies calls by their index in the module's call list. The few that
-end up in findings are located here by analysing their file again, from the same bytes the
+end up in findings are located here by loading their file again, from the same bytes the
 run used (so the ordinals still match), once per file for all of its calls; locations of
 unchanged files come from the cache.
 """
@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
+from audit.analysis.loader import Unloadable, load
 from audit.analysis.positions import node_spans
-from audit.analysis.source import SourceProblem, decode_source, parse_source
-from audit.analysis.walker import ModuleWalker
+from audit.analysis.settings import AnalysisSettings
+from audit.findings import FileSummary
 from audit.interprocedural.context import CallRef
 from audit.interprocedural.facts import CallLocation
+from audit.sources import SourceFile
 
 
 def locate(
     refs: Iterable[CallRef],
     *,
     read: Callable[[str], bytes],
-    modules: Mapping[str, str],
+    summaries: Mapping[str, FileSummary],
     known: Mapping[str, Mapping[int, CallLocation]],
 ) -> dict[CallRef, CallLocation]:
     """Locations of the referenced calls; `known` holds locations cached per file."""
@@ -32,7 +34,11 @@ def locate(
     for path, calls in sorted(wanted.items()):
         cached = known.get(path, {})
         missing = {call for call in calls if call not in cached}
-        fresh = _analyse(read(path), path, modules.get(path, ""), missing) if missing else {}
+        fresh = {}
+        if missing and path in summaries:
+            summary = summaries[path]
+            source = SourceFile(path, summary.module, summary.is_package, read(path))
+            fresh = _analyse(source, missing)
         for call in calls:
             location = cached.get(call) or fresh.get(call)
             if location is not None:
@@ -40,14 +46,11 @@ def locate(
     return found
 
 
-def _analyse(data: bytes, path: str, module: str, calls: set[int]) -> dict[int, CallLocation]:
-    text = decode_source(data)
-    if isinstance(text, SourceProblem):
+def _analyse(source: SourceFile, calls: set[int]) -> dict[int, CallLocation]:
+    ctx = load(source, AnalysisSettings())
+    if isinstance(ctx, Unloadable):
         return {}
-    tree = parse_source(text)
-    if isinstance(tree, SourceProblem):
-        return {}
-    model = ModuleWalker(module, path.endswith("__init__.py")).run(tree)
+    tree, model = ctx.tree, ctx.model
     nodes = {index: model.calls[index].node for index in calls if index < len(model.calls)}
     spans = node_spans(tree, list(nodes.values()))
     return {

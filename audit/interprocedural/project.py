@@ -23,9 +23,11 @@ _MAX_ALIAS_DEPTH = 12
 @dataclass(frozen=True)
 class Blocked:
     """A sync function that may block: the chain of functions down to the one making the
-    blocking call (both ends included), and that call."""
+    blocking call (both ends included), the ordinal of the call each of them makes to the
+    next (`calls[i]` is in `chain[i]`), and the blocking call."""
 
     chain: tuple[str, ...]
+    calls: tuple[int, ...]
     leaf: Leaf
 
 
@@ -137,7 +139,7 @@ class Project:
     @cached_property
     def blocked(self) -> dict[str, Blocked]:
         """Every sync function that may block, with its shortest witness chain."""
-        callers: dict[str, list[str]] = {}
+        callers: dict[str, list[tuple[str, int]]] = {}
         found: dict[str, Blocked] = {}
         queue: deque[str] = deque()
         for name in sorted(self.functions):
@@ -147,16 +149,18 @@ class Project:
             for edge in facts.edges:
                 callee = self.sync_callee(edge)
                 if callee is not None and callee != name:
-                    callers.setdefault(callee, []).append(name)
+                    callers.setdefault(callee, []).append((name, edge.call))
             leaves = [leaf for leaf in facts.leaves if leaf.target not in self.nonblocking]
             if leaves:
-                found[name] = Blocked((name,), min(leaves, key=lambda leaf: leaf.call))
+                found[name] = Blocked((name,), (), min(leaves, key=lambda leaf: leaf.call))
                 queue.append(name)
         while queue:
             current = queue.popleft()
-            for caller in callers.get(current, ()):
+            below = found[current]
+            for caller, call in callers.get(current, ()):
                 if caller not in found:
-                    found[caller] = Blocked((caller, *found[current].chain), found[current].leaf)
+                    chain, calls = (caller, *below.chain), (call, *below.calls)
+                    found[caller] = Blocked(chain, calls, below.leaf)
                     queue.append(caller)
         return found
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from audit.findings import FileSummary, Finding
-from audit.interprocedural.context import CallRef, PendingFinding, ProjectContext
+from audit.findings import FileSummary, Finding, Location
+from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.facts import CallLocation
 from audit.interprocedural.locate import locate
 
@@ -23,33 +23,25 @@ def project_findings(
     nonblocking: frozenset[str] = frozenset(),
     known: Mapping[str, Mapping[int, CallLocation]] | None = None,
 ) -> ProjectResult:
-    from audit.rules import FILE_RULES
+    from audit.rules import file_rules
 
     by_path = {summary.path: summary for summary in summaries}
     context = ProjectContext.build(by_path, nonblocking)
-    pending = [found for rule in FILE_RULES for found in rule.check_project(context)]
-    refs = {p.site for p in pending} | {ref for p in pending for ref in p.places.values()}
-    modules = {path: summary.module for path, summary in by_path.items()}
-    located = locate(refs, read=read, modules=modules, known=known or {})
+    pending = [found for rule in file_rules() for found in rule.check_project(context)]
+    refs = {p.site for p in pending} | {hop.call for p in pending for hop in p.hops}
+    located = locate(refs, read=read, summaries=by_path, known=known or {})
     result = ProjectResult()
     for ref, location in located.items():
         result.locations.setdefault(ref.path, {})[ref.call] = location
+    where = Located(located)
     for found in pending:
         site = located.get(found.site)
         if site is not None:
-            result.findings.append(_finding(found, site, located))
+            result.findings.append(_finding(found, site, where))
     return result
 
 
-def _finding(
-    found: PendingFinding, site: CallLocation, located: Mapping[CallRef, CallLocation]
-) -> Finding:
-    receiver = site.text.rpartition(".")[0] or site.text
-    message = found.message.replace("{call}", site.text).replace("{receiver}", receiver)
-    for name, ref in found.places.items():
-        place = located.get(ref)
-        where = f"{ref.path}:{place.span.line}" if place is not None else ref.path
-        message = message.replace("{" + name + "}", where)
+def _finding(found: ProjectFinding, site: CallLocation, where: Located) -> Finding:
     span = site.span
     return Finding(
         path=found.site.path,
@@ -58,7 +50,16 @@ def _finding(
         end_line=span.end_line,
         end_column=span.end_column,
         code=found.code,
-        message=message,
+        message=found.message(where),
         function=found.function,
         chain=found.chain,
+        related=tuple(_related(hop.call, hop.message, where) for hop in found.hops),
     )
+
+
+def _related(ref: CallRef, message: str, where: Located) -> Location:
+    location = where.locations.get(ref)
+    if location is None:  # the file changed or cannot be parsed any more: name the file
+        return Location(ref.path, 1, 1, 1, 1, message)
+    span = location.span
+    return Location(ref.path, span.line, span.column, span.end_line, span.end_column, message)

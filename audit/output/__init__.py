@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from audit.output import github, json_format, sarif, text
-from audit.runner import CheckResult
+from audit.results import CheckResult
 
 Renderer = Callable[[CheckResult], str]
 

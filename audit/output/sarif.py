@@ -6,10 +6,11 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from audit import __version__
-from audit.runner import CheckResult
+from audit.findings import Finding, Location
+from audit.results import CheckResult
 
 if TYPE_CHECKING:
-    from audit.rules import Rule
+    from audit.rules.base import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -37,38 +38,47 @@ def _pattern_descriptor(code: str, message: str) -> dict[str, Any]:
     }
 
 
-def render(result: CheckResult) -> str:
-    from audit.rules import ALL_RULES
+def _physical(path: str, span: Finding | Location) -> dict[str, Any]:
+    return {
+        "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
+        "region": {
+            "startLine": span.line,
+            "startColumn": span.column,
+            "endLine": span.end_line,
+            "endColumn": span.end_column,
+        },
+    }
 
-    descriptors = [_rule_descriptor(rule) for rule in ALL_RULES]
-    index = {rule.code: position for position, rule in enumerate(ALL_RULES)}
+
+def render(result: CheckResult) -> str:
+    from audit.rules import all_rules
+
+    rules = all_rules()
+    descriptors = [_rule_descriptor(rule) for rule in rules]
+    index = {rule.code: position for position, rule in enumerate(rules)}
     for f in result.findings:
         if f.code not in index:
             index[f.code] = len(descriptors)
             descriptors.append(_pattern_descriptor(f.code, f.message))
     results = []
     for f in result.findings:
-        results.append(
-            {
-                "ruleId": f.code,
-                "ruleIndex": index[f.code],
-                "level": descriptors[index[f.code]]["defaultConfiguration"]["level"],
-                "message": {"text": f.message},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                            "region": {
-                                "startLine": f.line,
-                                "startColumn": f.column,
-                                "endLine": f.end_line,
-                                "endColumn": f.end_column,
-                            },
-                        }
-                    }
-                ],
-            }
-        )
+        entry: dict[str, Any] = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": descriptors[index[f.code]]["defaultConfiguration"]["level"],
+            "message": {"text": f.message},
+            "locations": [{"physicalLocation": _physical(f.path, f)}],
+        }
+        if f.related:
+            entry["relatedLocations"] = [
+                {
+                    "id": number,
+                    "physicalLocation": _physical(r.path, r),
+                    "message": {"text": r.message},
+                }
+                for number, r in enumerate(f.related, start=1)
+            ]
+        results.append(entry)
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.runner import CheckResult
+from audit.results import CheckResult
 
 
 def render(result: CheckResult) -> str:

@@ -26,15 +26,12 @@ CONFIRMED, RUNTIME_ONLY = "confirmed", "run time only"
 def static_blocking_findings(root: Path, files: Sequence[Path]) -> list[Finding]:
     """BLK findings of the project at `root` plus the named files (even if excluded)."""
     from audit.config import find_config, load_config
-    from audit.runner import default_jobs, run_check
+    from audit.rules import BLOCKING
+    from audit.workspace import Workspace
 
     config = load_config(find_config(root), default_root=root)
-    result = run_check(
-        config,
-        [root, *files],
-        selection=config.selection(select=["BLK"]),
-        jobs=default_jobs(),
-        cwd=root,
+    result = Workspace(config).check(
+        [root, *files], selection=config.selection(select=[BLOCKING]), cwd=root
     )
     return sorted(set(result.findings))
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from audit import __version__
-from audit.analysis.settings import AnalysisSettings
 from audit.catalogue import default_catalogue
 from audit.findings import Inventory
-from audit.interprocedural.project import Project
 from audit.report.calls import audit_calls
 from audit.report.candidates import find_candidates
-from audit.runner import CheckResult
+from audit.results import CheckResult
+from audit.rules import MUTATION, all_rules
+from audit.workspace import Workspace
 
 REPORTS = ("index.md", "sync-calls-audit.md", "type-ignores.md", "param-mutations.md")
 RUN_TIME_REPORTS = {
@@ -83,27 +83,19 @@ def environment() -> Environment:
 def build_reports(
     result: CheckResult,
     *,
-    settings: AnalysisSettings,
-    nonblocking: frozenset[str],
+    workspace: Workspace,
     scope: str,
     out: str,
     budget: Mapping[str, int] | None = None,
 ) -> dict[str, str]:
     """The reports' contents by file name. Deterministic: no timestamps, stable order."""
-    from audit.rules import ALL_RULES
-
     details = result.details
-    assert details is not None, "run_check(..., details=True) is needed for reports"
-    project = Project(details.summaries, nonblocking)
-    files = {
-        s.path: (s.module, details.sources[s.path])
-        for s in details.summaries
-        if s.path in details.sources
-    }
-    surface = audit_calls(files, result.findings, project, settings)
+    assert details is not None, "Workspace.check(..., details=True) is needed for reports"
+    sources = workspace.sources_of(details)
+    surface = audit_calls(sources, result.findings, workspace.graph(details), workspace.settings)
     known = surface.typed | {(f.path, f.line, f.column) for f in result.findings}
     candidates = find_candidates(
-        {path: data for path, (_, data) in files.items()},
+        {source.path: source.data for source in sources},
         default_catalogue().review_methods,
         known,
     )
@@ -115,7 +107,7 @@ def build_reports(
         "version": __version__,
         "files": result.files,
         "lines": result.lines,
-        "rules": [RuleRow(r.code, r.name, by_code.get(r.code, 0)) for r in ALL_RULES],
+        "rules": [RuleRow(r.code, r.name, by_code.get(r.code, 0)) for r in all_rules()],
         "findings_total": len(result.findings),
         "suppressed": result.suppressed,
         "coroutines": surface.coroutines,
@@ -127,7 +119,7 @@ def build_reports(
         "rows": _inventory_rows(result.inventory),
         "budget": budget,
         "budget_rows": _budget_rows(result.inventory, budget) if budget is not None else [],
-        "mutations": [f for f in result.findings if f.code.startswith("MUT")],
+        "mutations": [f for f in result.findings if f.code.startswith(MUTATION)],
         "other_reports": [
             (name, what) for name, what in RUN_TIME_REPORTS.items() if (Path(out) / name).is_file()
         ],

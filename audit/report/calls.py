@@ -3,20 +3,21 @@ handed to thread bridges, and awaited async I/O, located for the sync-calls repo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from audit.analysis.context import FileContext
+from audit.analysis.loader import Unloadable, load
 from audit.analysis.positions import node_spans
-from audit.analysis.resolve import FunctionTarget, MethodTarget
 from audit.analysis.settings import AnalysisSettings
-from audit.analysis.source import SourceProblem, decode_source, parse_source
-from audit.catalogue import default_catalogue
+from audit.analysis.values import FunctionTarget, MethodTarget
 from audit.findings import Finding
 from audit.interprocedural.collect import offloaded_callable
 from audit.interprocedural.project import Project
+from audit.rules import BLOCKING, RULE_CODES
+from audit.sources import SourceFile
 
-BLOCKING_CODES = ("BLK100", "BLK101", "BLK102", "BLK103", "BLK104")
+BLOCKING_CODES = frozenset(code for code in RULE_CODES if code.startswith(BLOCKING))
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,12 @@ class CallSurface:
 
 
 def audit_calls(
-    files: Mapping[str, tuple[str, bytes]],
+    sources: Sequence[SourceFile],
     findings: Iterable[Finding],
     project: Project,
     settings: AnalysisSettings,
 ) -> CallSurface:
-    """`files` maps a path to (module name, bytes) for every checked file."""
+    """The call surface of every coroutine in the checked files."""
     coroutines: dict[tuple[str, str], CoroutineCalls] = {}
     typed: set[tuple[str, int, int]] = set()
 
@@ -69,12 +70,12 @@ def audit_calls(
                     finding.line, finding.column, "blocking", "", finding.message, finding.code
                 )
             )
-    for path, (module, data) in sorted(files.items()):
-        if b"async" in data:
-            entries, positions = _surface(path, module, data, project, settings)
+    for source in sorted(sources, key=lambda source: source.path):
+        if b"async" in source.data:
+            entries, positions = _surface(source, project, settings)
             for function, entry in entries:
-                entry_for(path, function).entries.append(entry)
-            typed.update((path, line, column) for line, column in positions)
+                entry_for(source.path, function).entries.append(entry)
+            typed.update((source.path, line, column) for line, column in positions)
     ordered = sorted(coroutines.values(), key=lambda c: (c.path, c.line, c.function))
     for coroutine in ordered:
         coroutine.entries.sort(key=lambda e: (e.line, e.column, e.kind))
@@ -82,22 +83,13 @@ def audit_calls(
 
 
 def _surface(
-    path: str, module: str, data: bytes, project: Project, settings: AnalysisSettings
+    source: SourceFile, project: Project, settings: AnalysisSettings
 ) -> tuple[list[tuple[str, CallEntry]], list[tuple[int, int]]]:
     """Entries of one file, and where its calls on receivers of known type are."""
-    text = decode_source(data)
-    tree = parse_source(text) if not isinstance(text, SourceProblem) else text
-    if isinstance(text, SourceProblem) or isinstance(tree, SourceProblem):
+    ctx = load(source, settings)
+    if isinstance(ctx, Unloadable):
         return [], []
-    ctx = FileContext(
-        path=path,
-        module_name=module,
-        is_package=path.endswith("__init__.py"),
-        text=text,
-        tree=tree,
-        catalogue=default_catalogue(),
-        settings=settings,
-    )
+    tree = ctx.tree
     pending = []
     typed = []
     for call in ctx.loop_calls:

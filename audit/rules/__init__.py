@@ -1,46 +1,73 @@
-"""The rule registry: every rule, one module each, in code order."""
+"""The rules, one module each, and the one registry of them.
+
+A rule's module is named after its code (`blk100_blocking_call.py` holds BLK100), so the
+registry reads the codes from the module names: selecting rules and filtering cached
+findings never imports a rule. The rule classes are loaded on first use.
+"""
 
 from __future__ import annotations
 
-from audit.rules.aud900_parse_error import ParseError
-from audit.rules.aud901_internal_error import InternalError
-from audit.rules.base import Rule
-from audit.rules.blk100_blocking_call import BlockingCall
-from audit.rules.blk101_blocking_method import BlockingMethod
-from audit.rules.blk102_sync_twin import SyncTwinCall
-from audit.rules.blk103_transitive_blocking import TransitiveBlockingCall
-from audit.rules.blk104_configured_blocking import ConfiguredBlockingCall
-from audit.rules.mut100_attribute_store import ParameterAttributeStore
-from audit.rules.mut101_item_store import ParameterItemStore
-from audit.rules.mut102_mutating_call import ParameterMutatingCall
-from audit.rules.mut103_augmented_assignment import ParameterAugmentedAssignment
-from audit.rules.mut104_alias_mutation import ParameterAliasMutation
-from audit.rules.tig100_blanket_ignore import BlanketTypeIgnore
-from audit.rules.tig101_coded_ignore import CodedTypeIgnore
-from audit.rules.tig102_unused_ignore import UnusedTypeIgnore
-from audit.rules.tig103_other_checker_ignore import OtherCheckerIgnore
-from audit.rules.tig104_file_level_escape import FileLevelEscape
+import importlib
+from functools import cache
+from typing import TYPE_CHECKING
 
-ALL_RULES: tuple[type[Rule], ...] = (
-    BlockingCall,
-    BlockingMethod,
-    SyncTwinCall,
-    TransitiveBlockingCall,
-    ConfiguredBlockingCall,
-    BlanketTypeIgnore,
-    CodedTypeIgnore,
-    UnusedTypeIgnore,
-    OtherCheckerIgnore,
-    FileLevelEscape,
-    ParameterAttributeStore,
-    ParameterItemStore,
-    ParameterMutatingCall,
-    ParameterAugmentedAssignment,
-    ParameterAliasMutation,
-    ParseError,
-    InternalError,
+if TYPE_CHECKING:
+    from audit.rules.base import Rule
+
+RULE_MODULES = (
+    "blk100_blocking_call",
+    "blk101_blocking_method",
+    "blk102_sync_twin",
+    "blk103_transitive_blocking",
+    "blk104_configured_blocking",
+    "tig100_blanket_ignore",
+    "tig101_coded_ignore",
+    "tig102_unused_ignore",
+    "tig103_other_checker_ignore",
+    "tig104_file_level_escape",
+    "mut100_attribute_store",
+    "mut101_item_store",
+    "mut102_mutating_call",
+    "mut103_augmented_assignment",
+    "mut104_alias_mutation",
+    "aud900_parse_error",
+    "aud901_internal_error",
 )
-RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
-FILE_RULES: tuple[Rule, ...] = tuple(rule() for rule in ALL_RULES)
+RULE_CODES = tuple(module.partition("_")[0].upper() for module in RULE_MODULES)
 
-__all__ = ["ALL_RULES", "FILE_RULES", "RULES_BY_CODE", "Rule"]
+# Rule families, by the prefix their codes share (also a selector: `--select BLK`).
+BLOCKING, TYPE_IGNORES, MUTATION = "BLK", "TIG", "MUT"
+
+
+@cache
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every rule class, in code order: the one rule each module defines."""
+    from audit.rules.base import Rule
+
+    found = []
+    for name in RULE_MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        (rule,) = [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, Rule)
+            and value.__module__ == module.__name__
+        ]
+        found.append(rule)
+    return tuple(found)
+
+
+@cache
+def file_rules() -> tuple[Rule, ...]:
+    """One instance of every rule, for the checks."""
+    return tuple(rule() for rule in all_rules())
+
+
+def rule_named(code: str) -> type[Rule] | None:
+    return next((rule for rule in all_rules() if rule.code == code), None)
+
+
+def precedence() -> dict[str, frozenset[str]]:
+    """For each rule, the rules it yields to at a site they share."""
+    return {rule.code: rule.yields_to for rule in all_rules()}

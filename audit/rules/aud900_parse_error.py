@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audit.findings import Finding
 from audit.rules.base import Rule
 
 
@@ -19,6 +20,13 @@ class ParseError(Rule):
     code = "AUD900"
     name = "unparsable-file"
     summary = "File could not be parsed"
+    TOO_DEEP = "too deeply nested to analyse"
+
+    @classmethod
+    def unreadable(cls, path: str, error: OSError) -> Finding:
+        """The finding for a file that cannot even be read."""
+        message = f"cannot read file: {error.strerror or error}"
+        return Finding(path, 1, 1, 1, 2, cls.code, message)
 
     INVALID = (
         """

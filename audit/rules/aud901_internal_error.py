@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import traceback
+
 from audit.rules.base import Rule
 
 
@@ -18,3 +20,12 @@ class InternalError(Rule):
     code = "AUD901"
     name = "internal-error"
     summary = "soni-audit failed while analysing this file"
+
+    @staticmethod
+    def message(error: Exception) -> str:
+        """The exception and where in soni-audit it was raised."""
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        return (
+            f"soni-audit failed on this file: {type(error).__name__}: {error} "
+            f"(at {where.filename.rpartition('/')[2]}:{where.lineno})"
+        )

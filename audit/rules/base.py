@@ -1,29 +1,63 @@
-"""The shape of a rule: its code, name, documentation, examples and check."""
+"""The shape of a rule: its code, name, documentation, examples, precedence and checks.
+
+Importing a rule module must stay cheap (no libcst): a run served from the cache loads the
+rules to read their precedence and documentation, never the analysis machinery.
+"""
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-from audit.analysis.context import FileContext, RawFinding
 from audit.analysis.settings import AnalysisSettings
-from audit.interprocedural.context import PendingFinding, ProjectContext
+from audit.findings import Finding, Fix
+from audit.span import Span
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from audit.analysis.context import FileContext
+    from audit.interprocedural.context import ProjectContext, ProjectFinding
+    from audit.mypy_unused import MypyReport
 
 EXPECT_MARKER = re.compile(r"\s*#\s*error(?:\s*x(?P<count>\d+))?(?::\s*(?P<note>.*?))?\s*$")
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    """A finding still attached to its node; positions are computed once for all of them.
+
+    Findings in comments carry their `span` instead of a node. `def_node` names the function
+    whose `def` line may carry a `# noqa` for the whole body.
+    """
+
+    code: str
+    node: cst.CSTNode | None
+    message: str
+    function: str | None = None
+    def_node: cst.CSTNode | None = None
+    span: Span | None = None
+    fix: Fix | None = None
 
 
 class Rule:
     """Base class. Subclasses document themselves in their docstring (markdown, in the
     order "What it does", "Why is this bad?", then anything else) and carry VALID and INVALID
     examples: every line of an INVALID example that ends in `# error` (or `# error x2`,
-    optionally followed by `: why`) must be reported by this rule, and nothing else may be."""
+    optionally followed by `: why`) must be reported by this rule, and nothing else may be.
+
+    `yields_to` declares precedence: where one of those rules reports at the same place
+    (after `--select`/`--ignore`), this rule's finding is dropped. Disabling the other rule
+    therefore brings this one's finding back; nothing is hidden behind selection's back.
+    """
 
     code: ClassVar[str]
     name: ClassVar[str]
     summary: ClassVar[str]
     severity: ClassVar[str] = "error"
+    yields_to: ClassVar[frozenset[str]] = frozenset()
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
     EXAMPLE_SETTINGS: ClassVar[AnalysisSettings] = AnalysisSettings()
@@ -33,13 +67,17 @@ class Rule:
         """Findings of one file, from the per-file pass (cached with the file)."""
         return ()
 
-    def check_project(self, project: ProjectContext) -> Iterable[PendingFinding]:
+    def check_project(self, project: ProjectContext) -> Iterable[ProjectFinding]:
         """Findings that need the whole project (the call graph); run after every file."""
+        return ()
+
+    def check_mypy(self, report: MypyReport) -> Iterable[Finding]:
+        """Findings from what mypy said about the checked files (`check --mypy`)."""
         return ()
 
     @classmethod
     def documentation(cls) -> str:
-        return inspect.cleandoc(cls.__doc__ or "")
+        return _cleandoc(cls.__doc__ or "")
 
     @classmethod
     def reference(cls) -> str:
@@ -58,7 +96,7 @@ class Rule:
 
 def example_code(example: str) -> str:
     """An example without its `# error` markers, as shown in documentation."""
-    lines = inspect.cleandoc(example).splitlines()
+    lines = _cleandoc(example).splitlines()
     return "\n".join(EXPECT_MARKER.sub(_keep_note, line) for line in lines) + "\n"
 
 
@@ -70,8 +108,14 @@ def _keep_note(match: re.Match[str]) -> str:
 def expected_lines(example: str) -> list[int]:
     """Line numbers (1-based, one entry per expected finding) marked in an example."""
     expected: list[int] = []
-    for number, line in enumerate(inspect.cleandoc(example).splitlines(), start=1):
+    for number, line in enumerate(_cleandoc(example).splitlines(), start=1):
         match = EXPECT_MARKER.search(line)
         if match is not None:
             expected.extend([number] * int(match.group("count") or 1))
     return expected
+
+
+def _cleandoc(text: str) -> str:
+    import inspect  # only documentation and examples need it, never a check
+
+    return inspect.cleandoc(text)

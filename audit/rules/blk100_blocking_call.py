@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from audit.analysis.context import FileContext, RawFinding
-from audit.catalogue import default_catalogue
-from audit.rules.base import Rule
+from audit.rules.base import RawFinding, Rule
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
 
 
 class BlockingCall(Rule):
@@ -37,6 +39,8 @@ class BlockingCall(Rule):
 
     @classmethod
     def reference(cls) -> str:
+        from audit.catalogue import default_catalogue
+
         lines = ["## Catalogue"]
         for family in default_catalogue().families.values():
             if family.functions:
@@ -46,16 +50,17 @@ class BlockingCall(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for call in ctx.loop_calls:
-            match = call.blocking
-            if match is None or match.code != self.code:
+            blocking = call.blocking
+            if blocking is None or blocking.family is None or blocking.is_method:
                 continue
             spelled = ctx.source(call.node.func)
-            shown = match.target.removeprefix("builtins.")
+            shown = blocking.callee.removeprefix("builtins.")
             resolved = "" if spelled == shown else f" (`{shown}`)"
+            family = blocking.family
             yield RawFinding(
                 self.code,
                 call.node,
-                f"`{spelled}()`{resolved} {match.reason}; use {match.alternative}",
+                f"`{spelled}()`{resolved} {family.reason}; use {family.alternative}",
                 call.function,
             )
 

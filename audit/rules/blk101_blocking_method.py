@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import libcst as cst
+from audit.analysis.values import Evidence, TypeOrigin
+from audit.rules.base import RawFinding, Rule
 
-from audit.analysis.context import FileContext, RawFinding
-from audit.catalogue import default_catalogue
-from audit.rules.base import Rule
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
 
 
 class BlockingMethod(Rule):
@@ -40,6 +41,8 @@ class BlockingMethod(Rule):
 
     @classmethod
     def reference(cls) -> str:
+        from audit.catalogue import default_catalogue
+
         lines = ["## Catalogue"]
         for blocking_type in default_catalogue().types.values():
             if blocking_type.family is None:
@@ -55,22 +58,23 @@ class BlockingMethod(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for call in ctx.loop_calls:
-            match = call.blocking
-            func = call.node.func
-            if match is None or match.code != self.code or not isinstance(func, cst.Attribute):
+            blocking = call.blocking
+            receiver = call.receiver
+            if blocking is None or blocking.family is None or receiver is None:
                 continue
-            if match.heuristic is not None:
-                why = f"assumed to be {match.heuristic.assumed_type}: the module imports it"
-            elif match.receiver is not None:
-                why = f"`{match.receiver.type}` from {match.receiver.origin}"
+            if blocking.heuristic is not None:
+                why = f"assumed to be {blocking.heuristic.assumed_type}: the module imports it"
+            elif blocking.receiver is not None:
+                origin = describe(blocking.receiver.origin)
+                why = f"`{blocking.receiver.type}` from {origin}"
             else:
                 continue
-            receiver = ctx.source(func.value, limit=40)
+            family = blocking.family
             yield RawFinding(
                 self.code,
                 call.node,
-                f"`{ctx.source(func)}()` {match.reason} (`{receiver}` is {why}); "
-                f"use {match.alternative}",
+                f"`{ctx.source(call.node.func)}()` {family.reason} "
+                f"(`{ctx.source(receiver, limit=40)}` is {why}); use {family.alternative}",
                 call.function,
             )
 
@@ -172,6 +176,14 @@ class BlockingMethod(Rule):
             a.execute("select 1")  # error
             b.execute("select 1")  # error
             c.execute("select 1")  # error
+        """,
+        """
+        import queue, sqlite3
+        from typing import Optional as Opt
+
+        async def handler(conn: Opt[sqlite3.Connection], jobs: "queue.Queue[str]"):
+            conn.execute("select 1")  # error: `Opt` is `Optional` under another name
+            jobs.get()  # error: a generic is its origin type
         """,
         """
         import requests, httpx
@@ -313,3 +325,24 @@ class BlockingMethod(Rule):
                 open_db("y.db").execute("select 1")  # error: typed by the return annotation
         """,
     )
+
+
+def describe(origin: TypeOrigin | None) -> str:
+    """How a receiver's type was learnt, in words: "its annotation `sqlite3.Connection`",
+    "`with` on `sqlite3.connect()`", "attribute `conn` (`Store()`)"."""
+    if origin is None:
+        return "its use"
+    name = origin.name
+    match origin.evidence:
+        case Evidence.RECEIVER:
+            return f"`{name}`"
+        case Evidence.ANNOTATION:
+            return f"its annotation `{name}`" if name else "its annotation"
+        case Evidence.CALL:
+            return f"`{name}()`"
+        case Evidence.RETURN_ANNOTATION:
+            return f"the return annotation of `{name}()`"
+        case Evidence.WITH:
+            return f"`with` on {describe(origin.via)}"
+        case Evidence.ATTRIBUTE:
+            return f"attribute `{name}` ({describe(origin.via)})"

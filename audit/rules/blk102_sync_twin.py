@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import libcst as cst
-
-from audit.analysis.context import FileContext, LoopCall, RawFinding
-from audit.analysis.names import string_value
-from audit.analysis.resolve import FunctionTarget, MethodTarget
-from audit.interprocedural.context import CallRef, PendingFinding, ProjectContext
+from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.project import twin_names
-from audit.rules.base import Rule
+from audit.rules.base import RawFinding, Rule
 
-_PROBES = frozenset({"builtins.hasattr", "builtins.getattr"})
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
+    from audit.analysis.values import Instance
+    from audit.catalogue import Catalogue
 
 
 class SyncTwinCall(Rule):
@@ -40,57 +40,33 @@ class SyncTwinCall(Rule):
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         if not ctx.has_async:
             return
-        probed = self._probes(ctx)
+        probed = ctx.probes
         for call in ctx.loop_calls:
-            func = call.node.func
-            if call.awaited or not isinstance(func, cst.Attribute):
+            method, receiver = call.method, call.receiver
+            if call.awaited or method is None or receiver is None:
                 continue
-            method = func.attr.value
             twin = None
             probes = probed.get(call.function or "")
             if probes:
-                receiver = ctx.source(func.value, limit=200)
-                twin = next((t for t in twin_names(method) if (receiver, t) in probes), None)
+                written = ctx.source(receiver, limit=200)
+                twin = next((t for t in twin_names(method) if (written, t) in probes), None)
                 why = f"the code probes for `{twin}` with hasattr"
-            if twin is None and isinstance(call.target, MethodTarget):
-                twin = self._catalogue_twin(ctx, call.target)
-                why = f"`{call.target.instance.type}` has it"
+            instance = call.instance
+            if twin is None and instance is not None:
+                twin = _catalogue_twin(ctx.catalogue, instance, method)
+                why = f"`{instance.type}` has it"
             if twin is not None:
+                func = ctx.source(call.node.func)
                 yield RawFinding(
                     self.code,
                     call.node,
-                    f"`{ctx.source(func)}()` is the sync twin of `{twin}` ({why}); use "
-                    f"`await {ctx.source(func.value)}.{twin}(...)` or "
-                    f"`await asyncio.to_thread({ctx.source(func)}, ...)`",
+                    f"`{func}()` is the sync twin of `{twin}` ({why}); use "
+                    f"`await {ctx.source(receiver)}.{twin}(...)` or "
+                    f"`await asyncio.to_thread({func}, ...)`",
                     call.function,
                 )
 
-    @staticmethod
-    def _probes(ctx: FileContext) -> dict[str, set[tuple[str, str]]]:
-        """Per function: the `(receiver, attribute)` pairs probed with hasattr/getattr."""
-        probes: dict[str, set[tuple[str, str]]] = {}
-        if "hasattr" not in ctx.text and "getattr" not in ctx.text:
-            return probes
-        for call in ctx.loop_calls:
-            if _is_probe(call) and call.function is not None:
-                name = string_value(call.node.args[1].value)
-                if name is not None:
-                    receiver = ctx.source(call.node.args[0].value, limit=200)
-                    probes.setdefault(call.function, set()).add((receiver, name))
-        return probes
-
-    @staticmethod
-    def _catalogue_twin(ctx: FileContext, target: MethodTarget) -> str | None:
-        if target.instance.local:
-            return None
-        blocking_type = ctx.catalogue.type_named(target.instance.type)
-        if blocking_type is None:
-            return None
-        return next(
-            (t for t in twin_names(target.method) if t in blocking_type.async_methods), None
-        )
-
-    def check_project(self, project: ProjectContext) -> Iterator[PendingFinding]:
+    def check_project(self, project: ProjectContext) -> Iterator[ProjectFinding]:
         graph = project.project
         for located, edge in graph.async_calls():
             callee = graph.resolve(edge.callee) if not edge.awaited else None
@@ -98,14 +74,11 @@ class SyncTwinCall(Rule):
             caller_name = located.facts.qualname.rpartition(".")[2]
             if callee is None or twin is None or twin.rpartition(".")[2] == caller_name:
                 continue  # an async twin (or its override) may delegate to its sync version
-            twin_name = twin.rpartition(".")[2]
-            yield PendingFinding(
-                self.code,
-                CallRef(located.path, edge.call),
-                f"`{{call}}()` calls the sync `{graph.display(callee)}` although "
-                f"`{graph.display(twin)}` exists; use `await {{receiver}}.{twin_name}(...)`",
-                graph.display(located.facts.qualname),
+            site = CallRef(located.path, edge.call)
+            message = functools.partial(
+                _project_twin_message, site, graph.display(callee), graph.display(twin)
             )
+            yield ProjectFinding(self.code, site, message, graph.display(located.facts.qualname))
 
     INVALID = (
         """
@@ -191,10 +164,19 @@ class SyncTwinCall(Rule):
     )
 
 
-def _is_probe(call: LoopCall) -> bool:
-    target = call.target
+def _project_twin_message(site: CallRef, sync: str, twin: str, where: Located) -> str:
+    twin_name = twin.rpartition(".")[2]
     return (
-        isinstance(target, FunctionTarget)
-        and target.qualified in _PROBES
-        and len(call.node.args) >= 2
+        f"`{where.written(site)}()` calls the sync `{sync}` although `{twin}` exists; "
+        f"use `await {where.receiver(site)}.{twin_name}(...)`"
     )
+
+
+def _catalogue_twin(catalogue: Catalogue, instance: Instance, method: str) -> str | None:
+    """The async twin of `method` that the catalogue lists for the receiver's type."""
+    if instance.local:
+        return None
+    blocking_type = catalogue.type_named(instance.type)
+    if blocking_type is None:
+        return None
+    return next((t for t in twin_names(method) if t in blocking_type.async_methods), None)

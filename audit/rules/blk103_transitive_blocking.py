@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
-from audit.interprocedural.context import CallRef, PendingFinding, ProjectContext
+from audit.interprocedural.context import CallRef, Hop, Located, ProjectContext, ProjectFinding
+from audit.interprocedural.facts import Leaf
+from audit.interprocedural.project import Blocked, Project
 from audit.rules.base import Rule
+from audit.rules.blk104_configured_blocking import REASON as CONFIGURED_REASON
 
 
 class TransitiveBlockingCall(Rule):
@@ -30,6 +34,15 @@ class TransitiveBlockingCall(Rule):
     checked), callables handed to `asyncio.to_thread`/`run_in_executor` are not calls, and a
     name that cannot be resolved is never guessed.
 
+    Each hop of the chain is a related location of the finding (`related` in the JSON
+    output, `relatedLocations` in SARIF): the call in each function that leads to the next,
+    down to the blocking call.
+
+    ## Precedence
+    A call that BLK100, BLK101, BLK102 or BLK104 reports is not reported again here: where
+    the project function has an async twin, BLK102 names the twin to await instead. With
+    those rules disabled, the call is reported here.
+
     ## Options
     ```toml
     [tool.soni-audit]
@@ -40,30 +53,28 @@ class TransitiveBlockingCall(Rule):
     code = "BLK103"
     name = "transitive-blocking-call"
     summary = "Project function that blocks transitively called inside `async def`"
+    yields_to = frozenset({"BLK100", "BLK101", "BLK102", "BLK104"})
 
-    def check_project(self, project: ProjectContext) -> Iterator[PendingFinding]:
+    def check_project(self, project: ProjectContext) -> Iterator[ProjectFinding]:
         graph = project.project
         for located, edge in graph.async_calls():
             callee = graph.sync_callee(edge)
             blocked = graph.blocked.get(callee) if callee is not None else None
             if callee is None or blocked is None:
                 continue
-            if not edge.awaited and graph.async_twin(callee) is not None:
-                continue  # BLK102 names the async twin to use instead
             caller = graph.display(located.facts.qualname)
+            names = [graph.display(function) for function in blocked.chain]
             target = blocked.leaf.target.removeprefix("builtins.")
-            chain = (caller, *(graph.display(f) for f in blocked.chain), target)
+            chain = (caller, *names, target)
             leaf = CallRef(graph.functions[blocked.chain[-1]].path, blocked.leaf.call)
-            yield PendingFinding(
+            site = CallRef(located.path, edge.call)
+            yield ProjectFinding(
                 self.code,
-                CallRef(located.path, edge.call),
-                f"`{{call}}()` blocks the event loop: {' -> '.join(chain)} "
-                f"(`{target}` at {{leaf}} {blocked.leaf.reason}); run it with "
-                f"`await asyncio.to_thread({{call}}, ...)` or make the chain async "
-                f"(for the leaf: {blocked.leaf.alternative})",
+                site,
+                functools.partial(_message, site, chain, leaf, blocked.leaf),
                 caller,
                 chain,
-                {"leaf": leaf},
+                _hops(graph, blocked, names, target),
             )
 
     INVALID = (
@@ -156,4 +167,54 @@ class TransitiveBlockingCall(Rule):
         async def handler():
             return helper()  # not a project function: never guessed
         """,
+        """
+        import time
+
+        class Store:
+            def save(self):
+                time.sleep(1)
+
+            async def asave(self): ...
+
+        async def handler(store: Store):
+            store.save()  # BLK102 names the twin to await (this rule yields to it)
+        """,
     )
+
+
+def _message(
+    site: CallRef, chain: tuple[str, ...], leaf: CallRef, blocking: Leaf, where: Located
+) -> str:
+    call = where.written(site)
+    reason, alternative = _why(blocking)
+    return (
+        f"`{call}()` blocks the event loop: {' -> '.join(chain)} "
+        f"(`{chain[-1]}` at {where.place(leaf)} {reason}); run it with "
+        f"`await asyncio.to_thread({call}, ...)` or make the chain async "
+        f"(for the leaf: {alternative})"
+    )
+
+
+def _why(leaf: Leaf) -> tuple[str, str]:
+    """Why the leaf blocks and what to use instead, from the catalogue or the project."""
+    from audit.catalogue import default_catalogue
+
+    family = default_catalogue().families.get(leaf.family or "")
+    if family is not None:
+        return family.reason, family.alternative
+    return CONFIGURED_REASON, leaf.configured or ""
+
+
+def _hops(graph: Project, blocked: Blocked, names: list[str], target: str) -> tuple[Hop, ...]:
+    """One related location per step down the chain: each function's call of the next,
+    then the blocking call."""
+    hops = []
+    for index, call in enumerate(blocked.calls):
+        path = graph.functions[blocked.chain[index]].path
+        hops.append(Hop(CallRef(path, call), f"`{names[index]}` calls `{names[index + 1]}`"))
+    path = graph.functions[blocked.chain[-1]].path
+    reason, _ = _why(blocked.leaf)
+    hops.append(
+        Hop(CallRef(path, blocked.leaf.call), f"`{names[-1]}` calls `{target}`, which {reason}")
+    )
+    return tuple(hops)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from audit.analysis.context import FileContext, RawFinding
 from audit.analysis.settings import AnalysisSettings
-from audit.rules.base import Rule
+from audit.rules.base import RawFinding, Rule
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
+
+REASON = "is configured as blocking in [tool.soni-audit]"
 
 
 class ConfiguredBlockingCall(Rule):
@@ -28,12 +33,15 @@ class ConfiguredBlockingCall(Rule):
     Every project has blocking helpers of its own or from in-house libraries that no
     catalogue knows about. Naming them once makes every call on the event loop visible.
 
-    Names already in the built-in catalogue are reported as BLK100/BLK101, not twice.
+    ## Precedence
+    A callable that is also in the built-in catalogue is reported once, as BLK100 or
+    BLK101; with those rules disabled, it is reported here.
     """
 
     code = "BLK104"
     name = "configured-blocking-call"
     summary = "User-configured blocking callable called inside `async def`"
+    yields_to = frozenset({"BLK100", "BLK101"})
     EXAMPLE_SETTINGS = AnalysisSettings(
         blocking={
             "mylib.db.query": "`await mylib.db.aquery(...)`",
@@ -46,14 +54,14 @@ class ConfiguredBlockingCall(Rule):
         if not ctx.settings.blocking:
             return
         for call in ctx.loop_calls:
-            match = call.blocking
-            if match is None or match.code != self.code:
+            blocking = call.blocking
+            if blocking is None or blocking.configured is None:
                 continue
             spelled = ctx.source(call.node.func)
-            shown = "" if spelled == match.target else f" (`{match.target}`)"
-            advice = f"; use {match.alternative}" if match.alternative else ""
+            shown = "" if spelled == blocking.callee else f" (`{blocking.callee}`)"
+            advice = f"; use {blocking.configured}" if blocking.configured else ""
             yield RawFinding(
-                self.code, call.node, f"`{spelled}()`{shown} {match.reason}{advice}", call.function
+                self.code, call.node, f"`{spelled}()`{shown} {REASON}{advice}", call.function
             )
 
     VALID = (

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from audit.analysis.context import FileContext, RawFinding
-from audit.rules.base import Rule
+from audit.analysis.writes import Effect, MutationKind
+from audit.rules.base import RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, parameter_finding
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
 
 
 class ParameterAttributeStore(Rule):
@@ -42,7 +47,20 @@ class ParameterAttributeStore(Rule):
     summary = "Attribute of a parameter set or deleted"
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
-        yield from ctx.mutation_findings(self.code)
+        for write in ctx.parameter_writes:
+            if write.effect is Effect.SET_ATTRIBUTE and not write.through_alias:
+                mutation = write.mutation
+                what = (
+                    f"attribute `{mutation.detail}`"
+                    if mutation.kind is MutationKind.ATTRIBUTE
+                    else "an attribute"
+                )
+                yield parameter_finding(
+                    self.code,
+                    write,
+                    f"`{ctx.source(write.node)}` changes {what} of parameter "
+                    f"`{write.parameter.name}`, which the caller owns; {ADVICE}",
+                )
 
     INVALID = (
         """

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from audit.analysis.context import FileContext, RawFinding
-from audit.rules.base import Rule
+from audit.analysis.writes import Effect
+from audit.rules.base import RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, parameter_finding
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
 
 
 class ParameterItemStore(Rule):
@@ -31,7 +36,14 @@ class ParameterItemStore(Rule):
     summary = "Item of a parameter stored or deleted"
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
-        yield from ctx.mutation_findings(self.code)
+        for write in ctx.parameter_writes:
+            if write.effect is Effect.STORE_ITEM and not write.through_alias:
+                yield parameter_finding(
+                    self.code,
+                    write,
+                    f"`{ctx.source(write.node)}` stores into parameter "
+                    f"`{write.parameter.name}`, which the caller owns; {ADVICE}",
+                )
 
     INVALID = (
         """

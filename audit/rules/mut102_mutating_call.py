@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from audit.analysis.context import FileContext, RawFinding
-from audit.rules.base import Rule
+from audit.analysis.writes import Effect
+from audit.rules.base import RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, parameter_finding
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
 
 
 class ParameterMutatingCall(Rule):
@@ -33,7 +38,14 @@ class ParameterMutatingCall(Rule):
     summary = "Mutating method or function called on a parameter"
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
-        yield from ctx.mutation_findings(self.code)
+        for write in ctx.parameter_writes:
+            if write.effect is Effect.MUTATING_CALL and not write.through_alias:
+                yield parameter_finding(
+                    self.code,
+                    write,
+                    f"`{ctx.source(write.node)}` mutates parameter `{write.parameter.name}` "
+                    f"in place; {ADVICE}",
+                )
 
     INVALID = (
         """

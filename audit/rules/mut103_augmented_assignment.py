@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from audit.analysis.context import FileContext, RawFinding
-from audit.rules.base import Rule
+from audit.analysis.writes import Effect, Shape
+from audit.rules.base import RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, parameter_finding
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
 
 
 class ParameterAugmentedAssignment(Rule):
@@ -32,7 +37,19 @@ class ParameterAugmentedAssignment(Rule):
     summary = "Mutable parameter extended in place with an augmented assignment"
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
-        yield from ctx.mutation_findings(self.code)
+        for write in ctx.parameter_writes:
+            if write.effect is Effect.IN_PLACE and not write.through_alias:
+                container = (
+                    "annotated as mutable"
+                    if write.shape.kind is Shape.MUTABLE
+                    else "a mutable container"
+                )
+                yield parameter_finding(
+                    self.code,
+                    write,
+                    f"`{ctx.source(write.node)}` changes parameter `{write.parameter.name}` "
+                    f"in place ({container}); {ADVICE}",
+                )
 
     INVALID = (
         """
@@ -56,6 +73,13 @@ class ParameterAugmentedAssignment(Rule):
 
         def repeat(items: Optional[List[int]]):
             items *= 2  # error
+        """,
+        """
+        from typing import Optional as Opt, Union
+
+        def extend(items: Opt[list[int]], tags: "Union[set[str], None]", more):
+            items += more  # error: `Opt` is `Optional` under another name
+            tags |= more  # error: a string annotation reads the same
         """,
     )
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from audit.analysis.context import FileContext, RawFinding
-from audit.rules.base import Rule
+from audit.analysis.writes import MutationKind
+from audit.rules.base import RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, parameter_finding
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
 
 
 class ParameterAliasMutation(Rule):
@@ -35,7 +40,24 @@ class ParameterAliasMutation(Rule):
     summary = "Parameter mutated through an alias"
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
-        yield from ctx.mutation_findings(self.code)
+        for write in ctx.parameter_writes:
+            if not write.through_alias:
+                continue
+            mutation = write.mutation
+            detail = mutation.detail
+            suffix = {
+                MutationKind.ATTRIBUTE: f" .{detail}",
+                MutationKind.ITEM: " [...]",
+                MutationKind.METHOD: f" .{detail}()",
+                MutationKind.FUNCTION: f" passed to {detail}()",
+                MutationKind.AUGMENTED: f" {detail}",
+            }[mutation.kind]
+            yield parameter_finding(
+                self.code,
+                write,
+                f"`{ctx.source(write.node)}` mutates parameter `{write.parameter.name}` "
+                f"through an alias: {mutation.origin.describe()}{suffix}; {ADVICE}",
+            )
 
     INVALID = (
         """
@@ -109,6 +131,11 @@ class ParameterAliasMutation(Rule):
         def mark(items):
             if (head := items[0]) is not None:
                 head.seen = True  # error
+        """,
+        """
+        def first_open(doors):
+            if any((found := door).closed is False for door in doors):
+                found.closed = True  # error: the name outlives the comprehension
         """,
     )
 

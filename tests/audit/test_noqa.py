@@ -17,6 +17,7 @@ def _finding(code: str, line: int = 1) -> Finding:
     [
         ("x()  # noqa", "BLK100", True),
         ("x()  # NOQA", "BLK100", True),
+        ("x()  # NoQA: BLK100", "BLK100", True),  # any case, not only noqa and NOQA
         ("x()  # noqa: BLK100", "BLK100", True),
         ("x()  # noqa:BLK100", "BLK100", True),
         ("x()  # noqa: BLK100, BLK101", "BLK101", True),
@@ -65,7 +66,7 @@ def test_round_trip_through_json() -> None:
 
 def test_noqa_on_the_def_line_covers_mutations_in_the_body(tmp_path) -> None:
     from audit.config import Config
-    from audit.runner import run_check
+    from audit.workspace import Workspace
 
     (tmp_path / "app.py").write_text(
         "import time\n"
@@ -80,6 +81,6 @@ def test_noqa_on_the_def_line_covers_mutations_in_the_body(tmp_path) -> None:
         "    time.sleep(1)\n"
     )
     config = Config(root=tmp_path)
-    result = run_check(config, [tmp_path], selection=config.selection(), jobs=1, cwd=tmp_path)
+    result = Workspace(config, jobs=1).check([tmp_path], selection=config.selection(), cwd=tmp_path)
     assert [(f.line, f.code) for f in result.findings] == [(4, "MUT101"), (10, "BLK100")]
     assert result.suppressed == 4

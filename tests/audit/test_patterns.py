@@ -57,7 +57,19 @@ def test_pattern_rules_report_with_interpolated_messages_and_fixes(patterns: Pro
         (3, 5, "PAT002"),
     ]
     assert findings[0]["message"] == '`print("hello", user)` in a coroutine; log instead'
-    assert findings[0]["fix"] == 'logger.info("hello", user)'
+    assert findings[0]["fix"] == {
+        "applicability": "safe",
+        "message": 'replace with `logger.info("hello", user)`',
+        "edits": [
+            {
+                "line": 2,
+                "column": 5,
+                "end_line": 2,
+                "end_column": 25,
+                "content": 'logger.info("hello", user)',
+            }
+        ],
+    }
     assert findings[1]["message"] == "`store.delete()` not awaited"
     assert json.loads(result.stdout)["summary"]["suppressed"] == 1
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from audit.rules import ALL_RULES, Rule
-from audit.rules.base import example_code, expected_lines
+from audit.rules import RULE_CODES, RULE_MODULES, all_rules
+from audit.rules.base import Rule, example_code, expected_lines
 from tests.conftest import analyze
+
+ALL_RULES = all_rules()
 
 CASES = [
     pytest.param(rule, kind, index, example, id=f"{rule.code}-{kind}-{index}")
@@ -46,9 +48,9 @@ def test_invalid_examples_mark_at_least_one_line() -> None:
 
 
 def test_static_code_list_matches_the_rules() -> None:
-    from audit.codes import RULE_CODES
-
     assert tuple(rule.code for rule in ALL_RULES) == RULE_CODES
+    for rule, module in zip(ALL_RULES, RULE_MODULES, strict=True):
+        assert rule.__module__ == f"audit.rules.{module}"
 
 
 def test_cached_runs_do_not_import_libcst(tmp_path) -> None:

@@ -1,4 +1,5 @@
-"""The runner: cache reuse and invalidation, and the process pool agreeing with serial runs."""
+"""The workspace: cache reuse and invalidation, and the process pool agreeing with serial
+runs."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from audit.config import Config
-from audit.runner import run_check
+from audit.workspace import Workspace
 
 BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
 
 
 def _check(root: Path, *, jobs: int = 1, cache: bool = True, config: Config | None = None):
     config = config or Config(root=root)
-    return run_check(
-        config, [root], selection=config.selection(), jobs=jobs, use_cache=cache, cwd=root
+    return Workspace(config, use_cache=cache, jobs=jobs).check(
+        [root], selection=config.selection(), cwd=root
     )
 
 

@@ -6,12 +6,11 @@ import pytest
 
 from audit.analysis.file_pass import analyze_file
 from audit.analysis.settings import AnalysisSettings
+from audit.sources import SourceFile
 
 
 def _summary(data: bytes):
-    return analyze_file(
-        data, path="f.py", module="f", is_package=False, settings=AnalysisSettings()
-    )
+    return analyze_file(SourceFile("f.py", "f", False, data), AnalysisSettings())
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from audit.analysis.ignores import IgnoreKind, find_ignores
 from audit.config import Config
 from audit.rules.base import example_code, expected_lines
 from audit.rules.tig102_unused_ignore import UnusedTypeIgnore
-from audit.runner import run_check
+from audit.workspace import Workspace
 from tests.conftest import Project
 
 SITE_PACKAGES = Path(pytest.__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def test_inventory_counts_per_module(tmp_path: Path) -> None:
         "def g(): pass\n"
     )
     config = Config(root=tmp_path)
-    result = run_check(config, [tmp_path], selection=config.selection(), jobs=1, cwd=tmp_path)
+    result = Workspace(config, jobs=1).check([tmp_path], selection=config.selection(), cwd=tmp_path)
     inventory = result.inventory["pkg.typed"]
     assert inventory.to_json() == {
         "blanket": 1,

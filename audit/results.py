@@ -1,0 +1,42 @@
+"""What a check run found: the findings left after selection, precedence and suppression,
+and what the run covered. Every output format and report reads this, not the engine."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from audit.findings import FileSummary, Finding, Inventory
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """What reports need beyond the findings: every summary with its interprocedural
+    facts, and the bytes each file had when it was analysed."""
+
+    summaries: tuple[FileSummary, ...]
+    sources: Mapping[str, bytes]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Findings left after selection, precedence and suppression, with what the run
+    covered. `inventory` holds each module's type-checking escapes (for reports and the
+    budget)."""
+
+    findings: tuple[Finding, ...]
+    files: int
+    lines: int
+    suppressed: int
+    cached: int
+    inventory: Mapping[str, Inventory] = field(default_factory=dict)
+    details: RunDetails | None = None
+
+    @property
+    def by_code(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.code for f in self.findings).items()))
+
+    @property
+    def files_with_findings(self) -> int:
+        return len({f.path for f in self.findings})

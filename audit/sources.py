@@ -1,0 +1,40 @@
+"""One file as the audit reads it: its path, module name, whether it is a package, and its
+bytes. Every stage (checking, locating calls, reports) gets these from here, so a file is
+named and judged a package (`__init__.py`, `__init__.pyi`) one way only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from audit.cache import content_hash
+from audit.modules import module_name
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # relative to the project root, with forward slashes
+    module: str
+    is_package: bool
+    data: bytes
+
+    @cached_property
+    def key(self) -> str:
+        """What the cache knows this content by."""
+        return content_hash(self.path, self.module, self.data)
+
+
+def relative_path(file: Path, root: Path) -> str:
+    try:
+        return file.relative_to(root).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def read_source(file: Path, root: Path, source_roots: Sequence[Path]) -> SourceFile:
+    """The file's bytes and names; raises OSError when it cannot be read."""
+    data = file.read_bytes()
+    module, is_package = module_name(file, source_roots)
+    return SourceFile(relative_path(file, root), module, is_package, data)

@@ -1,0 +1,229 @@
+"""A project as soni-audit sees it, for as long as its user needs it: a CLI run, a report,
+or (later) a language server that checks file after file.
+
+It owns which files belong to the project (discovery), reading them (`sources`), their
+per-file analyses (cached on disk or in memory, in worker processes when that pays off),
+the project pass over the call graph, and the filter that turns every finding into what is
+reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from audit import __version__
+from audit.cache import SummaryCache, namespace, project_key
+from audit.config import Config
+from audit.discovery import FileFinder
+from audit.filtering import FindingFilter
+from audit.findings import FileSummary, Finding
+from audit.interprocedural.project import Project
+from audit.pool import analyse_all, default_jobs
+from audit.results import CheckResult, RunDetails
+from audit.rules import file_rules, precedence
+from audit.rules.aud900_parse_error import ParseError
+from audit.selection import RuleSelection
+from audit.sources import SourceFile, read_source, relative_path
+
+
+@dataclass(frozen=True)
+class _Files:
+    """Files read for a run: their sources, and summaries of those that could not be read."""
+
+    sources: list[SourceFile]
+    unreadable: list[FileSummary]
+
+
+class Workspace:
+    def __init__(self, config: Config, *, use_cache: bool = True, jobs: int | None = None):
+        self.config = config
+        self.root = config.root.resolve()
+        self.settings = config.analysis_settings
+        self.jobs = jobs or default_jobs()
+        self.finder = FileFinder(
+            self.root,
+            exclude=(*config.exclude, *config.extend_exclude),
+            include=config.include,
+            respect_gitignore=config.respect_gitignore,
+        )
+        directory = self.root / config.cache_dir / __version__ if use_cache else None
+        self.cache = SummaryCache(directory, namespace(self.settings))
+        self.nonblocking = frozenset(config.nonblocking)
+        self.source_roots = config.source_roots
+
+    # -- files ---------------------------------------------------------------------------
+
+    def files(self, paths: Sequence[Path], *, force_exclude: bool = False) -> list[Path]:
+        return self.finder.find(paths, force_exclude=force_exclude)
+
+    def read(self, files: Sequence[Path]) -> _Files:
+        sources, unreadable = [], []
+        for file in files:
+            try:
+                sources.append(read_source(file, self.root, self.source_roots))
+            except OSError as error:
+                path = relative_path(file, self.root)
+                finding = ParseError.unreadable(path, error)
+                unreadable.append(FileSummary(path, 0, (finding,), module=path))
+        return _Files(sources, unreadable)
+
+    # -- analysis ------------------------------------------------------------------------
+
+    def summaries(self, sources: Sequence[SourceFile]) -> tuple[list[FileSummary], int]:
+        """Every file's summary, from the cache or analysed now; and how many were analysed.
+        Cached summaries come without their interprocedural facts (see `with_facts`)."""
+        found: list[FileSummary] = []
+        missing: list[SourceFile] = []
+        for source in sources:
+            cached = self.cache.get(source.path, source.key)
+            if cached is not None:
+                found.append(cached)
+            else:
+                missing.append(source)
+        fresh = analyse_all(missing, self.settings, self.jobs)
+        for source, summary in zip(missing, fresh, strict=True):
+            self.cache.put(source.path, source.key, summary)
+        return [*found, *fresh], len(missing)
+
+    def with_facts(
+        self, summaries: Sequence[FileSummary], keys: Mapping[str, str]
+    ) -> list[FileSummary]:
+        """The summaries with their interprocedural facts, which a cache hit leaves out."""
+        return [
+            s
+            if s.facts.functions or s.facts.aliases or s.path not in keys
+            else replace(s, facts=self.cache.facts(s.path, keys[s.path]) or s.facts)
+            for s in summaries
+        ]
+
+    def project_findings(
+        self,
+        summaries: Sequence[FileSummary],
+        checked: Sequence[SourceFile],
+        context: Sequence[SourceFile],
+    ) -> list[Finding]:
+        """Findings of the project pass in the checked files. `context` holds the project's
+        other files when only some are checked: they complete the call graph (from the
+        cache, or analysed now); their findings are not reported."""
+        keys = {source.path: source.key for source in checked}
+        every_key = {**keys, **{source.path: source.key for source in context}}
+        key = project_key(every_key, json.dumps(sorted(self.nonblocking)))
+        cached = self.cache.project_findings(key)
+        if cached is not None:
+            return cached
+        graph = self.with_facts([*summaries, *self.summaries(context)[0]], every_key)
+        from audit.interprocedural.run import project_findings
+
+        known = {path: self.cache.locations(path, k) for path, k in keys.items()}
+        read = _reader(self.root, {s.path: s.data for s in (*checked, *context)})
+        result = project_findings(graph, read, self.nonblocking, known)
+        findings = [finding for finding in result.findings if finding.path in keys]
+        for path, located in result.locations.items():
+            self.cache.put_locations(path, every_key[path], located)
+        self.cache.put_project_findings(key, findings)
+        return findings
+
+    def context(self, paths: Sequence[Path], checked: Sequence[SourceFile]) -> list[SourceFile]:
+        """The project's files that are not being checked, when only some are."""
+        if any(path.resolve() == self.root for path in paths):
+            return []
+        names = {source.path for source in checked}
+        others = [f for f in self.files([self.root]) if relative_path(f, self.root) not in names]
+        return self.read(others).sources
+
+    def graph(self, details: RunDetails) -> Project:
+        """The project's call graph, as the run that produced `details` saw it."""
+        return Project(details.summaries, self.nonblocking)
+
+    @staticmethod
+    def sources_of(details: RunDetails) -> list[SourceFile]:
+        """The checked files as the run read them."""
+        return [
+            SourceFile(s.path, s.module, s.is_package, details.sources[s.path])
+            for s in details.summaries
+            if s.path in details.sources
+        ]
+
+    # -- findings ------------------------------------------------------------------------
+
+    def finding_filter(self, selection: RuleSelection, cwd: Path) -> FindingFilter:
+        return FindingFilter(
+            selection,
+            self.config.per_file_ignores,
+            precedence,
+            lambda path: _display_path(path, self.root, cwd),
+        )
+
+    def check(
+        self,
+        paths: Sequence[Path],
+        *,
+        selection: RuleSelection,
+        force_exclude: bool = False,
+        cwd: Path | None = None,
+        mypy: bool = False,
+        details: bool = False,
+    ) -> CheckResult:
+        files = self.read(self.files(paths, force_exclude=force_exclude))
+        summaries, analysed = self.summaries(files.sources)
+        context = self.context(paths, files.sources)
+        extra = self.project_findings(summaries, files.sources, context)
+        self.cache.save(self.root)
+        if mypy:
+            extra.extend(self._mypy_findings([s.path for s in files.sources]))
+        summaries = _with_findings([*summaries, *files.unreadable], extra)
+        filtered = self.finding_filter(selection, (cwd or Path.cwd()).resolve()).apply(summaries)
+        ordered = sorted(summaries, key=lambda summary: summary.path)
+        result = CheckResult(
+            findings=filtered.findings,
+            files=len(summaries),
+            lines=sum(summary.lines for summary in summaries),
+            suppressed=filtered.suppressed,
+            cached=len(summaries) - analysed,
+            inventory={s.module or s.path: s.inventory for s in ordered},
+        )
+        if not details:
+            return result
+        keys = {source.path: source.key for source in files.sources}
+        sources = {source.path: source.data for source in files.sources}
+        return replace(result, details=RunDetails(tuple(self.with_facts(summaries, keys)), sources))
+
+    def _mypy_findings(self, paths: list[str]) -> list[Finding]:
+        from audit.mypy_unused import mypy_report
+
+        report = mypy_report(self.root, paths)
+        return [finding for rule in file_rules() for finding in rule.check_mypy(report)]
+
+
+def _with_findings(summaries: list[FileSummary], extra: list[Finding]) -> list[FileSummary]:
+    """The summaries with extra findings added to the files they belong to."""
+    by_path: dict[str, list[Finding]] = {}
+    for finding in extra:
+        by_path.setdefault(finding.path, []).append(finding)
+    return [
+        replace(s, findings=tuple(sorted((*s.findings, *by_path[s.path]))))
+        if s.path in by_path
+        else s
+        for s in summaries
+    ]
+
+
+def _reader(root: Path, sources: dict[str, bytes]) -> Callable[[str], bytes]:
+    """The bytes a file had when it was analysed (so call ordinals still match)."""
+
+    def read(path: str) -> bytes:
+        return sources[path] if path in sources else (root / path).read_bytes()
+
+    return read
+
+
+def _display_path(path: str, root: Path, cwd: Path) -> str:
+    absolute = Path(path) if Path(path).is_absolute() else root / path
+    try:
+        return absolute.relative_to(cwd).as_posix()
+    except ValueError:
+        return os.path.relpath(absolute, cwd)

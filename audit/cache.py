@@ -67,8 +67,9 @@ def namespace(settings: AnalysisSettings) -> str:
 
 class SummaryCache:
     """Summaries and project findings in one file; interprocedural facts and located calls
-    in a second one, read only when the project pass has to run again. Without a
-    directory, nothing is read or written: the entries live in memory."""
+    in a second one, read only when the project pass has to run again. Summaries analysed
+    by this process are also kept as they are, so the cache object serves them again
+    without JSON. Without a directory, nothing is read or written (or serialised)."""
 
     def __init__(self, directory: Path | None, namespace: str) -> None:
         self.directory = directory
@@ -79,11 +80,16 @@ class SummaryCache:
         self._entries: dict[str, dict[str, Any]] = files if isinstance(files, dict) else {}
         self._project: dict[str, Any] = project if isinstance(project, dict) else {}
         self._facts: dict[str, dict[str, Any]] | None = None
+        self._live: dict[str, tuple[str, FileSummary]] = {}
         self._dirty = False
         self._facts_dirty = False
 
     def get(self, path: str, key: str) -> FileSummary | None:
-        """The cached summary, without its interprocedural facts (see `facts`)."""
+        """The cached summary; one read from disk comes without its interprocedural facts
+        (see `facts`)."""
+        live = self._live.get(path)
+        if live is not None and live[0] == key:
+            return live[1]
         entry = self._entries.get(path)
         if entry is None or entry.get("key") != key:
             return None
@@ -93,6 +99,9 @@ class SummaryCache:
             return None
 
     def put(self, path: str, key: str, summary: FileSummary) -> None:
+        self._live[path] = (key, summary)
+        if self.directory is None:
+            return
         self._entries[path] = {"key": key, "summary": summary.to_json()}
         self._dirty = True
         self._facts_entries()[path] = {"key": key, "facts": summary.facts.to_json()}
@@ -113,6 +122,9 @@ class SummaryCache:
         self._dirty = True
 
     def facts(self, path: str, key: str) -> ModuleFacts | None:
+        live = self._live.get(path)
+        if live is not None and live[0] == key:
+            return live[1].facts
         entry = self._facts_entry(path, key)
         try:
             return ModuleFacts.from_json(entry["facts"]) if entry is not None else None
@@ -154,9 +166,10 @@ class SummaryCache:
 
     def save(self, root: Path) -> None:
         """Write what changed back, dropping entries whose files no longer exist."""
-        stale = [path for path in self._entries if not (root / path).exists()]
+        stale = [path for path in {*self._entries, *self._live} if not (root / path).exists()]
         for path in stale:
-            del self._entries[path]
+            self._entries.pop(path, None)
+            self._live.pop(path, None)
         if (self._dirty or stale) and self.file is not None:
             self._write(self.file, {"files": self._entries, "project": self._project})
         if self._facts is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,25 +23,11 @@ class Location:
     message: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "line": self.line,
-            "column": self.column,
-            "end_line": self.end_line,
-            "end_column": self.end_column,
-            "message": self.message,
-        }
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Location:
-        return cls(
-            data["path"],
-            data["line"],
-            data["column"],
-            data["end_line"],
-            data["end_column"],
-            data["message"],
-        )
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -55,19 +42,11 @@ class Edit:
     content: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "column": self.column,
-            "end_line": self.end_line,
-            "end_column": self.end_column,
-            "content": self.content,
-        }
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Edit:
-        return cls(
-            data["line"], data["column"], data["end_line"], data["end_column"], data["content"]
-        )
+        return cls(**data)
 
 
 class Applicability(enum.Enum):

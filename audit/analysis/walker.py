@@ -9,11 +9,10 @@ second. Formatting fields (whitespace, commas, parentheses) are skipped by name.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import libcst as cst
 
@@ -78,11 +77,10 @@ def _code_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
 _NODE, _SEQUENCE, _OTHER = 1, 2, 0
 
 
-@cache
-def _kind(value_type: Hashable) -> int:
-    """Whether a field value of this type is a node, a sequence of nodes or neither
-    (memoised: an `isinstance` against libcst's abstract base class costs an ABC check)."""
-    assert isinstance(value_type, type)
+def _kind(value_type: type) -> int:
+    """Whether a field value of this type is a node, a sequence of nodes or neither (each
+    walker memoises it: an `isinstance` against libcst's abstract base class costs an ABC
+    check)."""
     if issubclass(value_type, cst.CSTNode):
         return _NODE
     if issubclass(value_type, (list, tuple)):
@@ -96,9 +94,16 @@ _Handler = Callable[["ModuleWalker", cst.CSTNode], None]
 class _Fresh:
     """The names now hold new objects: nothing the function was given."""
 
+    def apply(self, flow: FunctionFlow, target: cst.BaseExpression, names: list[str]) -> None:
+        for name in names:
+            flow.forget(name)
+
 
 class _Kept:
     """The names keep what they held (`x += y` rebinds x to the same list)."""
+
+    def apply(self, flow: FunctionFlow, target: cst.BaseExpression, names: list[str]) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -107,12 +112,18 @@ class _Assigned:
 
     value: cst.BaseExpression
 
+    def apply(self, flow: FunctionFlow, target: cst.BaseExpression, names: list[str]) -> None:
+        flow.assign(target, self.value)
+
 
 @dataclass(frozen=True)
 class _Iterated:
     """The names hold the items of `iterable` (a `for` or comprehension target)."""
 
     iterable: cst.BaseExpression
+
+    def apply(self, flow: FunctionFlow, target: cst.BaseExpression, names: list[str]) -> None:
+        flow.bind_iteration(target, self.iterable)
 
 
 _Holds = _Fresh | _Kept | _Assigned | _Iterated
@@ -129,6 +140,7 @@ class ModuleWalker:
         self.model = ModuleModel(module_name, self.scope)
         self.flow: FunctionFlow = NO_FLOW
         self._statement: int | None = None  # index of the top-level simple statement
+        self._kinds: dict[type, int] = {}
 
     def run(self, module: cst.Module) -> ModuleModel:
         for index, statement in enumerate(module.body):
@@ -148,14 +160,20 @@ class ModuleWalker:
             handler(self, node)
 
     def visit_children(self, node: cst.CSTNode) -> None:
+        kinds = self._kinds
         for name in _code_fields(type(node)):
             value = getattr(node, name)
-            kind = _kind(value.__class__)
+            kind = kinds.get(type(value))
+            if kind is None:
+                kind = kinds[type(value)] = _kind(type(value))
             if kind == _NODE:
                 self.visit(value)
             elif kind == _SEQUENCE:
                 for item in value:
-                    if _kind(item.__class__) == _NODE:
+                    item_kind = kinds.get(type(item))
+                    if item_kind is None:
+                        item_kind = kinds[type(item)] = _kind(type(item))
+                    if item_kind == _NODE:
                         self.visit(item)
 
     def visit_optional(self, node: cst.CSTNode | None) -> None:
@@ -182,71 +200,64 @@ class ModuleWalker:
 
     # -- bindings: the one place a name is bound -------------------------------------------
 
+    def bind_name(self, name: str, kind: BindingKind, *, imported: str | None = None) -> None:
+        """Bind a name to something new (an import, a `def`, a class)."""
+        self._record(Binding(name, kind, self.scope, target=imported))
+        self.flow.forget(name)
+
     def bind(
         self,
-        target: cst.BaseExpression | str,
+        target: cst.BaseExpression,
         kind: BindingKind,
         holds: _Holds,
         *,
         value: cst.BaseExpression | None = None,
         annotation: cst.BaseExpression | None = None,
-        imported: str | None = None,
         statement: cst.CSTNode | None = None,
         walrus: bool = False,
     ) -> None:
-        """Bind `target` (a name, or an assignment target with names, attributes and items
-        in it): the scope model records each binding and the alias flow learns what the
-        names now hold, together. `statement` is the assignment that writes attribute and
-        item targets (a write to an object the function may have been given)."""
-        names = self._bind_structure(target, kind, value, annotation, imported, walrus)
-        if statement is not None and not isinstance(target, str):
+        """Bind an assignment target (names, unpacked, or attributes and items): the scope
+        model records each binding and the alias flow learns what the names now hold,
+        together. `statement` is the assignment that writes attribute and item targets (a
+        write to an object the function may have been given)."""
+        names = self._bind_structure(target, kind, value, annotation, walrus)
+        if statement is not None:
             self.flow.store(target, statement)
-        if isinstance(holds, _Assigned) and not isinstance(target, str):
-            self.flow.assign(target, holds.value)
-        elif isinstance(holds, _Iterated) and not isinstance(target, str):
-            self.flow.bind_iteration(target, holds.iterable)
-        elif not isinstance(holds, _Kept):
-            for name in names:
-                self.flow.forget(name)
+        holds.apply(self.flow, target, names)
 
     def _bind_structure(
         self,
-        target: cst.BaseExpression | str,
+        target: cst.BaseExpression,
         kind: BindingKind,
         value: cst.BaseExpression | None,
         annotation: cst.BaseExpression | None,
-        imported: str | None,
         walrus: bool,
     ) -> list[str]:
         """Record the binding of every name in `target` (unpacked names get no value);
         return the names bound."""
-        if isinstance(target, (str, cst.Name)):
-            name = target if isinstance(target, str) else target.value
-            scope = self._binding_scope(name, walrus=walrus)
-            scope.bind(
-                Binding(
-                    name,
-                    kind,
-                    self.scope,
-                    target=imported,
-                    value=value,
-                    annotation=annotation,
-                )
-            )
-            return [name]
+        if isinstance(target, cst.Name):
+            binding = Binding(target.value, kind, self.scope, value=value, annotation=annotation)
+            self._record(binding, walrus=walrus)
+            return [target.value]
         if isinstance(target, (cst.Tuple, cst.List)):
             return [
                 name
                 for element in target.elements
                 for name in self._bind_structure(
-                    element.value, BindingKind.OTHER, None, None, None, walrus
+                    element.value, BindingKind.OTHER, None, None, walrus
                 )
             ]
         if isinstance(target, cst.StarredElement):
-            return self._bind_structure(target.value, BindingKind.OTHER, None, None, None, walrus)
+            return self._bind_structure(target.value, BindingKind.OTHER, None, None, walrus)
         self.visit(target)
         self._record_attribute_store(target, value, annotation)
         return []
+
+    def _record(self, binding: Binding, *, walrus: bool = False, into: Scope | None = None) -> None:
+        """The one place a binding enters the scope model: in `into`, or in the scope a
+        store to its name binds in from here."""
+        scope = into if into is not None else self._binding_scope(binding.name, walrus=walrus)
+        scope.bind(binding)
 
     def _record_attribute_store(
         self,
@@ -287,10 +298,10 @@ class ModuleWalker:
             self.model.imported.add(full)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 bound = alias.asname.name.value
-                self.bind(bound, BindingKind.IMPORT, FRESH, imported=full)
+                self.bind_name(bound, BindingKind.IMPORT, imported=full)
             else:
                 bound = full.split(".", 1)[0]
-                self.bind(bound, BindingKind.IMPORT, FRESH, imported=bound)
+                self.bind_name(bound, BindingKind.IMPORT, imported=bound)
             bound_names.append((bound, full if alias.asname is not None else bound))
         self._record_import(node, bound_names)
 
@@ -319,7 +330,7 @@ class ModuleWalker:
             bound = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 bound = alias.asname.name.value
-            self.bind(bound, BindingKind.IMPORT, FRESH, imported=full)
+            self.bind_name(bound, BindingKind.IMPORT, imported=full)
             bound_names.append((bound, full))
         self._record_import(node, bound_names)
 
@@ -341,7 +352,7 @@ class ModuleWalker:
         if node.returns is not None:
             self.model.annotations.append((node.returns.annotation, self.scope))
             self.visit(node.returns.annotation)
-        self.bind(node.name.value, BindingKind.DEF, FRESH)
+        self.bind_name(node.name.value, BindingKind.DEF)
         scope = self._child_scope(
             ScopeKind.FUNCTION, node.name.value, is_async=node.asynchronous is not None
         )
@@ -393,16 +404,15 @@ class ModuleWalker:
         for param in _all_params(params):
             annotation = param.annotation.annotation if param.annotation is not None else None
             is_receiver = param is first and receiver is not None
-            scope.bind(
-                Binding(
-                    param.name.value,
-                    BindingKind.PARAM,
-                    owner,
-                    annotation=annotation,
-                    is_self=is_receiver and receiver == "self",
-                    is_cls=is_receiver and receiver == "cls",
-                )
+            binding = Binding(
+                param.name.value,
+                BindingKind.PARAM,
+                owner,
+                annotation=annotation,
+                is_self=is_receiver and receiver == "self",
+                is_cls=is_receiver and receiver == "cls",
             )
+            self._record(binding, into=scope)
             if not (param is first and unchecked_first) and id(param) not in variadic:
                 checked[param.name.value] = Parameter(param.name.value, annotation, param.default)
         return checked
@@ -413,7 +423,7 @@ class ModuleWalker:
             self.visit(decorator.decorator)
         for arg in (*node.bases, *node.keywords):
             self.visit(arg.value)
-        self.bind(node.name.value, BindingKind.CLASS, FRESH)
+        self.bind_name(node.name.value, BindingKind.CLASS)
         owner, outer_flow = self.scope, self.flow
         scope = self._child_scope(ScopeKind.CLASS, node.name.value)
         info = ClassInfo(scope.qualname, scope, node)
@@ -645,7 +655,7 @@ def _receiver_kind(node: cst.FunctionDef) -> str | None:
     return "self"
 
 
-def _handlers() -> Mapping[type[cst.CSTNode], _Handler]:
+def _handlers() -> dict[type[cst.CSTNode], _Handler]:
     """The walker's dispatch table, by exact node type (so each handler only ever
     receives its own node type)."""
     table: dict[type[cst.CSTNode], Callable[[ModuleWalker, Any], None]] = {
@@ -682,7 +692,8 @@ def _handlers() -> Mapping[type[cst.CSTNode], _Handler]:
         cst.Call: ModuleWalker._call,
         cst.Await: ModuleWalker._await,
     }
-    return MappingProxyType(cast(dict[type[cst.CSTNode], _Handler], table))
+    return cast(dict[type[cst.CSTNode], _Handler], table)
 
 
-_HANDLERS = _handlers()
+# Built once, never changed (typed read-only); a plain dict's lookup is the fastest.
+_HANDLERS: Final[Mapping[type[cst.CSTNode], _Handler]] = _handlers()

@@ -78,6 +78,8 @@ def test_related_locations_follow_the_working_directory_and_reach_sarif(app: Pro
     (finding,) = list(json.loads(inside.run("check", "--format", "json", ".").stdout)["findings"])
     assert finding["path"] == "handlers.py"
     assert [r["path"] for r in finding["related"]] == ["config.py", "io.py"]
+    again = json.loads(inside.run("check", "--format", "json", ".").stdout)["findings"]
+    assert again == [finding]  # served from the cache, hops included
     sarif = json.loads(app.run("check", "--format", "sarif").stdout)
     (result,) = sarif["runs"][0]["results"]
     related = result["relatedLocations"]

@@ -10,6 +10,7 @@ import json
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from audit import __version__
@@ -102,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the current counts to the --budget FILE instead of checking them",
     )
+    from audit.fixes.command import add_arguments as add_fix_arguments
+
+    add_fix_arguments(check, _codes)
 
     report = commands.add_parser("report", help="write markdown audit reports")
     report.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
@@ -162,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from audit.fixes import command as fixes
     from audit.output import FORMATS
     from audit.output.text import summary_line
     from audit.workspace import Workspace
@@ -174,14 +179,29 @@ def _check(args: argparse.Namespace) -> int:
     selection = config.selection(
         select=args.select, extend_select=args.extend_select, ignore=args.ignore
     )
-    workspace = Workspace(config, use_cache=not args.no_cache, jobs=args.jobs)
-    result = workspace.check(
-        args.paths or [Path(".")],
-        selection=selection,
-        force_exclude=args.force_exclude,
-        cwd=cwd,
-        mypy=args.mypy,
+    policy = config.fix_policy(
+        fixable=args.fixable, unfixable=args.unfixable, unsafe=args.unsafe_fixes
     )
+    workspace = Workspace(config, use_cache=not args.no_cache, jobs=args.jobs)
+    failed = False
+    if fixes.fixing(args):
+        remaining, fixed, failed = fixes.run(
+            args, workspace, selection=selection, policy=policy, cwd=cwd
+        )
+        if remaining is None:  # --diff, --fix-only
+            if failed:
+                return EXIT_ERROR
+            return EXIT_FINDINGS if args.diff and fixed else EXIT_CLEAN
+        result = remaining
+    else:
+        result = workspace.check(
+            args.paths or [Path(".")],
+            selection=selection,
+            force_exclude=args.force_exclude,
+            cwd=cwd,
+            mypy=args.mypy,
+        )
+        result = replace(result, policy=policy)
     over_budget = _budget(args, result.inventory)
     if args.statistics:
         counts = "".join(f"{count:>6}  {code}\n" for code, count in result.by_code.items())
@@ -193,6 +213,8 @@ def _check(args: argparse.Namespace) -> int:
         args.output_file.write_text(output, encoding="utf-8")
     else:
         sys.stdout.write(output)
+    if failed:
+        return EXIT_ERROR
     if (result.findings or over_budget) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN

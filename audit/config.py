@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.analysis.settings import DEFAULT_IGNORE_NAMES, AnalysisSettings, PatternRule
+from audit.fixes.policy import FixPolicy
 from audit.selection import RuleSelection, SelectionError
 
 SECTION = "tool.soni-audit"
@@ -64,6 +65,8 @@ class Config:
     nonblocking: tuple[str, ...] = ()
     src: tuple[str, ...] = (".", "src")
     pattern_rules: tuple[PatternRule, ...] = ()
+    fixable: tuple[str, ...] = ("ALL",)
+    unfixable: tuple[str, ...] = ()
 
     @property
     def source_roots(self) -> tuple[Path, ...]:
@@ -76,6 +79,21 @@ class Config:
             mutation_ignore_names=self.mutation_ignore_names,
             pattern_rules=self.pattern_rules,
         )
+
+    def fix_policy(
+        self,
+        *,
+        fixable: Sequence[str] | None = None,
+        unfixable: Sequence[str] = (),
+        unsafe: bool = False,
+    ) -> FixPolicy:
+        """Which fixes apply; command-line `fixable` replaces the configured one."""
+        codes = RuleSelection.build(
+            select=tuple(fixable) if fixable is not None else self.fixable,
+            ignore=(*self.unfixable, *unfixable),
+            extra_codes=tuple(rule.code for rule in self.pattern_rules),
+        )
+        return FixPolicy(codes, unsafe)
 
     def selection(
         self,
@@ -108,6 +126,8 @@ _KEYS = {
     "nonblocking",
     "src",
     "pattern-rules",
+    "fixable",
+    "unfixable",
 }
 
 
@@ -165,9 +185,12 @@ def _parse(table: Mapping[str, Any], path: Path, text: str) -> Config:
         nonblocking=_strings(table, "nonblocking", where, ()),
         src=_strings(table, "src", where, (".", "src")),
         pattern_rules=_pattern_rules(table, where, path.parent),
+        fixable=_strings(table, "fixable", where, ("ALL",)),
+        unfixable=_strings(table, "unfixable", where, ()),
     )
     try:
         config.selection()
+        config.fix_policy()
         for codes in config.per_file_ignores.values():
             RuleSelection.build(select=codes)
     except SelectionError as error:

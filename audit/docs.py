@@ -19,6 +19,17 @@ def rule_page(rule: type[Rule]) -> str:
         parts += ["", "## Example", "", "```python", example_code(rule.INVALID[0]).rstrip(), "```"]
     if rule.VALID:
         parts += ["", "Not reported:", "", "```python", example_code(rule.VALID[0]).rstrip(), "```"]
+    if rule.FIXED:
+        example = rule.FIXED[0]
+        parts += [
+            "",
+            f"With `{example.flags}`:",
+            "",
+            "```python",
+            example_code(example.before).rstrip(),
+        ]
+        parts += ["```", "", "becomes", "", "```python", example_code(example.after).rstrip()]
+        parts += ["```"]
     reference = rule.reference()
     if reference:
         parts += ["", reference.rstrip()]

@@ -86,7 +86,8 @@ class Finding:
     """One problem at one place. Columns are 1-based; `end_column` is exclusive.
 
     `chain` names the functions a transitive finding goes through; `related` locates each
-    of its hops; `fix` is the rule's repair, if it has one.
+    of its hops; `fix` is the rule's repair, if it has one, and `no_fix` why a rule that
+    repairs such findings cannot repair this one.
     """
 
     path: str
@@ -100,6 +101,7 @@ class Finding:
     chain: tuple[str, ...] = ()
     related: tuple[Location, ...] = field(default=(), compare=False)
     fix: Fix | None = field(default=None, compare=False)
+    no_fix: str | None = field(default=None, compare=False)
 
     @property
     def site(self) -> tuple[str, int, int, int, int]:
@@ -119,6 +121,7 @@ class Finding:
             "chain": list(self.chain),
             "related": [location.to_json() for location in self.related],
             "fix": self.fix.to_json() if self.fix is not None else None,
+            "no_fix": self.no_fix,
         }
 
     @classmethod
@@ -136,6 +139,7 @@ class Finding:
             chain=tuple(data["chain"]),
             related=tuple(Location.from_json(item) for item in data.get("related", ())),
             fix=Fix.from_json(fix) if fix is not None else None,
+            no_fix=data.get("no_fix"),
         )
 
 

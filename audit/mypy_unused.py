@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit.analysis.ignores import Ignore, find_ignores
@@ -35,17 +36,22 @@ class Diagnostic:
 class IgnoreVerdict:
     """What mypy says of one ignore comment: `unused` (it silences nothing, or not the
     error on its line), or not read at all (it does not start its comment) while `errors`
-    on its line go unsilenced."""
+    on its line go unsilenced. `line` is the text of its line (for fixes)."""
 
     path: str
     ignore: Ignore
     unused: bool
     errors: tuple[Diagnostic, ...]
+    line: str = ""
 
 
 @dataclass(frozen=True)
 class MypyReport:
+    """The verdicts, and the codes mypy suggests for each blanket ignore it needs
+    (`consider "type: ignore[assignment]" instead`), by (path, line)."""
+
     verdicts: tuple[IgnoreVerdict, ...] = ()
+    suggestions: Mapping[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
 
 
 def has_mypy_config(root: Path) -> bool:
@@ -68,6 +74,8 @@ def run_mypy(root: Path, paths: Sequence[str]) -> list[dict[str, object]]:
         "--output",
         "json",
         "--warn-unused-ignores",
+        "--enable-error-code",
+        "ignore-without-code",
         "--show-error-codes",
         "--no-error-summary",
     ]
@@ -93,27 +101,41 @@ def mypy_report(root: Path, paths: Sequence[str]) -> MypyReport:
         return MypyReport()
     unused: set[tuple[str, int]] = set()
     errors: dict[tuple[str, int], list[Diagnostic]] = defaultdict(list)
+    suggestions: dict[tuple[str, int], tuple[str, ...]] = {}
     for item in run_mypy(root, python_paths):
         key = (Path(str(item["file"])).as_posix(), int(str(item["line"])))
-        if item.get("code") == "unused-ignore":
+        code = item.get("code")
+        if code == "unused-ignore":
             unused.add(key)
+        elif code == "ignore-without-code":
+            suggested = _SUGGESTION.search(str(item["message"]))
+            if suggested is not None:
+                suggestions[key] = tuple(c.strip() for c in suggested.group(1).split(","))
         elif item.get("severity") == "error":
-            errors[key].append(Diagnostic(str(item.get("code")), str(item["message"])))
+            errors[key].append(Diagnostic(str(code), str(item["message"])))
     verdicts = []
     wanted = set(python_paths)
     for path in sorted(({p for p, _ in unused} | {p for p, _ in errors}) & wanted):
-        for ignore in _type_ignores(root / path):
+        lines = _lines(root / path)
+        for ignore in find_ignores("".join(lines)):
+            if ignore.tool != "type":
+                continue
             key = (path, ignore.line)
+            text = lines[ignore.line - 1].rstrip("\r\n")
             if ignore.misplaced and errors.get(key):
-                verdicts.append(IgnoreVerdict(path, ignore, False, tuple(errors[key])))
+                verdicts.append(IgnoreVerdict(path, ignore, False, tuple(errors[key]), text))
             elif key in unused and not ignore.misplaced:
-                verdicts.append(IgnoreVerdict(path, ignore, True, tuple(errors.get(key, []))))
-    return MypyReport(tuple(verdicts))
+                found = tuple(errors.get(key, []))
+                verdicts.append(IgnoreVerdict(path, ignore, True, found, text))
+    return MypyReport(tuple(verdicts), suggestions)
 
 
-def _type_ignores(path: Path) -> list[Ignore]:
+# mypy's `ignore-without-code` message names the codes the line needs.
+_SUGGESTION = re.compile(r'consider "type: ignore\[([^\]]+)\]" instead')
+
+
+def _lines(path: Path) -> list[str]:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8").splitlines(keepends=True)
     except (OSError, UnicodeDecodeError):
         return []
-    return [ignore for ignore in find_ignores(text) if ignore.tool == "type"]

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from audit.findings import FileSummary, Finding, Inventory
+from audit.fixes.policy import FixPolicy
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,18 @@ class CheckResult:
     cached: int
     inventory: Mapping[str, Inventory] = field(default_factory=dict)
     details: RunDetails | None = None
+    policy: FixPolicy = field(default_factory=FixPolicy)
+    fixed: int = 0  # findings fixed by `--fix` before these were found
+
+    @property
+    def fixable(self) -> int:
+        """Findings whose fix `--fix` applies under the run's policy."""
+        return sum(self.policy.applies(finding) for finding in self.findings)
+
+    @property
+    def held_back(self) -> int:
+        """Findings with an unsafe fix that only `--unsafe-fixes` applies."""
+        return sum(self.policy.held_back(finding) for finding in self.findings)
 
     @property
     def by_code(self) -> dict[str, int]:

@@ -33,8 +33,12 @@ def relative_path(file: Path, root: Path) -> str:
         return file.as_posix()
 
 
-def read_source(file: Path, root: Path, source_roots: Sequence[Path]) -> SourceFile:
-    """The file's bytes and names; raises OSError when it cannot be read."""
-    data = file.read_bytes()
+def read_source(
+    file: Path, root: Path, source_roots: Sequence[Path], data: bytes | None = None
+) -> SourceFile:
+    """The file's names and its bytes (`data` when given: a version held in memory); raises
+    OSError when it cannot be read."""
     module, is_package = module_name(file, source_roots)
+    if data is None:
+        data = file.read_bytes()
     return SourceFile(relative_path(file, root), module, is_package, data)

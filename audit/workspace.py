@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit import __version__
 from audit.cache import SummaryCache, namespace, project_key
@@ -24,10 +25,13 @@ from audit.findings import FileSummary, Finding
 from audit.interprocedural.project import Project
 from audit.pool import analyse_all, default_jobs
 from audit.results import CheckResult, RunDetails
-from audit.rules import file_rules, precedence
+from audit.rules import file_rules, precedence, rule_named
 from audit.rules.aud900_parse_error import ParseError
 from audit.selection import RuleSelection
 from audit.sources import SourceFile, read_source, relative_path
+
+if TYPE_CHECKING:
+    from audit.mypy_unused import MypyReport
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,19 @@ class Workspace:
         self.cache = SummaryCache(directory, namespace(self.settings))
         self.nonblocking = frozenset(config.nonblocking)
         self.source_roots = config.source_roots
+        # Files held in memory in place of their content on disk (fixed, not yet written;
+        # later an editor's unsaved buffers), by path relative to the root.
+        self._overlays: dict[str, bytes] = {}
 
     # -- files ---------------------------------------------------------------------------
+
+    def hold(self, path: str, data: bytes) -> None:
+        """Read `path` (relative to the root) as `data` from now on, not from disk."""
+        self._overlays[path] = data
+
+    def release(self) -> None:
+        """Read every file from disk again."""
+        self._overlays.clear()
 
     def files(self, paths: Sequence[Path], *, force_exclude: bool = False) -> list[Path]:
         return self.finder.find(paths, force_exclude=force_exclude)
@@ -64,7 +79,10 @@ class Workspace:
         sources, unreadable = [], []
         for file in files:
             try:
-                sources.append(read_source(file, self.root, self.source_roots))
+                data = (
+                    self._overlays.get(relative_path(file, self.root)) if self._overlays else None
+                )
+                sources.append(read_source(file, self.root, self.source_roots, data))
             except OSError as error:
                 path = relative_path(file, self.root)
                 finding = ParseError.unreadable(path, error)
@@ -155,7 +173,7 @@ class Workspace:
             selection,
             self.config.per_file_ignores,
             precedence,
-            lambda path: _display_path(path, self.root, cwd),
+            lambda path: display_path(path, self.root, cwd),
         )
 
     def check(
@@ -173,8 +191,10 @@ class Workspace:
         context = self.context(paths, files.sources)
         extra = self.project_findings(summaries, files.sources, context)
         self.cache.save(self.root)
-        if mypy:
-            extra.extend(self._mypy_findings([s.path for s in files.sources]))
+        report = self._mypy([s.path for s in files.sources]) if mypy else None
+        if report is not None:
+            extra.extend(f for rule in file_rules() for f in rule.check_mypy(report))
+            summaries = [_with_mypy(summary, report) for summary in summaries]
         summaries = _with_findings([*summaries, *files.unreadable], extra)
         filtered = self.finding_filter(selection, (cwd or Path.cwd()).resolve()).apply(summaries)
         ordered = sorted(summaries, key=lambda summary: summary.path)
@@ -192,11 +212,19 @@ class Workspace:
         sources = {source.path: source.data for source in files.sources}
         return replace(result, details=RunDetails(tuple(self.with_facts(summaries, keys)), sources))
 
-    def _mypy_findings(self, paths: list[str]) -> list[Finding]:
+    def _mypy(self, paths: list[str]) -> MypyReport:
         from audit.mypy_unused import mypy_report
 
-        report = mypy_report(self.root, paths)
-        return [finding for rule in file_rules() for finding in rule.check_mypy(report)]
+        return mypy_report(self.root, paths)
+
+
+def _with_mypy(summary: FileSummary, report: MypyReport) -> FileSummary:
+    """The summary's findings completed with what mypy said (fixes that need its codes)."""
+    findings = []
+    for finding in summary.findings:
+        rule = rule_named(finding.code)
+        findings.append(rule().with_mypy(finding, report) if rule is not None else finding)
+    return replace(summary, findings=tuple(findings))
 
 
 def _with_findings(summaries: list[FileSummary], extra: list[Finding]) -> list[FileSummary]:
@@ -221,7 +249,8 @@ def _reader(root: Path, sources: dict[str, bytes]) -> Callable[[str], bytes]:
     return read
 
 
-def _display_path(path: str, root: Path, cwd: Path) -> str:
+def display_path(path: str, root: Path, cwd: Path) -> str:
+    """A path relative to the root, as shown to someone working in `cwd`."""
     absolute = Path(path) if Path(path).is_absolute() else root / path
     try:
         return absolute.relative_to(cwd).as_posix()

@@ -20,6 +20,9 @@ from audit.selection import RuleSelection
 from audit.sources import SourceFile
 
 REPO = Path(__file__).resolve().parent.parent
+# Fixture projects carry test suites of their own: they run on copies, from the tests that
+# use them, never as part of this suite.
+collect_ignore = ["fixtures"]
 
 
 def analyze(

@@ -22,6 +22,7 @@ from audit.analysis.values import CallTarget, FunctionTarget, Instance, MethodTa
 from audit.analysis.walker import ModuleWalker
 from audit.catalogue import Catalogue
 from audit.findings import Inventory
+from audit.fixes.codemods import Fixer
 
 _PROBES = frozenset({"builtins.hasattr", "builtins.getattr"})
 _NO_TYPE_CHECK = frozenset({"typing.no_type_check", "typing_extensions.no_type_check"})
@@ -98,6 +99,11 @@ class FileContext:
     @cached_property
     def resolver(self) -> Resolver:
         return Resolver(self.model, self.catalogue, self.settings.configured_types)
+
+    @cached_property
+    def fixer(self) -> Fixer:
+        """The rewrites fixes are made of, planned on this file."""
+        return Fixer(self)
 
     # -- calls ---------------------------------------------------------------------------
 

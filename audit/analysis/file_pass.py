@@ -12,6 +12,8 @@ from audit.analysis.positions import node_spans
 from audit.analysis.settings import AnalysisSettings
 from audit.analysis.source import SourceProblem
 from audit.findings import FileSummary, Finding, Suppressions
+from audit.fixes.plan import FixPlan, NoFix
+from audit.fixes.realise import anchors, realise
 from audit.interprocedural.collect import collect
 from audit.noqa import parse_suppressions
 from audit.rules import file_rules
@@ -37,8 +39,9 @@ def analyze_file(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
         raw: list[RawFinding] = [found for rule in file_rules() for found in rule.check(ctx)]
         inventory = ctx.inventory
         facts = collect(ctx)
+        plans = [found.fix for found in raw if isinstance(found.fix, FixPlan)]
         located = [n for found in raw for n in (found.node, found.def_node) if n is not None]
-        spans = node_spans(ctx.tree, located)
+        spans = node_spans(ctx.tree, [*located, *anchors(plans)])
     except RecursionError:
         problem = SourceProblem(ParseError.TOO_DEEP)
         return _problem(summary, ParseError.code, problem, suppressions)
@@ -46,6 +49,7 @@ def analyze_file(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
         problem = SourceProblem(InternalError.message(error))
         return _problem(summary, InternalError.code, problem, suppressions)
     findings = []
+    text_lines = ctx.text.splitlines() if plans else []
     for found in raw:
         span = found.span if found.node is None else spans[found.node]
         assert span is not None, f"{found.code} finding without a position"
@@ -63,7 +67,10 @@ def analyze_file(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
                 code=found.code,
                 message=found.message,
                 function=found.function,
-                fix=found.fix,
+                fix=realise(found.fix, spans, text_lines)
+                if isinstance(found.fix, FixPlan)
+                else None,
+                no_fix=found.fix.reason if isinstance(found.fix, NoFix) else None,
             )
         )
     if settings.pattern_rules:

@@ -142,10 +142,19 @@ class FunctionInfo:
         return self.node.name if isinstance(self.node, cst.FunctionDef) else self.node
 
 
+class CallPlace(enum.Enum):
+    """Where in its scope a call is written, which decides how it could be rewritten."""
+
+    BODY = "body"
+    WITH_ITEM = "a `with` header"
+    DEFINITION = "a decorator, default value, annotation or class base"
+
+
 @dataclass(eq=False)
 class CallSite:
     node: cst.Call
     scope: Scope
+    place: CallPlace = CallPlace.BODY
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +183,9 @@ class ModuleModel:
     decorators: list[tuple[cst.Decorator, Scope]] = field(default_factory=list)
     annotations: list[tuple[cst.BaseExpression, Scope]] = field(default_factory=list)
     imports: list[ImportRecord] = field(default_factory=list)
+    # Calls whose value is looked into (`f().x`, `f()[0]`, `f()()`): `await f()` there needs
+    # parentheses.
+    trailer_calls: set[int] = field(default_factory=set)
 
     def is_awaited(self, call: cst.Call) -> bool:
         return id(call) in self.awaited

@@ -55,11 +55,13 @@ _IN_PLACE = {"list": {"+=", "*="}, "set": {"|=", "&=", "-=", "^="}, "dict": {"|=
 
 @dataclass(frozen=True)
 class ParameterShape:
-    """What a parameter's annotation says: its mutability and, when it names exactly one
-    type, that type (`builtins.dict`: what a copy on entry would copy with)."""
+    """What a parameter's annotation says: its mutability, the one type it names apart from
+    `None` (`builtins.dict`: what a copy on entry would copy with), and whether it admits
+    `None` too."""
 
     kind: Shape
     type: str | None = None
+    optional: bool = False
 
 
 _EFFECTS = {
@@ -177,7 +179,8 @@ class _Judge:
             return ParameterShape(Shape.UNKNOWN)
         shapes = [self._member_shape(m.qualified, m.local, m.none) for m in members]
         named = [m.qualified for m in members if not m.none]
-        return ParameterShape(_union(shapes), named[0] if len(named) == 1 else None)
+        optional = len(named) < len(members)
+        return ParameterShape(_union(shapes), named[0] if len(named) == 1 else None, optional)
 
     def _member_shape(self, qualified: str | None, local: bool, none: bool) -> Shape:
         if none:

@@ -91,7 +91,12 @@ class Resolver:
         if isinstance(expr, cst.Call):
             return self._call_result(self.value(expr.func, scope))
         if isinstance(expr, cst.Await):
-            return self.value(expr.expression, scope)
+            inner = expr.expression
+            if isinstance(inner, cst.Call):
+                offloaded = self._offloaded(inner, scope)
+                if offloaded is not None:
+                    return self._call_result(self.value(offloaded, scope))
+            return self.value(inner, scope)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
             left = self.value(expr.left, scope)
             if isinstance(left, Instance) and not left.local:
@@ -99,6 +104,23 @@ class Resolver:
                     self.catalogue.method_returns(left.type, "__truediv__"), left.origin
                 )
         return None
+
+    def _offloaded(self, call: cst.Call, scope: Scope) -> cst.BaseExpression | None:
+        """`f` in `asyncio.to_thread(f, ...)` (or in `functools.partial(f, ...)` handed to
+        a thread bridge): awaiting the bridge gives what calling `f` gives."""
+        bridge = self.value(call.func, scope)
+        if not isinstance(bridge, Ref) or bridge.qualified not in self.catalogue.bridges:
+            return None
+        position = self.catalogue.bridges[bridge.qualified]
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        if len(positional) <= position:
+            return None
+        offloaded = positional[position]
+        if isinstance(offloaded, cst.Call) and offloaded.args:
+            partial = self.value(offloaded.func, scope)
+            if isinstance(partial, Ref) and partial.qualified == "functools.partial":
+                return offloaded.args[0].value
+        return offloaded
 
     def name_value(self, name: str, scope: Scope) -> Value | None:
         bindings = self.lookup(name, scope)

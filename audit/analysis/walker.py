@@ -20,6 +20,7 @@ from audit.analysis.flow import NO_FLOW, FunctionFlow
 from audit.analysis.model import (
     Binding,
     BindingKind,
+    CallPlace,
     CallSite,
     ClassInfo,
     FunctionInfo,
@@ -140,6 +141,7 @@ class ModuleWalker:
         self.model = ModuleModel(module_name, self.scope)
         self.flow: FunctionFlow = NO_FLOW
         self._statement: int | None = None  # index of the top-level simple statement
+        self._place = CallPlace.BODY  # where calls being visited now are written
         self._kinds: dict[type, int] = {}
 
     def run(self, module: cst.Module) -> ModuleModel:
@@ -345,6 +347,7 @@ class ModuleWalker:
     # -- definitions ---------------------------------------------------------------------
 
     def _function_def(self, node: cst.FunctionDef) -> None:
+        outer_place, self._place = self._place, CallPlace.DEFINITION
         for decorator in node.decorators:
             self.model.decorators.append((decorator, self.scope))
             self.visit(decorator.decorator)
@@ -352,6 +355,7 @@ class ModuleWalker:
         if node.returns is not None:
             self.model.annotations.append((node.returns.annotation, self.scope))
             self.visit(node.returns.annotation)
+        self._place = outer_place
         self.bind_name(node.name.value, BindingKind.DEF)
         scope = self._child_scope(
             ScopeKind.FUNCTION, node.name.value, is_async=node.asynchronous is not None
@@ -360,22 +364,25 @@ class ModuleWalker:
         self._enter_function(scope, node, receiver)
 
     def _lambda(self, node: cst.Lambda) -> None:
+        outer_place, self._place = self._place, CallPlace.DEFINITION
         self._visit_parameter_expressions(node.params)
+        self._place = outer_place
         self._enter_function(self._child_scope(ScopeKind.LAMBDA, "<lambda>"), node, None)
 
     def _enter_function(
         self, scope: Scope, node: cst.FunctionDef | cst.Lambda, receiver: str | None
     ) -> None:
-        owner, outer_flow = self.scope, self.flow
+        owner, outer_flow, outer_place = self.scope, self.flow, self._place
         parameters = self._bind_parameters(scope, owner, node.params, receiver)
         info = FunctionInfo(scope, node, parameters)
         self.model.functions.append(info)
         self.scope, self.flow = scope, FunctionFlow.for_parameters(parameters)
+        self._place = CallPlace.BODY
         try:
             self.visit(node.body)
         finally:
             info.mutations = self.flow.mutations
-            self.scope, self.flow = owner, outer_flow
+            self.scope, self.flow, self._place = owner, outer_flow, outer_place
 
     def _visit_parameter_expressions(self, params: cst.Parameters) -> None:
         """Defaults and annotations are evaluated where the function is defined."""
@@ -418,11 +425,13 @@ class ModuleWalker:
         return checked
 
     def _class_def(self, node: cst.ClassDef) -> None:
+        outer_place, self._place = self._place, CallPlace.DEFINITION
         for decorator in node.decorators:
             self.model.decorators.append((decorator, self.scope))
             self.visit(decorator.decorator)
         for arg in (*node.bases, *node.keywords):
             self.visit(arg.value)
+        self._place = outer_place
         self.bind_name(node.name.value, BindingKind.CLASS)
         owner, outer_flow = self.scope, self.flow
         scope = self._child_scope(ScopeKind.CLASS, node.name.value)
@@ -569,7 +578,9 @@ class ModuleWalker:
     def _with(self, node: cst.With) -> None:
         is_async = node.asynchronous is not None
         for item in node.items:
+            outer_place, self._place = self._place, CallPlace.WITH_ITEM
             self.visit(item.item)
+            self._place = outer_place
             if item.asname is not None:
                 target = item.asname.name
                 kind = BindingKind.OTHER
@@ -618,11 +629,24 @@ class ModuleWalker:
     # -- expressions ---------------------------------------------------------------------
 
     def _call(self, node: cst.Call) -> None:
-        self.model.calls.append(CallSite(node, self.scope))
+        self.model.calls.append(CallSite(node, self.scope, self._place))
         self.flow.call(node)
+        if type(node.func) is cst.Call:
+            self.model.trailer_calls.add(id(node.func))
         self.visit(node.func)
         for arg in node.args:
             self.visit(arg.value)
+
+    def _attribute(self, node: cst.Attribute) -> None:
+        value = node.value
+        if type(value) is cst.Call:
+            self.model.trailer_calls.add(id(value))
+        self.visit(value)  # the attribute's name holds no code
+
+    def _subscript(self, node: cst.Subscript) -> None:
+        if type(node.value) is cst.Call:
+            self.model.trailer_calls.add(id(node.value))
+        self.visit_children(node)
 
     def _await(self, node: cst.Await) -> None:
         if isinstance(node.expression, cst.Call):
@@ -690,6 +714,8 @@ def _handlers() -> dict[type[cst.CSTNode], _Handler]:
         cst.MatchStar: ModuleWalker._match_capture,
         cst.MatchMapping: ModuleWalker._match_mapping,
         cst.Call: ModuleWalker._call,
+        cst.Attribute: ModuleWalker._attribute,
+        cst.Subscript: ModuleWalker._subscript,
         cst.Await: ModuleWalker._await,
     }
     return cast(dict[type[cst.CSTNode], _Handler], table)

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from audit.findings import FileSummary
 from audit.interprocedural.facts import CallLocation
 from audit.interprocedural.project import Project
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
+    from audit.analysis.model import CallSite
+    from audit.fixes.plan import Planned
+
+# Plans the fix of a project finding, on the file and the call it was found at.
+FixBuilder = Callable[["FileContext", "CallSite"], "Planned"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class ProjectFinding:
     function: str | None = None
     chain: tuple[str, ...] = ()
     hops: tuple[Hop, ...] = ()
+    fix: FixBuilder | None = None
 
 
 @dataclass(frozen=True)

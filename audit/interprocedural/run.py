@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from audit.analysis.context import FileContext
+from audit.analysis.loader import Unloadable, load
+from audit.analysis.positions import node_spans
+from audit.analysis.settings import AnalysisSettings
 from audit.findings import FileSummary, Finding, Location
+from audit.fixes.plan import FixPlan, NoFix
+from audit.fixes.realise import anchors, realise
 from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.facts import CallLocation
 from audit.interprocedural.locate import locate
+from audit.sources import SourceFile
 
 
 @dataclass
@@ -34,11 +41,45 @@ def project_findings(
     for ref, location in located.items():
         result.locations.setdefault(ref.path, {})[ref.call] = location
     where = Located(located)
-    for found in pending:
-        site = located.get(found.site)
-        if site is not None:
-            result.findings.append(_finding(found, site, where))
+    reported = [
+        (found, _finding(found, site, where))
+        for found in pending
+        if (site := located.get(found.site)) is not None
+    ]
+    result.findings.extend(_with_fixes(reported, by_path, read))
     return result
+
+
+def _with_fixes(
+    found: list[tuple[ProjectFinding, Finding]],
+    summaries: Mapping[str, FileSummary],
+    read: Callable[[str], bytes],
+) -> list[Finding]:
+    """The findings with the fixes their rules plan, each file loaded once (only files
+    where a finding has a fix to plan)."""
+    wanted = sorted({pending.site.path for pending, _ in found if pending.fix is not None})
+    contexts: dict[str, FileContext] = {}
+    for path in wanted:
+        summary = summaries[path]
+        source = SourceFile(path, summary.module, summary.is_package, read(path))
+        loaded = load(source, AnalysisSettings())
+        if not isinstance(loaded, Unloadable):
+            contexts[path] = loaded
+    fixed = []
+    for pending, finding in found:
+        ctx = contexts.get(pending.site.path)
+        if pending.fix is None or ctx is None or pending.site.call >= len(ctx.model.calls):
+            fixed.append(finding)
+            continue
+        plan = pending.fix(ctx, ctx.model.calls[pending.site.call])
+        if isinstance(plan, NoFix):
+            fixed.append(replace(finding, no_fix=plan.reason))
+        elif isinstance(plan, FixPlan):
+            spans = node_spans(ctx.tree, anchors([plan]))
+            fixed.append(replace(finding, fix=realise(plan, spans, ctx.text.splitlines())))
+        else:
+            fixed.append(finding)
+    return fixed
 
 
 def _finding(found: ProjectFinding, site: CallLocation, where: Located) -> Finding:

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from audit import __version__
-from audit.findings import Finding, Location
+from audit.findings import Finding, Fix, Location
 from audit.results import CheckResult
 
 if TYPE_CHECKING:
@@ -50,6 +50,31 @@ def _physical(path: str, span: Finding | Location) -> dict[str, Any]:
     }
 
 
+def _fix(path: str, fix: Fix) -> dict[str, Any]:
+    replacements = [
+        {
+            "deletedRegion": {
+                "startLine": edit.line,
+                "startColumn": edit.column,
+                "endLine": edit.end_line,
+                "endColumn": edit.end_column,
+            },
+            "insertedContent": {"text": edit.content},
+        }
+        for edit in fix.edits
+    ]
+    return {
+        "description": {"text": fix.message},
+        "artifactChanges": [
+            {
+                "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
+                "replacements": replacements,
+            }
+        ],
+        "properties": {"applicability": fix.applicability.value},
+    }
+
+
 def render(result: CheckResult) -> str:
     from audit.rules import all_rules
 
@@ -69,6 +94,8 @@ def render(result: CheckResult) -> str:
             "message": {"text": f.message},
             "locations": [{"physicalLocation": _physical(f.path, f)}],
         }
+        if f.fix is not None:
+            entry["fixes"] = [_fix(f.path, f.fix)]
         if f.related:
             entry["relatedLocations"] = [
                 {

@@ -1,4 +1,5 @@
-"""ruff-like text: `path:line:col: CODE message`, then one summary line."""
+"""ruff-like text: `path:line:col: CODE [*] message` (`[*]`: `--fix` repairs it), then a
+summary line, and how many findings `--fix` (and `--unsafe-fixes`) would repair."""
 
 from __future__ import annotations
 
@@ -6,8 +7,14 @@ from audit.results import CheckResult
 
 
 def render(result: CheckResult) -> str:
-    lines = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in result.findings]
+    lines = []
+    for f in result.findings:
+        marker = " [*]" if result.policy.applies(f) else ""
+        lines.append(f"{f.path}:{f.line}:{f.column}: {f.code}{marker} {f.message}")
     lines.append(summary_line(result))
+    fixes = fixable_line(result)
+    if fixes:
+        lines.append(fixes)
     return "\n".join(lines) + "\n"
 
 
@@ -17,7 +24,24 @@ def summary_line(result: CheckResult) -> str:
         scope += f"; {result.suppressed:,} suppressed by noqa"
     count = len(result.findings)
     if not count:
-        return f"All checks passed! ({scope})"
-    noun = "finding" if count == 1 else "findings"
+        fixed = f"{result.fixed:,} fixed, " if result.fixed else ""
+        return f"All checks passed! ({fixed}{scope})"
+    total = count + result.fixed
+    noun = "finding" if total == 1 else "findings"
     files = result.files_with_findings
-    return f"Found {count:,} {noun} in {files:,} file{'s' if files != 1 else ''} ({scope})."
+    where = f"in {files:,} file{'s' if files != 1 else ''}"
+    if result.fixed:
+        fixed = f"({result.fixed:,} fixed, {count:,} remaining)"
+        return f"Found {total:,} {noun} {fixed} {where} ({scope})."
+    return f"Found {count:,} {noun} {where} ({scope})."
+
+
+def fixable_line(result: CheckResult) -> str:
+    """`[*] 3 fixable with --fix (2 more with --unsafe-fixes).`, or "" when none is."""
+    fixable, held_back = result.fixable, result.held_back
+    if not fixable and not held_back:
+        return ""
+    line = f"[*] {fixable:,} fixable with --fix"
+    if held_back:
+        line += f" ({held_back:,} more with --unsafe-fixes)"
+    return line + "."

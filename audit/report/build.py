@@ -27,6 +27,7 @@ RUN_TIME_REPORTS = {
     "profiling-accuracy.md": "how precisely the watchdog and py-spy time known blocks",
     "load-test.md": "the soni server under load",
     "bench-audit.md": "soni-audit's speed against its peers",
+    "bench-fix.md": "what `--fix --unsafe-fixes` repairs on real code, verified, and its cost",
 }
 
 

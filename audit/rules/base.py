@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from audit.analysis.settings import AnalysisSettings
-from audit.findings import Finding, Fix
+from audit.findings import Finding
 from audit.span import Span
 
 if TYPE_CHECKING:
     import libcst as cst
 
     from audit.analysis.context import FileContext
+    from audit.fixes.plan import Planned
     from audit.interprocedural.context import ProjectContext, ProjectFinding
     from audit.mypy_unused import MypyReport
 
@@ -30,7 +31,8 @@ class RawFinding:
     """A finding still attached to its node; positions are computed once for all of them.
 
     Findings in comments carry their `span` instead of a node. `def_node` names the function
-    whose `def` line may carry a `# noqa` for the whole body.
+    whose `def` line may carry a `# noqa` for the whole body. `fix` is the rule's planned
+    repair (or why there is none).
     """
 
     code: str
@@ -39,7 +41,28 @@ class RawFinding:
     function: str | None = None
     def_node: cst.CSTNode | None = None
     span: Span | None = None
-    fix: Fix | None = None
+    fix: Planned = None
+
+
+@dataclass(frozen=True)
+class FixExample:
+    """Code this rule reports and what `--fix` makes of it (with `--unsafe-fixes` when
+    `unsafe`, with `--mypy` when the fix needs mypy's verdict)."""
+
+    before: str
+    after: str
+    unsafe: bool = False
+    mypy: bool = False
+
+    @property
+    def flags(self) -> str:
+        return " ".join(
+            [
+                "--fix",
+                *(["--unsafe-fixes"] if self.unsafe else []),
+                *(["--mypy"] if self.mypy else []),
+            ]
+        )
 
 
 class Rule:
@@ -47,6 +70,8 @@ class Rule:
     order "What it does", "Why is this bad?", then anything else) and carry VALID and INVALID
     examples: every line of an INVALID example that ends in `# error` (or `# error x2`,
     optionally followed by `: why`) must be reported by this rule, and nothing else may be.
+    A rule that repairs what it reports documents its fix (a "## Fix" section) and carries
+    FIXED examples: code before, and what `--fix` with only this rule selected makes of it.
 
     `yields_to` declares precedence: where one of those rules reports at the same place
     (after `--select`/`--ignore`), this rule's finding is dropped. Disabling the other rule
@@ -60,6 +85,8 @@ class Rule:
     yields_to: ClassVar[frozenset[str]] = frozenset()
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
+    FIXED: ClassVar[tuple[FixExample, ...]] = ()
+    FIX: ClassVar[str] = ""  # the "## Fix" section, when rules share it
     EXAMPLE_SETTINGS: ClassVar[AnalysisSettings] = AnalysisSettings()
     NEEDS_MYPY: ClassVar[bool] = False  # findings come from running mypy (`check --mypy`)
 
@@ -75,9 +102,14 @@ class Rule:
         """Findings from what mypy said about the checked files (`check --mypy`)."""
         return ()
 
+    def with_mypy(self, finding: Finding, report: MypyReport) -> Finding:
+        """This rule's finding, completed with what mypy said (a fix that needs its codes)."""
+        return finding
+
     @classmethod
     def documentation(cls) -> str:
-        return _cleandoc(cls.__doc__ or "")
+        text = _cleandoc(cls.__doc__ or "")
+        return f"{text}\n\n## Fix\n{_cleandoc(cls.FIX)}" if cls.FIX else text
 
     @classmethod
     def reference(cls) -> str:

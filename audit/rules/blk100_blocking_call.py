@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from audit.rules.base import RawFinding, Rule
+from audit.rules.base import FixExample, RawFinding, Rule
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -24,6 +24,15 @@ class BlockingCall(Rule):
     A coroutine runs on the event loop's thread. While a blocking call waits for the disk,
     the network, a subprocess or a timer, no other task runs: every request the server is
     handling stalls for as long as the slowest call.
+
+    ## Fix
+    Safe where the catalogue names a drop-in async replacement: `time.sleep(x)` becomes
+    `await asyncio.sleep(x)` (`trio.sleep`, `anyio.sleep` in modules that use those
+    libraries), with `import asyncio` added where missing. Otherwise unsafe (the call moves to
+    a worker thread, so it runs later and elsewhere): `f(a, k=v)` becomes
+    `await asyncio.to_thread(f, a, k=v)`, or `await anyio.to_thread.run_sync(...)` with a
+    `functools.partial` for keywords in anyio and trio modules. Calls in a `with` header, a
+    comprehension, a class body, a decorator or a default value get no fix; `--diff` says why.
 
     ## What is not reported
     Calls in a nested sync `def` or `lambda` (they run wherever they are called), references
@@ -57,11 +66,20 @@ class BlockingCall(Rule):
             shown = blocking.callee.removeprefix("builtins.")
             resolved = "" if spelled == shown else f" (`{shown}`)"
             family = blocking.family
+            replacement = family.replacement(ctx.imported_packages)
+            fix = (
+                ctx.fixer.await_instead(
+                    call.site, replacement, f"use `await {replacement.callable}(...)`"
+                )
+                if replacement is not None
+                else ctx.fixer.offload(call.site, f"run `{spelled}()` in a worker thread")
+            )
             yield RawFinding(
                 self.code,
                 call.node,
                 f"`{spelled}()`{resolved} {family.reason}; use {family.alternative}",
                 call.function,
+                fix=fix,
             )
 
     VALID = (
@@ -312,4 +330,68 @@ class BlockingCall(Rule):
             async def handle(self):
                 time.sleep(0.1)  # error
         """,
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            import time
+
+            async def handler():
+                time.sleep(1)
+            """,
+            """
+            import asyncio
+            import time
+
+            async def handler():
+                await asyncio.sleep(1)
+            """,
+        ),
+        FixExample(
+            """
+            import time, trio
+
+            async def handler():
+                time.sleep(0.5)
+            """,
+            """
+            import time, trio
+
+            async def handler():
+                await trio.sleep(0.5)
+            """,
+        ),
+        FixExample(
+            """
+            import shutil
+
+            async def clean(path):
+                shutil.rmtree(path, ignore_errors=True)
+            """,
+            """
+            import asyncio
+            import shutil
+
+            async def clean(path):
+                await asyncio.to_thread(shutil.rmtree, path, ignore_errors=True)
+            """,
+            unsafe=True,
+        ),
+        FixExample(
+            """
+            import anyio, subprocess
+
+            async def deploy(cmd):
+                subprocess.run(cmd, check=True)
+            """,
+            """
+            import anyio, subprocess
+            import functools
+
+            async def deploy(cmd):
+                await anyio.to_thread.run_sync(functools.partial(subprocess.run, cmd, check=True))
+            """,
+            unsafe=True,
+        ),
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from audit.analysis.values import Evidence, TypeOrigin
-from audit.rules.base import RawFinding, Rule
+from audit.rules.base import FixExample, RawFinding, Rule
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -27,6 +27,12 @@ class BlockingMethod(Rule):
     just like a blocking function does, but linters that match function names cannot see it:
     the call is spelled with a variable. Here the receiver's type is followed from where the
     object came from.
+
+    ## Fix
+    Unsafe (the call moves to a worker thread, so it runs later and elsewhere):
+    `conn.execute(sql)` becomes `await asyncio.to_thread(conn.execute, sql)`, with the thread
+    bridge of the async library the module uses. No fix where BLK100's fix is not possible
+    either (a `with` header, a comprehension, a class body, a default value).
 
     ## What is not reported
     Awaited calls (an awaited method belongs to an async object, whatever its annotation says),
@@ -70,12 +76,14 @@ class BlockingMethod(Rule):
             else:
                 continue
             family = blocking.family
+            spelled = ctx.source(call.node.func)
             yield RawFinding(
                 self.code,
                 call.node,
-                f"`{ctx.source(call.node.func)}()` {family.reason} "
+                f"`{spelled}()` {family.reason} "
                 f"(`{ctx.source(receiver, limit=40)}` is {why}); use {family.alternative}",
                 call.function,
+                fix=ctx.fixer.offload(call.site, f"run `{spelled}()` in a worker thread"),
             )
 
     VALID = (
@@ -324,6 +332,25 @@ class BlockingMethod(Rule):
                 self.conn.commit()  # error: typed by the property's annotation
                 open_db("y.db").execute("select 1")  # error: typed by the return annotation
         """,
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            import sqlite3
+
+            async def save(conn: sqlite3.Connection, row):
+                conn.execute("insert into t values (?)", (row,))
+            """,
+            """
+            import asyncio
+            import sqlite3
+
+            async def save(conn: sqlite3.Connection, row):
+                await asyncio.to_thread(conn.execute, "insert into t values (?)", (row,))
+            """,
+            unsafe=True,
+        ),
     )
 
 

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 
 from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.project import twin_names
-from audit.rules.base import RawFinding, Rule
+from audit.rules.base import FixExample, RawFinding, Rule
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
+    from audit.analysis.model import CallSite
     from audit.analysis.values import Instance
     from audit.catalogue import Catalogue
+    from audit.fixes.plan import Planned
 
 
 class SyncTwinCall(Rule):
@@ -31,6 +33,13 @@ class SyncTwinCall(Rule):
     thread). A fallback for objects without the async method is exactly the path nobody
     tests until it stalls production. Await the twin, or run the fallback in a thread with
     `await asyncio.to_thread(x.m, ...)`.
+
+    ## Fix
+    Safe where the receiver's type is known to have the twin (the catalogue, the project's
+    own classes): `x.delete(k)` becomes `await x.adelete(k)`. Where the only evidence is a
+    `hasattr(x, "adelete")` probe, the call sits in the fallback for objects without the
+    twin, so the fix is the unsafe `await asyncio.to_thread(x.delete, k)`, never a call of
+    the twin.
     """
 
     code = "BLK102"
@@ -45,18 +54,23 @@ class SyncTwinCall(Rule):
             method, receiver = call.method, call.receiver
             if call.awaited or method is None or receiver is None:
                 continue
-            twin = None
+            func = ctx.source(call.node.func)
+            twin, fix = None, None
+            instance = call.instance
+            if instance is not None:
+                twin = _catalogue_twin(ctx.catalogue, instance, method)
+                why = f"`{instance.type}` has it"
+                if twin is not None:
+                    fix = ctx.fixer.await_twin(call.site, twin, f"await `{twin}` instead")
             probes = probed.get(call.function or "")
             if probes:
                 written = ctx.source(receiver, limit=200)
-                twin = next((t for t in twin_names(method) if (written, t) in probes), None)
-                why = f"the code probes for `{twin}` with hasattr"
-            instance = call.instance
-            if twin is None and instance is not None:
-                twin = _catalogue_twin(ctx.catalogue, instance, method)
-                why = f"`{instance.type}` has it"
+                probed_twin = next((t for t in twin_names(method) if (written, t) in probes), None)
+                if probed_twin is not None:
+                    # The probe's fallback is where the twin is missing: never call it there.
+                    twin, why = probed_twin, f"the code probes for `{probed_twin}` with hasattr"
+                    fix = ctx.fixer.offload(call.site, f"run `{func}()` in a worker thread")
             if twin is not None:
-                func = ctx.source(call.node.func)
                 yield RawFinding(
                     self.code,
                     call.node,
@@ -64,6 +78,7 @@ class SyncTwinCall(Rule):
                     f"`await {ctx.source(receiver)}.{twin}(...)` or "
                     f"`await asyncio.to_thread({func}, ...)`",
                     call.function,
+                    fix=fix,
                 )
 
     def check_project(self, project: ProjectContext) -> Iterator[ProjectFinding]:
@@ -78,7 +93,14 @@ class SyncTwinCall(Rule):
             message = functools.partial(
                 _project_twin_message, site, graph.display(callee), graph.display(twin)
             )
-            yield ProjectFinding(self.code, site, message, graph.display(located.facts.qualname))
+            twin_name = twin.rpartition(".")[2]
+            yield ProjectFinding(
+                self.code,
+                site,
+                message,
+                graph.display(located.facts.qualname),
+                fix=functools.partial(_await_project_twin, twin_name),
+            )
 
     INVALID = (
         """
@@ -162,6 +184,65 @@ class SyncTwinCall(Rule):
                 self.add(message)  # the async twin itself delegating: nothing to await
         """,
     )
+
+    FIXED = (
+        FixExample(
+            """
+            from langgraph.checkpoint.base import BaseCheckpointSaver
+
+            async def wipe(saver: BaseCheckpointSaver, thread_id):
+                saver.delete_thread(thread_id)
+            """,
+            """
+            from langgraph.checkpoint.base import BaseCheckpointSaver
+
+            async def wipe(saver: BaseCheckpointSaver, thread_id):
+                await saver.adelete_thread(thread_id)
+            """,
+        ),
+        FixExample(
+            """
+            class Store:
+                def delete(self, key): ...
+                async def adelete(self, key): ...
+
+            async def forget(store: Store, key):
+                store.delete(key)
+            """,
+            """
+            class Store:
+                def delete(self, key): ...
+                async def adelete(self, key): ...
+
+            async def forget(store: Store, key):
+                await store.adelete(key)
+            """,
+        ),
+        FixExample(
+            """
+            class Runtime:
+                async def reset_state(self, config):
+                    if hasattr(self.checkpointer, "adelete"):
+                        await self.checkpointer.adelete(config)
+                    else:
+                        self.checkpointer.delete(config)
+            """,
+            """
+            import asyncio
+            class Runtime:
+                async def reset_state(self, config):
+                    if hasattr(self.checkpointer, "adelete"):
+                        await self.checkpointer.adelete(config)
+                    else:
+                        await asyncio.to_thread(self.checkpointer.delete, config)
+            """,
+            unsafe=True,
+        ),
+    )
+
+
+def _await_project_twin(twin: str, ctx: FileContext, site: CallSite) -> Planned:
+    return ctx.fixer.await_twin(site, twin, f"await `{twin}` instead")
 
 
 def _project_twin_message(site: CallRef, sync: str, twin: str, where: Located) -> str:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from audit.interprocedural.context import CallRef, Hop, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.facts import Leaf
 from audit.interprocedural.project import Blocked, Project
-from audit.rules.base import Rule
+from audit.rules.base import FixExample, Rule
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
+    from audit.analysis.model import CallSite
+    from audit.fixes.plan import Planned
 from audit.rules.blk104_configured_blocking import REASON as CONFIGURED_REASON
 
 
@@ -37,6 +43,11 @@ class TransitiveBlockingCall(Rule):
     Each hop of the chain is a related location of the finding (`related` in the JSON
     output, `relatedLocations` in SARIF): the call in each function that leads to the next,
     down to the blocking call.
+
+    ## Fix
+    Unsafe: the call moves to a worker thread, `helper(a)` becoming
+    `await asyncio.to_thread(helper, a)` (the bridge of the async library the module uses).
+    Making the chain async is the better repair, and one only its authors can make.
 
     ## Precedence
     A call that BLK100, BLK101, BLK102 or BLK104 reports is not reported again here: where
@@ -75,6 +86,7 @@ class TransitiveBlockingCall(Rule):
                 caller,
                 chain,
                 _hops(graph, blocked, names, target),
+                fix=_offload,
             )
 
     INVALID = (
@@ -181,6 +193,29 @@ class TransitiveBlockingCall(Rule):
         """,
     )
 
+    FIXED = (
+        FixExample(
+            """
+            def read_settings(path):
+                with open(path) as handle:
+                    return handle.read()
+
+            async def startup():
+                return read_settings("settings.toml")
+            """,
+            """
+            import asyncio
+            def read_settings(path):
+                with open(path) as handle:
+                    return handle.read()
+
+            async def startup():
+                return await asyncio.to_thread(read_settings, "settings.toml")
+            """,
+            unsafe=True,
+        ),
+    )
+
 
 def _message(
     site: CallRef, chain: tuple[str, ...], leaf: CallRef, blocking: Leaf, where: Located
@@ -193,6 +228,11 @@ def _message(
         f"`await asyncio.to_thread({call}, ...)` or make the chain async "
         f"(for the leaf: {alternative})"
     )
+
+
+def _offload(ctx: FileContext, site: CallSite) -> Planned:
+    written = ctx.source(site.node.func)
+    return ctx.fixer.offload(site, f"run `{written}()` in a worker thread")
 
 
 def _why(leaf: Leaf) -> tuple[str, str]:

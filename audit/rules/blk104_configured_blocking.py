@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from audit.analysis.settings import AnalysisSettings
-from audit.rules.base import RawFinding, Rule
+from audit.rules.base import FixExample, RawFinding, Rule
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -32,6 +32,10 @@ class ConfiguredBlockingCall(Rule):
     ## Why is this bad?
     Every project has blocking helpers of its own or from in-house libraries that no
     catalogue knows about. Naming them once makes every call on the event loop visible.
+
+    ## Fix
+    Unsafe: the call moves to a worker thread (`await asyncio.to_thread(f, ...)`), like
+    BLK100's calls without a drop-in replacement.
 
     ## Precedence
     A callable that is also in the built-in catalogue is reported once, as BLK100 or
@@ -61,7 +65,11 @@ class ConfiguredBlockingCall(Rule):
             shown = "" if spelled == blocking.callee else f" (`{blocking.callee}`)"
             advice = f"; use {blocking.configured}" if blocking.configured else ""
             yield RawFinding(
-                self.code, call.node, f"`{spelled}()`{shown} {REASON}{advice}", call.function
+                self.code,
+                call.node,
+                f"`{spelled}()`{shown} {REASON}{advice}",
+                call.function,
+                fix=ctx.fixer.offload(call.site, f"run `{spelled}()` in a worker thread"),
             )
 
     VALID = (
@@ -112,4 +120,23 @@ class ConfiguredBlockingCall(Rule):
         async def handler():
             sync_helper()  # error
         """,
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            from mylib import db
+
+            async def handler():
+                return db.query("select 1")
+            """,
+            """
+            import asyncio
+            from mylib import db
+
+            async def handler():
+                return await asyncio.to_thread(db.query, "select 1")
+            """,
+            unsafe=True,
+        ),
     )

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from audit.analysis.writes import Effect, MutationKind
-from audit.rules.base import RawFinding, Rule
-from audit.rules.mutation_family import ADVICE, parameter_finding
+from audit.rules.base import FixExample, RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, COPY_ON_ENTRY, parameter_finding
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -45,6 +45,7 @@ class ParameterAttributeStore(Rule):
     code = "MUT100"
     name = "parameter-attribute-store"
     summary = "Attribute of a parameter set or deleted"
+    FIX = COPY_ON_ENTRY
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for write in ctx.parameter_writes:
@@ -56,6 +57,7 @@ class ParameterAttributeStore(Rule):
                     else "an attribute"
                 )
                 yield parameter_finding(
+                    ctx,
                     self.code,
                     write,
                     f"`{ctx.source(write.node)}` changes {what} of parameter "
@@ -175,4 +177,24 @@ class ParameterAttributeStore(Rule):
             kwargs["extra"] = 1
             return args
         """,
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            from collections import Counter
+
+            def annotate(counts: Counter[str], source):
+                counts.source = source
+            """,
+            """
+            import copy
+            from collections import Counter
+
+            def annotate(counts: Counter[str], source):
+                counts = copy.copy(counts)
+                counts.source = source
+            """,
+            unsafe=True,
+        ),
     )

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from audit.analysis.writes import Effect
-from audit.rules.base import RawFinding, Rule
-from audit.rules.mutation_family import ADVICE, parameter_finding
+from audit.rules.base import FixExample, RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, COPY_ON_ENTRY, parameter_finding
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -34,11 +34,13 @@ class ParameterItemStore(Rule):
     code = "MUT101"
     name = "parameter-item-store"
     summary = "Item of a parameter stored or deleted"
+    FIX = COPY_ON_ENTRY
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for write in ctx.parameter_writes:
             if write.effect is Effect.STORE_ITEM and not write.through_alias:
                 yield parameter_finding(
+                    ctx,
                     self.code,
                     write,
                     f"`{ctx.source(write.node)}` stores into parameter "
@@ -108,4 +110,23 @@ class ParameterItemStore(Rule):
         def reads(settings, key):
             return settings[key]
         """,
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            def enable(settings: dict[str, bool], key):
+                \"\"\"Turn one setting on.\"\"\"
+                settings[key] = True
+                return settings
+            """,
+            """
+            def enable(settings: dict[str, bool], key):
+                \"\"\"Turn one setting on.\"\"\"
+                settings = dict(settings)
+                settings[key] = True
+                return settings
+            """,
+            unsafe=True,
+        ),
     )

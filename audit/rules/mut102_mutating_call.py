@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from audit.analysis.writes import Effect
-from audit.rules.base import RawFinding, Rule
-from audit.rules.mutation_family import ADVICE, parameter_finding
+from audit.rules.base import FixExample, RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, COPY_ON_ENTRY, parameter_finding
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -36,11 +36,13 @@ class ParameterMutatingCall(Rule):
     code = "MUT102"
     name = "parameter-mutating-call"
     summary = "Mutating method or function called on a parameter"
+    FIX = COPY_ON_ENTRY
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for write in ctx.parameter_writes:
             if write.effect is Effect.MUTATING_CALL and not write.through_alias:
                 yield parameter_finding(
+                    ctx,
                     self.code,
                     write,
                     f"`{ctx.source(write.node)}` mutates parameter `{write.parameter.name}` "
@@ -144,4 +146,30 @@ class ParameterMutatingCall(Rule):
                 result.append(name.upper())
             return result
         """,
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            def add(items: list[int], item): items.append(item)
+            """,
+            """
+            def add(items: list[int], item): items = list(items); items.append(item)
+            """,
+            unsafe=True,
+        ),
+        FixExample(
+            """
+            def tag(tags: set[str] | None = None):
+                tags.add("seen")
+                return tags
+            """,
+            """
+            def tag(tags: set[str] | None = None):
+                tags = None if tags is None else set(tags)
+                tags.add("seen")
+                return tags
+            """,
+            unsafe=True,
+        ),
     )

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from audit.analysis.writes import Effect, Shape
-from audit.rules.base import RawFinding, Rule
-from audit.rules.mutation_family import ADVICE, parameter_finding
+from audit.rules.base import FixExample, RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, COPY_ON_ENTRY, parameter_finding
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -35,6 +35,7 @@ class ParameterAugmentedAssignment(Rule):
     code = "MUT103"
     name = "parameter-augmented-assignment"
     summary = "Mutable parameter extended in place with an augmented assignment"
+    FIX = COPY_ON_ENTRY
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for write in ctx.parameter_writes:
@@ -45,6 +46,7 @@ class ParameterAugmentedAssignment(Rule):
                     else "a mutable container"
                 )
                 yield parameter_finding(
+                    ctx,
                     self.code,
                     write,
                     f"`{ctx.source(write.node)}` changes parameter `{write.parameter.name}` "
@@ -105,4 +107,21 @@ class ParameterAugmentedAssignment(Rule):
             items = items + more
             return items
         """,
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            def extend(items: list[int], more):
+                items += more
+                return items
+            """,
+            """
+            def extend(items: list[int], more):
+                items = list(items)
+                items += more
+                return items
+            """,
+            unsafe=True,
+        ),
     )

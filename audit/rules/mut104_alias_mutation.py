@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from audit.analysis.writes import MutationKind
-from audit.rules.base import RawFinding, Rule
-from audit.rules.mutation_family import ADVICE, parameter_finding
+from audit.rules.base import FixExample, RawFinding, Rule
+from audit.rules.mutation_family import ADVICE, COPY_ON_ENTRY, parameter_finding
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -38,6 +38,7 @@ class ParameterAliasMutation(Rule):
     code = "MUT104"
     name = "parameter-alias-mutation"
     summary = "Parameter mutated through an alias"
+    FIX = COPY_ON_ENTRY
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for write in ctx.parameter_writes:
@@ -53,6 +54,7 @@ class ParameterAliasMutation(Rule):
                 MutationKind.AUGMENTED: f" {detail}",
             }[mutation.kind]
             yield parameter_finding(
+                ctx,
                 self.code,
                 write,
                 f"`{ctx.source(write.node)}` mutates parameter `{write.parameter.name}` "
@@ -195,4 +197,23 @@ class ParameterAliasMutation(Rule):
                 current["secret"] = secret
             return result
         """,
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            def grow(tags: set[str]):
+                current = tags
+                current.add("new")
+                return current
+            """,
+            """
+            def grow(tags: set[str]):
+                tags = set(tags)
+                current = tags
+                current.add("new")
+                return current
+            """,
+            unsafe=True,
+        ),
     )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from audit.analysis.ignores import Ignore, IgnoreKind
-from audit.rules.base import RawFinding, Rule
+from audit.findings import Applicability, Edit, Finding, Fix
+from audit.rules.base import FixExample, RawFinding, Rule
 from audit.span import Span
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
+    from audit.mypy_unused import MypyReport
 
 MISPLACED = " (mypy does not read it here: a type comment must start its comment)"
 
@@ -34,11 +37,26 @@ class BlanketTypeIgnore(Rule):
     (`# type: ignore[attr-defined]`) keeps the escape as narrow as the problem.
 
     A `# type: ignore` before the first statement silences the whole file and is TIG104.
+
+    ## Fix
+    With `--mypy`, safe: the ignore gets the codes mypy reports on its line
+    (`# type: ignore` -> `# type: ignore[assignment]`).
     """
 
     code = "TIG100"
     name = "blanket-type-ignore"
     summary = "`# type: ignore` without an error code"
+    yields_to = frozenset({"TIG102"})  # an unused ignore is removed, not narrowed
+
+    def with_mypy(self, finding: Finding, report: MypyReport) -> Finding:
+        codes = report.suggestions.get((finding.path, finding.line))
+        if finding.code != self.code or not codes:
+            return finding
+        joined = ", ".join(codes)
+        end = finding.end_column
+        edit = Edit(finding.line, end, finding.line, end, f"[{joined}]")
+        fix = Fix(Applicability.SAFE, f"name the codes mypy reports here: [{joined}]", (edit,))
+        return replace(finding, fix=fix)
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for ignore in ctx.ignores:
@@ -71,4 +89,16 @@ class BlanketTypeIgnore(Rule):
             """Use `# type: ignore` sparingly."""
             return "# type: ignore"
         ''',
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            value: int = "text"  # type: ignore
+            """,
+            """
+            value: int = "text"  # type: ignore[assignment]
+            """,
+            mypy=True,
+        ),
     )

@@ -29,6 +29,7 @@ class CodedTypeIgnore(Rule):
     code = "TIG101"
     name = "coded-type-ignore"
     summary = "`# type: ignore[code]`: a silenced type error"
+    yields_to = frozenset({"TIG102"})  # one that silences nothing is reported as unused
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for ignore in ctx.ignores:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from audit.findings import Finding
-from audit.rules.base import Rule
+from audit.findings import Applicability, Edit, Finding, Fix
+from audit.rules.base import FixExample, Rule
 
 if TYPE_CHECKING:
     from audit.mypy_unused import IgnoreVerdict, MypyReport
@@ -28,6 +28,12 @@ class UnusedTypeIgnore(Rule):
     An unused ignore is a hole kept open for nothing: the day an error appears on that line,
     it is silenced. A wrong code is worse: the real error is not silenced, and the ignore
     misleads the reader.
+
+    ## Fix
+    Safe: an unused ignore is removed, with the spaces before it; any other text in the
+    comment (`# noqa: E501`) stays as the comment, and a comment that was only the ignore on
+    its own line goes with its line. An ignore covering the wrong code gets the codes mypy
+    reports there (`# type: ignore[attr-defined]` -> `# type: ignore[assignment]`).
     """
 
     code = "TIG102"
@@ -46,6 +52,7 @@ class UnusedTypeIgnore(Rule):
                 ignore.end_column,
                 self.code,
                 _unused(verdict) if verdict.unused else _not_read(verdict),
+                fix=_fix(verdict) if verdict.unused else None,
             )
 
     INVALID = (
@@ -59,6 +66,23 @@ class UnusedTypeIgnore(Rule):
         """
         value: int = "text"  # type: ignore[assignment]
         """,
+    )
+
+    FIXED = (
+        FixExample(
+            """
+            value: int = 1  # type: ignore  # noqa: E501
+            other: int = "text"  # type: ignore[attr-defined]
+            # type: ignore
+            last: int = 2  # type: ignore[assignment]
+            """,
+            """
+            value: int = 1  # noqa: E501
+            other: int = "text"  # type: ignore[assignment]
+            last: int = 2
+            """,
+            mypy=True,
+        ),
     )
 
 
@@ -78,3 +102,23 @@ def _not_read(verdict: IgnoreVerdict) -> str:
         f"`{verdict.ignore.text}` is not read by mypy (a type comment must start its comment), "
         f"so this error is not silenced: {_errors(verdict)}"
     )
+
+
+def _fix(verdict: IgnoreVerdict) -> Fix:
+    ignore, line, number = verdict.ignore, verdict.line, verdict.ignore.line
+    if verdict.errors:  # the ignore covers another code than the error's
+        codes = ", ".join(sorted({error.code for error in verdict.errors}))
+        text = ignore.text.partition("[")[0].rstrip()
+        edit = Edit(number, ignore.column, number, ignore.end_column, f"{text}[{codes}]")
+        return Fix(Applicability.SAFE, f"ignore [{codes}], the error mypy reports", (edit,))
+    code = line[: ignore.column - 1]
+    rest = line[ignore.end_column - 1 :].strip()
+    if rest:  # other text in the comment stays the comment
+        kept = rest if rest.startswith("#") else f"# {rest}"
+        edit = Edit(number, ignore.column, number, len(line) + 1, kept)
+    elif code.strip():  # the comment goes, with the spaces before it
+        end_of_code = len(code.rstrip()) + 1
+        edit = Edit(number, end_of_code, number, len(line) + 1, "")
+    else:  # a line that held only the comment goes
+        edit = Edit(number, 1, number + 1, 1, "")
+    return Fix(Applicability.SAFE, f"remove the unused `{ignore.text}`", (edit,))

@@ -31,9 +31,10 @@ def test_findings_exit_one_in_ruff_style(project: Project) -> None:
     result = project.run("check")
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "app.py:4:5: BLK100 `time.sleep()` sleeps the event loop's thread; "
+        "app.py:4:5: BLK100 [*] `time.sleep()` sleeps the event loop's thread; "
         "use `await asyncio.sleep(...)`",
         "Found 1 finding in 1 file (1 files, 4 lines checked).",
+        "[*] 1 fixable with --fix.",
     ]
     assert project.run("check", "--exit-zero").returncode == 0
 
@@ -80,7 +81,27 @@ def test_json_contract_with_paths_relative_to_the_working_directory(project: Pro
         "function": "handler",
         "chain": [],
         "related": [],
-        "fix": None,
+        "fix": {
+            "applicability": "safe",
+            "message": "use `await asyncio.sleep(...)`",
+            "edits": [
+                {
+                    "line": 4,
+                    "column": 5,
+                    "end_line": 4,
+                    "end_column": 18,
+                    "content": "await asyncio.sleep(1)",
+                },
+                {
+                    "line": 1,
+                    "column": 1,
+                    "end_line": 1,
+                    "end_column": 1,
+                    "content": "import asyncio\n",
+                },
+            ],
+        },
+        "no_fix": None,
     }
     assert document["summary"] == {
         "files": 2,
@@ -146,9 +167,10 @@ def test_noqa_and_per_file_ignores(project: Project) -> None:
     project.write("other.py", BLOCKING.replace("time.sleep(1)", "time.sleep(1)  # noqa: BLK101"))
     result = project.run("check")
     assert result.stdout.splitlines() == [
-        "other.py:4:5: BLK100 `time.sleep()` sleeps the event loop's thread; "
+        "other.py:4:5: BLK100 [*] `time.sleep()` sleeps the event loop's thread; "
         "use `await asyncio.sleep(...)`",
         "Found 1 finding in 1 file (3 files, 12 lines checked; 1 suppressed by noqa).",
+        "[*] 1 fixable with --fix.",
     ]
 
 
@@ -161,7 +183,7 @@ def test_one_broken_file_does_not_stop_the_run(project: Project) -> None:
     result = project.run("check")
     assert result.returncode == 1
     assert [
-        line.split(":")[0] + " " + line.split()[1] for line in result.stdout.splitlines()[:-1]
+        line.split(":")[0] + " " + line.split()[1] for line in result.stdout.splitlines()[:-2]
     ] == [
         "a_broken.py AUD900",
         "b_binary.py AUD900",

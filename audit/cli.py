@@ -12,15 +12,21 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit import __version__
+from audit.baseline import BaselineError
 from audit.budget import BudgetError
 from audit.config import ConfigError, find_config, load_config
 from audit.discovery import DiscoveryError
 from audit.findings import Inventory
 from audit.mypy_unused import MypyError
 from audit.profiling.errors import ProfileError
-from audit.selection import SelectionError
+from audit.selection import RuleSelection, SelectionError
+from audit.since import SinceError
+
+if TYPE_CHECKING:
+    from audit.workspace import Workspace
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -103,9 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the current counts to the --budget FILE instead of checking them",
     )
+    from audit.adoption import add_arguments as add_adoption_arguments
     from audit.fixes.command import add_arguments as add_fix_arguments
 
     add_fix_arguments(check, _codes)
+    add_adoption_arguments(check, writing=True)
 
     report = commands.add_parser("report", help="write markdown audit reports")
     report.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
@@ -115,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--jobs", "-j", type=_jobs, help="worker processes")
     report.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     report.add_argument("--config", type=Path, help="pyproject.toml to read")
+    add_adoption_arguments(report, writing=False)
 
     profile = commands.add_parser(
         "profile",
@@ -149,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (
         ConfigError,
         DiscoveryError,
+        BaselineError,
+        SinceError,
         SelectionError,
         BudgetError,
         MypyError,
@@ -166,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from audit.adoption import adoption_for, baseline_file
+    from audit.baseline import write_baseline
     from audit.fixes import command as fixes
     from audit.output import FORMATS
     from audit.output.text import summary_line
@@ -183,10 +196,15 @@ def _check(args: argparse.Namespace) -> int:
         fixable=args.fixable, unfixable=args.unfixable, unsafe=args.unsafe_fixes
     )
     workspace = Workspace(config, use_cache=not args.no_cache, jobs=args.jobs)
+    if args.add_noqa:
+        if fixes.fixing(args):
+            raise ConfigError("--add-noqa cannot be combined with --fix, --diff or --fix-only")
+        return _add_noqa(args, workspace, selection, cwd)
+    adoption = adoption_for(args, config, writing=args.write_baseline)
     failed = False
     if fixes.fixing(args):
         remaining, fixed, failed = fixes.run(
-            args, workspace, selection=selection, policy=policy, cwd=cwd
+            args, workspace, selection=selection, policy=policy, cwd=cwd, adoption=adoption
         )
         if remaining is None:  # --diff, --fix-only
             if failed:
@@ -200,8 +218,15 @@ def _check(args: argparse.Namespace) -> int:
             force_exclude=args.force_exclude,
             cwd=cwd,
             mypy=args.mypy,
+            adoption=adoption,
         )
         result = replace(result, policy=policy)
+    if args.write_baseline:
+        target = baseline_file(args, config)
+        assert target is not None
+        written = write_baseline(target, result.entries)
+        print(f"soni-audit: wrote {written:,} findings to the baseline {target}", file=sys.stderr)
+        return EXIT_CLEAN
     over_budget = _budget(args, result.inventory)
     if args.statistics:
         counts = "".join(f"{count:>6}  {code}\n" for code, count in result.by_code.items())
@@ -221,6 +246,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from audit.adoption import adoption_for
     from audit.budget import read_budget
     from audit.report.build import build_reports, write_reports
     from audit.workspace import Workspace
@@ -234,6 +260,7 @@ def _report(args: argparse.Namespace) -> int:
         cwd=workspace.root,
         mypy=args.mypy,
         details=True,
+        adoption=adoption_for(args, config),
     )
     scope = " ".join(path.as_posix() for path in args.paths) or "."
     reports = build_reports(
@@ -246,6 +273,34 @@ def _report(args: argparse.Namespace) -> int:
     for path in write_reports(reports, args.out):
         print(f"soni-audit: wrote {path}", file=sys.stderr)
     return EXIT_CLEAN
+
+
+def _add_noqa(
+    args: argparse.Namespace, workspace: Workspace, selection: RuleSelection, cwd: Path
+) -> int:
+    from audit.add_noqa import add_noqa
+    from audit.fixes.engine import write_changes
+    from audit.workspace import display_path
+
+    outcome = add_noqa(
+        workspace, args.paths or [Path(".")], selection=selection, force_exclude=args.force_exclude
+    )
+    for path, line, why in outcome.skipped:
+        print(
+            f"soni-audit: {display_path(path, workspace.root, cwd)}:{line}: {why}", file=sys.stderr
+        )
+    errors = write_changes(workspace.root, outcome.changes)
+    for error in errors:
+        print(f"soni-audit: error: {error}", file=sys.stderr)
+    files = len(outcome.changes) - len(errors)
+    print(
+        f"Added `# noqa` to {outcome.lines:,} line{'s' if outcome.lines != 1 else ''} "
+        f"in {files:,} file{'s' if files != 1 else ''}"
+        + (f"; {len(outcome.skipped):,} could not take one" if outcome.skipped else "")
+        + ".",
+        file=sys.stderr,
+    )
+    return EXIT_ERROR if errors else EXIT_CLEAN
 
 
 def _budget(args: argparse.Namespace, inventory: Mapping[str, Inventory]) -> bool:

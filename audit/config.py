@@ -67,6 +67,7 @@ class Config:
     pattern_rules: tuple[PatternRule, ...] = ()
     fixable: tuple[str, ...] = ("ALL",)
     unfixable: tuple[str, ...] = ()
+    baseline: str = ""  # the baseline file, relative to the configuration's directory
 
     @property
     def source_roots(self) -> tuple[Path, ...]:
@@ -128,6 +129,7 @@ _KEYS = {
     "pattern-rules",
     "fixable",
     "unfixable",
+    "baseline",
 }
 
 
@@ -187,6 +189,7 @@ def _parse(table: Mapping[str, Any], path: Path, text: str) -> Config:
         pattern_rules=_pattern_rules(table, where, path.parent),
         fixable=_strings(table, "fixable", where, ("ALL",)),
         unfixable=_strings(table, "unfixable", where, ()),
+        baseline=_string(table, "baseline", where, ""),
     )
     try:
         config.selection()

@@ -3,13 +3,13 @@
 In order: rule selection and per-file ignores (which rules the project wants), then
 precedence between rules at one site (a rule declares the rules it yields to; only the
 selected ones count, so disabling a rule never hides another's finding), then `# noqa`
-comments (counted as suppressed). Paths are shown relative to the working directory.
+comments (counted as suppressed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pathspec
 
@@ -29,7 +29,6 @@ class FindingFilter:
         selection: RuleSelection,
         per_file_ignores: Mapping[str, tuple[str, ...]],
         precedence: Callable[[], Mapping[str, frozenset[str]]],
-        display: Callable[[str], str],
     ) -> None:
         """`precedence` loads, for each rule, the rules it yields to: only needed (and
         called, once) where two rules report at one site, so a clean cached run never
@@ -41,18 +40,16 @@ class FindingFilter:
         ]
         self._load_precedence = precedence
         self._precedence: Mapping[str, frozenset[str]] | None = None
-        self.display = display
 
     def apply(self, summaries: Iterable[FileSummary]) -> Filtered:
         kept: list[Finding] = []
         suppressed = 0
         for summary in summaries:
-            shown = self.display(summary.path)
             for finding in self._outranked(self._selected(summary)):
                 if summary.suppressions.suppresses(finding):
                     suppressed += 1
                 else:
-                    kept.append(self._displayed(finding, shown))
+                    kept.append(finding)
         return Filtered(tuple(sorted(kept)), suppressed)
 
     def _selected(self, summary: FileSummary) -> list[Finding]:
@@ -80,9 +77,3 @@ class FindingFilter:
             for finding in findings
             if not precedence.get(finding.code, frozenset()) & codes[finding.site]
         ]
-
-    def _displayed(self, finding: Finding, path: str) -> Finding:
-        if not finding.related:
-            return replace(finding, path=path)
-        related = tuple(replace(r, path=self.display(r.path)) for r in finding.related)
-        return replace(finding, path=path, related=related)

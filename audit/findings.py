@@ -144,11 +144,29 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class NoqaComment:
+    """A `# noqa` directive as written: its line, the columns of its text (1-based, end
+    exclusive) and its codes in the order written (none: a bare `# noqa`)."""
+
+    line: int
+    column: int
+    end_column: int
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Suppressions:
-    """`# noqa` comments of one file. An empty code set means "every code"."""
+    """`# noqa` comments of one file. An empty code set means "every code".
+
+    `lines` are the codes each line suppresses (a `def` line's `# noqa` also reaches the
+    body's findings); `directives` the line directives as written; `covered` the codes a
+    `def` line's `# noqa` suppressed in the function's body.
+    """
 
     lines: Mapping[int, frozenset[str]] = field(default_factory=dict)
     file: frozenset[str] | None = None
+    directives: tuple[NoqaComment, ...] = ()
+    covered: Mapping[int, frozenset[str]] = field(default_factory=dict)
 
     def suppresses(self, finding: Finding) -> bool:
         if self.file is not None and _matches(self.file, finding.code):
@@ -160,6 +178,8 @@ class Suppressions:
         return {
             "lines": {str(line): sorted(codes) for line, codes in self.lines.items()},
             "file": sorted(self.file) if self.file is not None else None,
+            "directives": [dataclasses.astuple(d) for d in self.directives],
+            "covered": {str(line): sorted(codes) for line, codes in self.covered.items()},
         }
 
     @classmethod
@@ -168,6 +188,11 @@ class Suppressions:
         return cls(
             {int(line): frozenset(codes) for line, codes in data["lines"].items()},
             frozenset(file_codes) if file_codes is not None else None,
+            tuple(
+                NoqaComment(line, column, end, tuple(codes))
+                for line, column, end, codes in data["directives"]
+            ),
+            {int(line): frozenset(codes) for line, codes in data["covered"].items()},
         )
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from audit.baseline import Entry
 from audit.findings import FileSummary, Finding, Inventory
 from audit.fixes.policy import FixPolicy
 
@@ -35,6 +36,9 @@ class CheckResult:
     details: RunDetails | None = None
     policy: FixPolicy = field(default_factory=FixPolicy)
     fixed: int = 0  # findings fixed by `--fix` before these were found
+    baselined: tuple[Finding, ...] = ()  # findings the baseline knows (not reported)
+    stale: tuple[Entry, ...] = ()  # baseline entries that match no finding any more
+    entries: tuple[Entry, ...] = ()  # the baseline entry of each reported finding, if asked
 
     @property
     def fixable(self) -> int:

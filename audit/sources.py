@@ -4,6 +4,8 @@ named and judged a package (`__init__.py`, `__init__.pyi`) one way only."""
 
 from __future__ import annotations
 
+import io
+import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -42,3 +44,10 @@ def read_source(
     if data is None:
         data = file.read_bytes()
     return SourceFile(relative_path(file, root), module, is_package, data)
+
+
+def decoded(data: bytes) -> tuple[str, str]:
+    """The text and the encoding to write it back with, as Python reads source (a PEP 263
+    cookie, a BOM, else UTF-8); raises SyntaxError, UnicodeDecodeError or LookupError."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding), encoding

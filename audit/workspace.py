@@ -17,15 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit import __version__
+from audit.adoption import Adoption
 from audit.cache import SummaryCache, namespace, project_key
 from audit.config import Config
 from audit.discovery import FileFinder
 from audit.filtering import FindingFilter
 from audit.findings import FileSummary, Finding
 from audit.interprocedural.project import Project
+from audit.noqa_pass import noqa_findings
 from audit.pool import analyse_all, default_jobs
 from audit.results import CheckResult, RunDetails
-from audit.rules import file_rules, precedence, rule_named
+from audit.rules import RULE_CODES, file_rules, precedence, rule_named
 from audit.rules.aud900_parse_error import ParseError
 from audit.selection import RuleSelection
 from audit.sources import SourceFile, read_source, relative_path
@@ -168,13 +170,8 @@ class Workspace:
 
     # -- findings ------------------------------------------------------------------------
 
-    def finding_filter(self, selection: RuleSelection, cwd: Path) -> FindingFilter:
-        return FindingFilter(
-            selection,
-            self.config.per_file_ignores,
-            precedence,
-            lambda path: display_path(path, self.root, cwd),
-        )
+    def finding_filter(self, selection: RuleSelection) -> FindingFilter:
+        return FindingFilter(selection, self.config.per_file_ignores, precedence)
 
     def check(
         self,
@@ -185,6 +182,7 @@ class Workspace:
         cwd: Path | None = None,
         mypy: bool = False,
         details: bool = False,
+        adoption: Adoption | None = None,
     ) -> CheckResult:
         files = self.read(self.files(paths, force_exclude=force_exclude))
         summaries, analysed = self.summaries(files.sources)
@@ -195,22 +193,31 @@ class Workspace:
         if report is not None:
             extra.extend(f for rule in file_rules() for f in rule.check_mypy(report))
             summaries = [_with_mypy(summary, report) for summary in summaries]
+        codes = (*RULE_CODES, *(rule.code for rule in self.config.pattern_rules))
+        texts = {source.path: source.data for source in files.sources}
+        extra.extend(noqa_findings(_with_findings(summaries, extra), texts, codes, mypy=mypy))
         summaries = _with_findings([*summaries, *files.unreadable], extra)
-        filtered = self.finding_filter(selection, (cwd or Path.cwd()).resolve()).apply(summaries)
+        filtered = self.finding_filter(selection).apply(summaries)
+        adopted = (adoption or Adoption()).apply(
+            filtered.findings, texts, checked=frozenset(texts), selection=selection
+        )
+        show = _Display(self.root, (cwd or Path.cwd()).resolve())
         ordered = sorted(summaries, key=lambda summary: summary.path)
         result = CheckResult(
-            findings=filtered.findings,
+            findings=show.all(adopted.new),
             files=len(summaries),
             lines=sum(summary.lines for summary in summaries),
             suppressed=filtered.suppressed,
             cached=len(summaries) - analysed,
             inventory={s.module or s.path: s.inventory for s in ordered},
+            baselined=show.all(adopted.known),
+            stale=adopted.stale,
+            entries=adopted.entries,
         )
         if not details:
             return result
         keys = {source.path: source.key for source in files.sources}
-        sources = {source.path: source.data for source in files.sources}
-        return replace(result, details=RunDetails(tuple(self.with_facts(summaries, keys)), sources))
+        return replace(result, details=RunDetails(tuple(self.with_facts(summaries, keys)), texts))
 
     def _mypy(self, paths: list[str]) -> MypyReport:
         from audit.mypy_unused import mypy_report
@@ -247,6 +254,29 @@ def _reader(root: Path, sources: dict[str, bytes]) -> Callable[[str], bytes]:
         return sources[path] if path in sources else (root / path).read_bytes()
 
     return read
+
+
+class _Display:
+    """Findings with their paths as shown to someone working in `cwd`."""
+
+    def __init__(self, root: Path, cwd: Path) -> None:
+        self.root, self.cwd = root, cwd
+        self._shown: dict[str, str] = {}
+
+    def path(self, path: str) -> str:
+        if path not in self._shown:
+            self._shown[path] = display_path(path, self.root, self.cwd)
+        return self._shown[path]
+
+    def all(self, findings: Sequence[Finding]) -> tuple[Finding, ...]:
+        return tuple(
+            replace(
+                finding,
+                path=self.path(finding.path),
+                related=tuple(replace(r, path=self.path(r.path)) for r in finding.related),
+            )
+            for finding in findings
+        )
 
 
 def display_path(path: str, root: Path, cwd: Path) -> str:

@@ -15,7 +15,8 @@ from audit.analysis.settings import AnalysisSettings
 from audit.filtering import FindingFilter
 from audit.findings import Finding
 from audit.interprocedural.run import project_findings
-from audit.rules import precedence
+from audit.noqa_pass import noqa_findings
+from audit.rules import RULE_CODES, precedence
 from audit.selection import RuleSelection
 from audit.sources import SourceFile
 
@@ -40,8 +41,11 @@ def analyze(
     summary = analyze_file(source, settings or AnalysisSettings())
     extra = project_findings([summary], lambda _: data).findings
     summary = replace(summary, findings=tuple(sorted([*summary.findings, *extra])))
+    codes = (*RULE_CODES, *(rule.code for rule in (settings or AnalysisSettings()).pattern_rules))
+    unused = noqa_findings([summary], {"example.py": data}, codes, mypy=False)
+    summary = replace(summary, findings=tuple(sorted([*summary.findings, *unused])))
     selection = RuleSelection.build(select=select, ignore=ignore)
-    return list(FindingFilter(selection, {}, precedence, str).apply([summary]).findings)
+    return list(FindingFilter(selection, {}, precedence).apply([summary]).findings)
 
 
 def codes_by_line(findings: list[Finding]) -> list[tuple[int, str]]:

@@ -61,3 +61,16 @@ def first_statement_line(text: str) -> int:
         if stripped and not stripped.startswith("#"):
             return number
     return 0
+
+
+def lines_ending_in_strings(text: str) -> set[int]:
+    """Lines whose end falls inside a string literal (a triple-quoted string that goes on):
+    nothing can be appended to them, not even a comment."""
+    inside: set[int] = set()
+    for match in _SCANNER.finditer(text):
+        if match.lastgroup == "string":
+            start, end = match.start(), match.end()
+            first = text.count("\n", 0, start) + 1
+            last = first + text.count("\n", start, end)
+            inside.update(range(first, last))
+    return inside

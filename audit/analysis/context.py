@@ -165,7 +165,7 @@ class FileContext:
         if not prefilter.has_functions(self.text):
             return []
         return parameter_writes(
-            self.model.functions, self.resolver, self.settings.mutation_ignore_names
+            self.model.functions, self.resolver, self.settings.mutation_ignore_names, self.path
         )
 
     # -- type-checking escapes -----------------------------------------------------------

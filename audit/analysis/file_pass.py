@@ -7,6 +7,8 @@ itself yields AUD901. Neither stops the run.
 
 from __future__ import annotations
 
+import dataclasses
+
 from audit.analysis.loader import Unloadable, load
 from audit.analysis.positions import node_spans
 from audit.analysis.settings import AnalysisSettings
@@ -98,9 +100,13 @@ def _extend_to_body(
         return suppressions
     existing = suppressions.lines.get(line)
     if existing is not None and (not existing or code in existing):
-        return suppressions
+        return suppressions  # the finding's own line suppresses it
     widened = (existing or frozenset()) | {code}
-    return Suppressions({**suppressions.lines, line: widened}, suppressions.file)
+    covered = {**suppressions.covered}
+    covered[def_line] = covered.get(def_line, frozenset()) | {code}
+    return dataclasses.replace(
+        suppressions, lines={**suppressions.lines, line: widened}, covered=covered
+    )
 
 
 def _problem(

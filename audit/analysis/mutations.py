@@ -4,8 +4,9 @@ The walker records every write to an object reachable from a parameter (see `flo
 each one is checked against what the parameter is: an immutable annotation exempts it, a
 name matching `ignore-names-regex` exempts it, a method call on a parameter annotated with a
 non-container class is just a method call, an augmented assignment only mutates when the
-value is a mutable container. What is left is a `ParameterWrite` with its effect, the
-parameter's shape and the alias path; which rule reports it, and how, is the rules' call.
+value is a mutable container, and an object a framework hands the function to fill is
+exempt (`handed`). What is left is a `ParameterWrite` with its effect, the parameter's shape
+and the alias path; which rule reports it, and how, is the rules' call.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import cache
 import libcst as cst
 
 from audit.analysis.flow import Mutation
+from audit.analysis.handed import Handed
 from audit.analysis.model import FunctionInfo, Parameter, Scope
 from audit.analysis.names import dotted_name, string_value
 from audit.analysis.resolve import Resolver
@@ -98,15 +100,16 @@ class ParameterWrite:
 
 
 def parameter_writes(
-    functions: Iterable[FunctionInfo], resolver: Resolver, ignore_names: str
+    functions: Iterable[FunctionInfo], resolver: Resolver, ignore_names: str, path: str
 ) -> list[ParameterWrite]:
-    return _Judge(resolver, ignore_names).writes(functions)
+    return _Judge(resolver, ignore_names, path).writes(functions)
 
 
 class _Judge:
-    def __init__(self, resolver: Resolver, ignore_names: str) -> None:
+    def __init__(self, resolver: Resolver, ignore_names: str, path: str) -> None:
         self.resolver = resolver
         self.ignore_names = re.compile(ignore_names)
+        self.handed = Handed(resolver, path)
         self._shapes: dict[tuple[int, str], ParameterShape] = {}
 
     def writes(self, functions: Iterable[FunctionInfo]) -> list[ParameterWrite]:
@@ -118,7 +121,7 @@ class _Judge:
                     continue
                 shape = self._shape(function, parameter)
                 effect = self._effect(mutation, shape.kind, parameter, function.scope)
-                if effect is not None:
+                if effect is not None and not self.handed.exempt(function, parameter, mutation):
                     found.append(ParameterWrite(effect, mutation, parameter, shape, function))
         return found
 

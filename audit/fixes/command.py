@@ -21,6 +21,7 @@ from audit.selection import RuleSelection
 from audit.workspace import Workspace, display_path
 
 if TYPE_CHECKING:
+    from audit.adoption import Adoption
     from audit.fixes.engine import FixRun
 
 
@@ -66,6 +67,7 @@ def run(
     selection: RuleSelection,
     policy: FixPolicy,
     cwd: Path,
+    adoption: Adoption | None = None,
 ) -> tuple[CheckResult | None, int, bool]:
     """Fix as asked. Returns the findings left to report (None with `--diff` and
     `--fix-only`), how many were fixed, and whether anything failed (a file not written)."""
@@ -97,7 +99,12 @@ def run(
         print(f"Fixed {fixed:,} {noun} in {len(outcome.changes):,} files.", file=sys.stderr)
         return None, fixed, failed
     result = workspace.check(
-        paths, selection=selection, force_exclude=args.force_exclude, cwd=cwd, mypy=args.mypy
+        paths,
+        selection=selection,
+        force_exclude=args.force_exclude,
+        cwd=cwd,
+        mypy=args.mypy,
+        adoption=adoption,
     )
     return replace(result, policy=policy, fixed=fixed), fixed, failed
 

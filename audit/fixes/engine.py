@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import io
 import os
 import stat
 import tempfile
-import tokenize
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from audit.findings import Finding
 from audit.fixes.edits import Placed, Text, apply, collide
 from audit.fixes.policy import FixPolicy
 from audit.selection import RuleSelection
+from audit.sources import decoded
 from audit.workspace import Workspace
 
 MAX_PASSES = 10
@@ -86,7 +85,7 @@ def run_fixes(
         changed = False
         for path, findings in sorted(by_file.items()):
             data = result.details.sources[path]
-            text, encoding = decode(data)
+            text, encoding = decoded(data)
             fixed, used = _fixed(text, findings)
             if fixed == text:
                 continue
@@ -127,12 +126,6 @@ def _problem(text: str, path: str) -> str | None:
     except (SyntaxError, ValueError) as error:
         return f"the result would not parse ({error})"
     return None
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the encoding to write it back with (a BOM is kept)."""
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding), encoding
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -187,5 +180,5 @@ def unified_diff(change: FileChange, shown: str) -> str:
 
 
 def _lines(data: bytes) -> list[str]:
-    text, _ = decode(data)
+    text, _ = decoded(data)
     return text.splitlines(keepends=True)

@@ -19,6 +19,8 @@ def render(result: CheckResult) -> str:
             "findings": len(result.findings),
             "files_with_findings": result.files_with_findings,
             "suppressed": result.suppressed,
+            "baselined": len(result.baselined),
+            "stale_baseline_entries": len(result.stale),
             "by_code": result.by_code,
         },
     }

@@ -12,9 +12,7 @@ def render(result: CheckResult) -> str:
         marker = " [*]" if result.policy.applies(f) else ""
         lines.append(f"{f.path}:{f.line}:{f.column}: {f.code}{marker} {f.message}")
     lines.append(summary_line(result))
-    fixes = fixable_line(result)
-    if fixes:
-        lines.append(fixes)
+    lines.extend(line for line in (fixable_line(result), stale_line(result)) if line)
     return "\n".join(lines) + "\n"
 
 
@@ -22,6 +20,8 @@ def summary_line(result: CheckResult) -> str:
     scope = f"{result.files:,} files, {result.lines:,} lines checked"
     if result.suppressed:
         scope += f"; {result.suppressed:,} suppressed by noqa"
+    if result.baselined:
+        scope += f"; {len(result.baselined):,} in the baseline"
     count = len(result.findings)
     if not count:
         fixed = f"{result.fixed:,} fixed, " if result.fixed else ""
@@ -45,3 +45,12 @@ def fixable_line(result: CheckResult) -> str:
     if held_back:
         line += f" ({held_back:,} more with --unsafe-fixes)"
     return line + "."
+
+
+def stale_line(result: CheckResult) -> str:
+    """How many baseline entries no finding matches any more ("" when none)."""
+    stale = len(result.stale)
+    if not stale:
+        return ""
+    entries = "entry is" if stale == 1 else "entries are"
+    return f"{stale:,} baseline {entries} fixed: run --write-baseline to prune."

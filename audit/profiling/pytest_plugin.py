@@ -91,7 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         threshold = 10.0
     if threshold is not None:
-        config.stash[_KEY] = _LoopBlocks(config, threshold)  # noqa: MUT101 -- pytest's stash is the plugin's own storage
+        config.stash[_KEY] = _LoopBlocks(config, threshold)  # the stash: plugin storage
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -106,7 +106,7 @@ def pytest_runtest_protocol(
 ) -> Generator[None, object, object]:
     state = item.config.stash.get(_KEY, None)
     if state is not None:
-        state.dog.label = item.nodeid  # noqa: MUT104 -- our watchdog, kept in the stash
+        state.dog.label = item.nodeid  # our watchdog, kept in the stash
     try:
         return (yield)
     finally:

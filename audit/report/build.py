@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ class RuleRow:
     code: str
     name: str
     count: int
+    baselined: int = 0
 
 
 def _cell(value: object) -> str:
@@ -93,8 +95,11 @@ def build_reports(
     details = result.details
     assert details is not None, "Workspace.check(..., details=True) is needed for reports"
     sources = workspace.sources_of(details)
-    surface = audit_calls(sources, result.findings, workspace.graph(details), workspace.settings)
-    known = surface.typed | {(f.path, f.line, f.column) for f in result.findings}
+    surface = audit_calls(
+        sources, result.findings, workspace.graph(details), workspace.settings, result.baselined
+    )
+    everything = [*result.findings, *result.baselined]
+    known = surface.typed | {(f.path, f.line, f.column) for f in everything}
     candidates = find_candidates(
         {source.path: source.data for source in sources},
         default_catalogue().review_methods,
@@ -102,25 +107,37 @@ def build_reports(
     )
     entries = [entry for coroutine in surface.coroutines for entry in coroutine.entries]
     by_code = result.by_code
+    baselined = Counter(f.code for f in result.baselined)
+    in_baseline = {(f.path, f.line, f.column, f.code) for f in result.baselined}
     context = {
         "scope": scope,
         "out": out,
         "version": __version__,
         "files": result.files,
         "lines": result.lines,
-        "rules": [RuleRow(r.code, r.name, by_code.get(r.code, 0)) for r in all_rules()],
+        "rules": [
+            RuleRow(r.code, r.name, by_code.get(r.code, 0), baselined[r.code]) for r in all_rules()
+        ],
         "findings_total": len(result.findings),
+        "baseline_used": bool(result.baselined or result.stale),
+        "baselined_total": len(result.baselined),
+        "stale": len(result.stale),
         "suppressed": result.suppressed,
         "coroutines": surface.coroutines,
         "candidates": candidates,
-        "blocking_count": sum(e.kind == "blocking" for e in entries),
+        "blocking_count": sum(e.kind.startswith("blocking") for e in entries),
+        "blocking_new": sum(e.kind == "blocking" for e in entries),
         "offloaded_count": sum(e.kind == "offloaded" for e in entries),
         "async_io_count": sum(e.kind == "async I/O" for e in entries),
         "totals": _totals(result.inventory.values()),
         "rows": _inventory_rows(result.inventory),
         "budget": budget,
         "budget_rows": _budget_rows(result.inventory, budget) if budget is not None else [],
-        "mutations": [f for f in result.findings if f.code.startswith(MUTATION)],
+        "mutations": [
+            (f, (f.path, f.line, f.column, f.code) in in_baseline)
+            for f in sorted(everything)
+            if f.code.startswith(MUTATION)
+        ],
         "other_reports": [
             (name, what) for name, what in RUN_TIME_REPORTS.items() if (Path(out) / name).is_file()
         ],

@@ -52,8 +52,10 @@ def audit_calls(
     findings: Iterable[Finding],
     project: Project,
     settings: AnalysisSettings,
+    baselined: Iterable[Finding] = (),
 ) -> CallSurface:
-    """The call surface of every coroutine in the checked files."""
+    """The call surface of every coroutine in the checked files (`baselined` findings are
+    listed as blocking calls the baseline knows)."""
     coroutines: dict[tuple[str, str], CoroutineCalls] = {}
     typed: set[tuple[str, int, int]] = set()
 
@@ -63,12 +65,11 @@ def audit_calls(
             coroutines[key] = CoroutineCalls(path, function)
         return coroutines[key]
 
-    for finding in findings:
+    known = [(finding, "blocking (in the baseline)") for finding in baselined]
+    for finding, kind in [*((finding, "blocking") for finding in findings), *known]:
         if finding.code in BLOCKING_CODES and finding.function is not None:
             entry_for(finding.path, finding.function).entries.append(
-                CallEntry(
-                    finding.line, finding.column, "blocking", "", finding.message, finding.code
-                )
+                CallEntry(finding.line, finding.column, kind, "", finding.message, finding.code)
             )
     for source in sorted(sources, key=lambda source: source.path):
         if b"async" in source.data:

@@ -30,6 +30,7 @@ RULE_MODULES = (
     "mut102_mutating_call",
     "mut103_augmented_assignment",
     "mut104_alias_mutation",
+    "aud100_unused_noqa",
     "aud900_parse_error",
     "aud901_internal_error",
 )

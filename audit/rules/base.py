@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from audit.analysis.settings import AnalysisSettings
-from audit.findings import Finding
+from audit.findings import FileSummary, Finding
 from audit.span import Span
 
 if TYPE_CHECKING:
@@ -100,6 +100,16 @@ class Rule:
 
     def check_mypy(self, report: MypyReport) -> Iterable[Finding]:
         """Findings from what mypy said about the checked files (`check --mypy`)."""
+        return ()
+
+    def check_suppressions(
+        self,
+        summary: FileSummary,
+        known: Iterable[str],
+        judged: frozenset[str],
+        lines: list[str],
+    ) -> Iterable[Finding]:
+        """Findings about a file's `# noqa` comments, once all its findings are known."""
         return ()
 
     def with_mypy(self, finding: Finding, report: MypyReport) -> Finding:

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 from audit.analysis.writes import Effect, MutationKind
 from audit.rules.base import FixExample, RawFinding, Rule
-from audit.rules.mutation_family import ADVICE, COPY_ON_ENTRY, parameter_finding
+from audit.rules.mutation_family import (
+    ADVICE,
+    COPY_ON_ENTRY,
+    idioms_reference,
+    parameter_finding,
+)
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -33,7 +38,11 @@ class ParameterAttributeStore(Rule):
     frozen dataclasses), names matching `ignore-names-regex`
     (default `^(out|acc|memo|seen|cache)(_|$)`), and function metadata set by decorators
     (`fn.__doc__`, `fn.__wrapped__`, `setattr(fn, "__name__", ...)`). A `# noqa: MUT100` on
-    the `def` line silences the whole function.
+    the `def` line silences the whole function. Objects a framework hands a function to fill
+    are not reported by any MUT rule: the ASGI scope of an ASGI callable, `request.state` and
+    `app.state`, pytest fixtures and hooks, a logging record in a filter or formatter, the
+    namespace of an argparse action, nodes in an `ast.NodeTransformer`, the instance of a
+    Django `pre_save` receiver (the list is data: `audit/catalogue/mutation.toml`).
 
     ## Options
     ```toml
@@ -46,6 +55,10 @@ class ParameterAttributeStore(Rule):
     name = "parameter-attribute-store"
     summary = "Attribute of a parameter set or deleted"
     FIX = COPY_ON_ENTRY
+
+    @classmethod
+    def reference(cls) -> str:
+        return idioms_reference()
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for write in ctx.parameter_writes:
@@ -95,8 +108,8 @@ class ParameterAttributeStore(Rule):
             object.__setattr__(obj, "frozen", True)  # error
         """,
         """
-        def logout(request):
-            request.state.user = None  # error
+        def logout(account):
+            account.session.user = None  # error
         """,
         """
         class Handler:
@@ -119,6 +132,12 @@ class ParameterAttributeStore(Rule):
     )
 
     VALID = (
+        """
+        from fastapi import Request
+
+        async def login(request: Request):
+            request.state.user = "alice"  # `request.state` is where a request keeps its data
+        """,
         """
         class Model:
             def set(self, value):

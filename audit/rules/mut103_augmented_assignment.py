@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 from audit.analysis.writes import Effect, Shape
 from audit.rules.base import FixExample, RawFinding, Rule
-from audit.rules.mutation_family import ADVICE, COPY_ON_ENTRY, parameter_finding
+from audit.rules.mutation_family import (
+    ADVICE,
+    COPY_ON_ENTRY,
+    idioms_reference,
+    parameter_finding,
+)
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -36,6 +41,10 @@ class ParameterAugmentedAssignment(Rule):
     name = "parameter-augmented-assignment"
     summary = "Mutable parameter extended in place with an augmented assignment"
     FIX = COPY_ON_ENTRY
+
+    @classmethod
+    def reference(cls) -> str:
+        return idioms_reference()
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for write in ctx.parameter_writes:

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 from audit.analysis.writes import MutationKind
 from audit.rules.base import FixExample, RawFinding, Rule
-from audit.rules.mutation_family import ADVICE, COPY_ON_ENTRY, parameter_finding
+from audit.rules.mutation_family import (
+    ADVICE,
+    COPY_ON_ENTRY,
+    idioms_reference,
+    parameter_finding,
+)
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -39,6 +44,10 @@ class ParameterAliasMutation(Rule):
     name = "parameter-alias-mutation"
     summary = "Parameter mutated through an alias"
     FIX = COPY_ON_ENTRY
+
+    @classmethod
+    def reference(cls) -> str:
+        return idioms_reference()
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         for write in ctx.parameter_writes:

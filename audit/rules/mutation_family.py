@@ -60,3 +60,12 @@ def _copiers() -> dict[str, str]:
     from audit.catalogue import load_data_file
 
     return dict(load_data_file("mutation.toml")["copies"])
+
+
+def idioms_reference() -> str:
+    """The framework idioms the MUT rules leave alone, for the rule pages."""
+    from audit.analysis.handed import idioms
+
+    lines = ["## Framework idioms", "", "Writes to what a framework hands a function to fill:"]
+    lines += [f"- {idiom.id}: {idiom.why}" for idiom in idioms()]
+    return "\n".join(lines)

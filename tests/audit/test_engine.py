@@ -73,12 +73,12 @@ def test_the_filter_drops_only_what_a_selected_rule_outranks() -> None:
     )
     summary = FileSummary("f.py", 5, findings, Suppressions({3: frozenset({"BLK102"})}))
     every = RuleSelection.build(select=["ALL"])
-    filtered = FindingFilter(every, {}, precedence, str).apply([summary])
+    filtered = FindingFilter(every, {}, precedence).apply([summary])
     # BLK102 wins the site and is suppressed there by its noqa; BLK103 elsewhere stays
     assert [(f.line, f.code) for f in filtered.findings] == [(4, "BLK103")]
     assert filtered.suppressed == 1
     without = RuleSelection.build(select=["ALL"], ignore=["BLK102"])
-    kept = FindingFilter(without, {}, precedence, str).apply([summary]).findings
+    kept = FindingFilter(without, {}, precedence).apply([summary]).findings
     assert [(f.line, f.code) for f in kept] == [(3, "BLK103"), (4, "BLK103")]
 
 

@@ -68,6 +68,8 @@ class Config:
     fixable: tuple[str, ...] = ("ALL",)
     unfixable: tuple[str, ...] = ()
     baseline: str = ""  # the baseline file, relative to the configuration's directory
+    target_version: tuple[int, int] = AnalysisSettings.target_version
+    target_platform: str = AnalysisSettings.target_platform
 
     @property
     def source_roots(self) -> tuple[Path, ...]:
@@ -79,6 +81,8 @@ class Config:
             blocking=dict(self.blocking_callables),
             mutation_ignore_names=self.mutation_ignore_names,
             pattern_rules=self.pattern_rules,
+            target_version=self.target_version,
+            target_platform=self.target_platform,
         )
 
     def fix_policy(
@@ -93,6 +97,7 @@ class Config:
             select=tuple(fixable) if fixable is not None else self.fixable,
             ignore=(*self.unfixable, *unfixable),
             extra_codes=tuple(rule.code for rule in self.pattern_rules),
+            opt_in=False,
         )
         return FixPolicy(codes, unsafe)
 
@@ -130,6 +135,8 @@ _KEYS = {
     "fixable",
     "unfixable",
     "baseline",
+    "target-version",
+    "target-platform",
 }
 
 
@@ -190,6 +197,8 @@ def _parse(table: Mapping[str, Any], path: Path, text: str) -> Config:
         fixable=_strings(table, "fixable", where, ("ALL",)),
         unfixable=_strings(table, "unfixable", where, ()),
         baseline=_string(table, "baseline", where, ""),
+        target_version=_target_version(table, where),
+        target_platform=_string(table, "target-platform", where, Config.target_platform),
     )
     try:
         config.selection()
@@ -277,6 +286,20 @@ def _pattern_rules(
         return load_pattern_rules(paths)
     except PatternRuleError as error:
         raise ConfigError(str(error)) from error
+
+
+def _target_version(table: Mapping[str, Any], where: _Locator) -> tuple[int, int]:
+    """`"3.11"` or ruff's spelling `"py311"`: the Python the code is audited for."""
+    if "target-version" not in table:
+        return Config.target_version
+    value = table["target-version"]
+    match = re.fullmatch(r"(?:py)?3\.?(\d{1,2})", value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(
+            f"{where('target-version')}: [{SECTION}] target-version must be a Python 3 "
+            f'version like "3.11" or "py311", not {value!r}'
+        )
+    return 3, int(match[1])
 
 
 def _mutation_ignore_names(table: Mapping[str, Any], where: _Locator) -> str:

@@ -9,12 +9,16 @@ from audit.rules.base import Rule, example_code
 def rules_table() -> str:
     rules = all_rules()
     width = max(len(rule.name) for rule in rules)
-    lines = [f"{rule.code}  {rule.name:<{width}}  {rule.summary}" for rule in rules]
+    lines = [
+        f"{rule.code}  {rule.name:<{width}}  {rule.summary}" + (" (opt-in)" if rule.opt_in else "")
+        for rule in rules
+    ]
     return "\n".join(lines) + "\n"
 
 
 def rule_page(rule: type[Rule]) -> str:
-    parts = [f"# {rule.code}: {rule.name}", "", rule.summary, "", rule.documentation()]
+    summary = rule.summary + (" (opt-in: select it by its exact code)" if rule.opt_in else "")
+    parts = [f"# {rule.code}: {rule.name}", "", summary, "", rule.documentation()]
     if rule.INVALID:
         parts += ["", "## Example", "", "```python", example_code(rule.INVALID[0]).rstrip(), "```"]
     if rule.VALID:

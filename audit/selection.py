@@ -1,4 +1,5 @@
-"""Which rules are enabled: `select`/`ignore` selectors are codes or prefixes (`BLK`, `BLK1`)."""
+"""Which rules are enabled: `select`/`ignore` selectors are codes or prefixes (`BLK`, `BLK1`);
+an opt-in rule (BLK105) only by its exact code."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ def _known_codes() -> tuple[str, ...]:
     from audit.rules import RULE_CODES
 
     return RULE_CODES
+
+
+def _opt_in_codes() -> frozenset[str]:
+    from audit.rules import OPT_IN_CODES
+
+    return OPT_IN_CODES
 
 
 def matches(selector: str, code: str) -> bool:
@@ -46,13 +53,18 @@ class RuleSelection:
         extend_select: Iterable[str] = (),
         ignore: Iterable[str] = (),
         extra_codes: tuple[str, ...] = (),
+        opt_in: bool = True,
     ) -> RuleSelection:
+        """With `opt_in`, an opt-in rule is enabled only by its exact code; without, it is
+        selected like any other (which rules may be fixed, for instance)."""
         chosen = validate([*select, *extend_select], extra_codes)
         dropped = validate(ignore, extra_codes)
+        exact_only = _opt_in_codes() if opt_in else frozenset()
         enabled = {
             code
             for code in (*_known_codes(), *extra_codes)
-            if any(matches(s, code) for s in chosen) and not any(matches(s, code) for s in dropped)
+            if any(s == code if code in exact_only else matches(s, code) for s in chosen)
+            and not any(matches(s, code) for s in dropped)
         }
         return cls(frozenset(enabled))
 

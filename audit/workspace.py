@@ -140,7 +140,7 @@ class Workspace:
 
         known = {path: self.cache.locations(path, k) for path, k in keys.items()}
         read = _reader(self.root, {s.path: s.data for s in (*checked, *context)})
-        result = project_findings(graph, read, self.nonblocking, known)
+        result = project_findings(graph, read, self.nonblocking, known, self.settings)
         findings = [finding for finding in result.findings if finding.path in keys]
         for path, located in result.locations.items():
             self.cache.put_locations(path, every_key[path], located)

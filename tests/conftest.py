@@ -39,7 +39,7 @@ def analyze(
     data = textwrap.dedent(code).encode()
     source = SourceFile("example.py", module, False, data)
     summary = analyze_file(source, settings or AnalysisSettings())
-    extra = project_findings([summary], lambda _: data).findings
+    extra = project_findings([summary], lambda _: data, settings=settings).findings
     summary = replace(summary, findings=tuple(sorted([*summary.findings, *extra])))
     codes = (*RULE_CODES, *(rule.code for rule in (settings or AnalysisSettings()).pattern_rules))
     unused = noqa_findings([summary], {"example.py": data}, codes, mypy=False)

@@ -12,10 +12,12 @@ import libcst as cst
 
 from audit.analysis import prefilter
 from audit.analysis.blocking import BlockingCall, classify
+from audit.analysis.constants import ConditionReader
 from audit.analysis.ignores import Ignore, IgnoreKind, find_ignores
 from audit.analysis.model import CallSite, ModuleModel
 from audit.analysis.mutations import ParameterWrite, parameter_writes
 from audit.analysis.names import string_value
+from audit.analysis.nonblocking import Exemptions
 from audit.analysis.resolve import Resolver
 from audit.analysis.settings import AnalysisSettings
 from audit.analysis.values import CallTarget, FunctionTarget, Instance, MethodTarget, Ref
@@ -94,7 +96,11 @@ class FileContext:
 
     @cached_property
     def model(self) -> ModuleModel:
-        return ModuleWalker(self.module_name, self.is_package).run(self.tree)
+        settings = self.settings
+        conditions = ConditionReader(
+            settings.target_version, settings.target_platform
+        ).with_module_flags(self.tree, self.text)
+        return ModuleWalker(self.module_name, self.is_package, conditions).run(self.tree)
 
     @cached_property
     def resolver(self) -> Resolver:
@@ -128,9 +134,20 @@ class FileContext:
             settings=self.settings,
             imports=self.imported_packages,
         )
+        if (
+            blocking is not None
+            and target is not None
+            and self.exemptions.applies(site, target, blocking.callee)
+        ):
+            blocking = None
         resolved = LoopCall(site, target, awaited, blocking)
         self._calls[id(site)] = resolved
         return resolved
+
+    @cached_property
+    def exemptions(self) -> Exemptions:
+        """Calls of blocking callables that do not block where they are made."""
+        return Exemptions(self.model, self.catalogue, self.settings.target_version)
 
     @cached_property
     def imported_packages(self) -> frozenset[str]:

@@ -126,6 +126,8 @@ Member = tuple[str, str]  # (local name, ".attr" or "[key]")
 class Snapshot:
     state: dict[str, Values]
     members: dict[Member, Values]
+    done: frozenset[str] = frozenset()
+    pending: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -134,12 +136,16 @@ class FunctionFlow:
 
     `state` maps local names to what they may hold; `members` remembers what was stored
     into `name.attr` / `name[key]` since (`x[k] = x[k].copy()` makes `x[k]` fresh).
+    `done` are the futures (names as written, `self._fut`) known to be done on every path
+    here; `pending` those with a done-callback registered and not awaited since.
     """
 
     state: dict[str, Values] = field(default_factory=dict)
     members: dict[Member, Values] = field(default_factory=dict)
     mutations: list[Mutation] = field(default_factory=list)
     reachable: bool = True
+    done: frozenset[str] = frozenset()
+    pending: frozenset[str] = frozenset()
     _seen: set[tuple[int, str]] = field(default_factory=set)
 
     @classmethod
@@ -149,12 +155,16 @@ class FunctionFlow:
     # -- control flow --------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot | None:
-        return Snapshot(dict(self.state), dict(self.members)) if self.reachable else None
+        if not self.reachable:
+            return None
+        return Snapshot(dict(self.state), dict(self.members), self.done, self.pending)
 
     def restore(self, snapshot: Snapshot | None) -> None:
         self.reachable = snapshot is not None
         self.state = dict(snapshot.state) if snapshot is not None else {}
         self.members = dict(snapshot.members) if snapshot is not None else {}
+        self.done = snapshot.done if snapshot is not None else frozenset()
+        self.pending = snapshot.pending if snapshot is not None else frozenset()
 
     def merge(self, *snapshots: Snapshot | None) -> None:
         """Continue with what any of the given paths (and the current one) may hold."""
@@ -170,7 +180,11 @@ class FunctionFlow:
         members = {
             key: frozenset().union(*(snapshot.members[key] for snapshot in live)) for key in shared
         }
-        self.restore(Snapshot(state, members))
+        # Done on every path stays done; subscribed to on every path (and perhaps done on
+        # some) is still waited for at the next await.
+        done = frozenset.intersection(*(snapshot.done for snapshot in live))
+        subscribed = frozenset.intersection(*(s.pending | s.done for s in live))
+        self.restore(Snapshot(state, members, done, subscribed - done))
 
     def restore_names(self, snapshot: Snapshot | None, names: Iterable[str]) -> None:
         """Put back what `names` held at `snapshot` (the variables of a comprehension that
@@ -188,6 +202,23 @@ class FunctionFlow:
     def stop(self) -> None:
         """After `return` or `raise` nothing flows on from here."""
         self.reachable = False
+
+    # -- futures -------------------------------------------------------------------------
+
+    def settle(self, future: str) -> None:
+        """`future` is done from here on (it was awaited, or checked with `done()`)."""
+        self.done = self.done | {future}
+        self.pending = self.pending - {future}
+
+    def subscribe(self, future: str) -> None:
+        """`future.add_done_callback(...)`: the coroutine waits for it at its next await."""
+        self.pending = self.pending | {future}
+
+    def awaited(self) -> None:
+        """An `await`: futures the coroutine subscribed to are done when it resumes."""
+        if self.pending:
+            self.done = self.done | self.pending
+            self.pending = frozenset()
 
     # -- values --------------------------------------------------------------------------
 
@@ -452,6 +483,15 @@ class _NoFlow(FunctionFlow):
         pass
 
     def stop(self) -> None:
+        pass
+
+    def settle(self, future: str) -> None:
+        pass
+
+    def subscribe(self, future: str) -> None:
+        pass
+
+    def awaited(self) -> None:
         pass
 
     def bind(self, name: str, values: Values, *, alias: bool = True) -> None:

@@ -8,6 +8,7 @@ call can only be resolved after its whole function has been seen).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -60,6 +61,7 @@ class Scope:
     qualname: str
     parent: Scope | None
     is_async: bool = False
+    is_generator: bool = False  # a `def` with `yield`: calling it runs none of its body
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     declared_global: set[str] = field(default_factory=set)
     class_info: ClassInfo | None = None
@@ -150,11 +152,50 @@ class CallPlace(enum.Enum):
     DEFINITION = "a decorator, default value, annotation or class base"
 
 
+class GuardKind(enum.Enum):
+    """Why a call is off its function's ordinary path; `{}` is the deciding code."""
+
+    IF = "under `if {}`"
+    ELSE = "under the `else` of `if {}`"
+    AFTER_RETURN = "after the early `return` under `if {}`"
+    LOOP = "in a loop over `{}` that may not run"
+    WHILE = "in a `while {}` loop that may not run"
+    EXCEPT = "in an `except {}` handler"
+    CASE = "in a `case` of `match {}`"
+    OPERAND = "only evaluated depending on `{}`"
+    BRANCH = "in a branch of a conditional expression on `{}`"
+
+
+@dataclass(frozen=True, eq=False)
+class Guard:
+    """The condition a call depends on: its kind and the code that decides it (the test,
+    the iterable, the exception type; None for a bare `except`)."""
+
+    kind: GuardKind
+    decided_by: cst.CSTNode | None
+
+    def describe(self, render: Callable[[cst.CSTNode], str]) -> str:
+        if self.decided_by is None:
+            return "in a bare `except` handler"
+        return self.kind.value.format(render(self.decided_by))
+
+
 @dataclass(eq=False)
 class CallSite:
+    """A call and where it is: its scope, the kind of place, the condition it depends on
+    (None: on the ordinary path), the exceptions handled around it (`BlockingIOError`
+    around `sock.recv()` says the socket is non-blocking), and what becomes of its result:
+    iterated there (`for x in f()`, `list(f())`, or through a name it was assigned to),
+    returned, or handed to another call."""
+
     node: cst.Call
     scope: Scope
     place: CallPlace = CallPlace.BODY
+    guard: Guard | None = None
+    iterated: bool = False
+    handled: frozenset[str] = frozenset()
+    returned: bool = False
+    handed_to: cst.Call | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,6 +227,9 @@ class ModuleModel:
     # Calls whose value is looked into (`f().x`, `f()[0]`, `f()()`): `await f()` there needs
     # parentheses.
     trailer_calls: set[int] = field(default_factory=set)
+    # `fut.result()` / `fut.exception()` calls made once `fut` is known to be done (awaited,
+    # or checked with `fut.done()`): they return at once.
+    settled: set[int] = field(default_factory=set)
 
     def is_awaited(self, call: cst.Call) -> bool:
         return id(call) in self.awaited

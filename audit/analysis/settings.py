@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -25,11 +26,15 @@ class PatternRule:
 class AnalysisSettings:
     """`blocking` maps user-configured blocking callables (functions, or `Type.method`) to
     the alternative to suggest (empty: none given); `mutation_ignore_names` is the regex of
-    parameter names whose mutation is intended (accumulators, caches)."""
+    parameter names whose mutation is intended (accumulators, caches); `target_version` and
+    `target_platform` are the interpreter the code is audited for: branches that cannot run
+    there (`if sys.version_info < (3, 9):`) are not analysed."""
 
     blocking: Mapping[str, str] = field(default_factory=dict)
     mutation_ignore_names: str = DEFAULT_IGNORE_NAMES
     pattern_rules: tuple[PatternRule, ...] = ()
+    target_version: tuple[int, int] = (sys.version_info.major, sys.version_info.minor)
+    target_platform: str = sys.platform
 
     @property
     def configured_types(self) -> frozenset[str]:
@@ -44,6 +49,7 @@ class AnalysisSettings:
                 "pattern_rules": [
                     [rule.code, rule.message, rule.config, rule.fix] for rule in self.pattern_rules
                 ],
+                "target": [list(self.target_version), self.target_platform],
             },
             sort_keys=True,
         )

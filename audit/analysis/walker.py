@@ -9,13 +9,16 @@ second. Formatting fields (whitespace, commas, parentheses) are skipped by name.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, cast
 
 import libcst as cst
 
+from audit.analysis.constants import ConditionReader, Truth
 from audit.analysis.flow import NO_FLOW, FunctionFlow
 from audit.analysis.model import (
     Binding,
@@ -24,6 +27,8 @@ from audit.analysis.model import (
     CallSite,
     ClassInfo,
     FunctionInfo,
+    Guard,
+    GuardKind,
     ImportRecord,
     ModuleModel,
     Parameter,
@@ -130,18 +135,36 @@ class _Iterated:
 _Holds = _Fresh | _Kept | _Assigned | _Iterated
 FRESH, KEPT = _Fresh(), _Kept()
 
+# Builtins that iterate their (first) argument, and lazy wrappers that iterate theirs when
+# they are iterated themselves.
+_CONSUMERS = frozenset(
+    {"list", "tuple", "set", "frozenset", "sorted", "dict", "sum", "min", "max", "any", "all"}
+)
+_ITERATING = _CONSUMERS | {"next"}
+_WRAPPERS = frozenset({"enumerate", "zip", "map", "filter", "reversed", "iter"})
+# Awaiting `asyncio.wrap_future(f)` (or shielding it, or waiting for it) leaves `f` done.
+_FUTURE_WAITERS = frozenset({"wrap_future", "shield", "wait_for"})
+_CURRENT = ConditionReader((sys.version_info.major, sys.version_info.minor), sys.platform)
+
 
 class ModuleWalker:
     """Builds a `ModuleModel` in a single pass over the tree."""
 
-    def __init__(self, module_name: str, is_package: bool) -> None:
+    def __init__(
+        self, module_name: str, is_package: bool, conditions: ConditionReader = _CURRENT
+    ) -> None:
         self.module_name = module_name
         self.is_package = is_package
+        self.conditions = conditions
         self.scope = Scope(ScopeKind.MODULE, module_name, "", None)
         self.model = ModuleModel(module_name, self.scope)
         self.flow: FunctionFlow = NO_FLOW
         self._statement: int | None = None  # index of the top-level simple statement
         self._place = CallPlace.BODY  # where calls being visited now are written
+        self._guard: Guard | None = None  # the outermost condition calls here depend on
+        self._handled: frozenset[str] = frozenset()  # exceptions caught around here
+        self._typing_only = False  # in `if TYPE_CHECKING:`: names count, calls never run
+        self._sites: dict[int, CallSite] = {}
         self._kinds: dict[type, int] = {}
 
     def run(self, module: cst.Module) -> ModuleModel:
@@ -181,6 +204,61 @@ class ModuleWalker:
     def visit_optional(self, node: cst.CSTNode | None) -> None:
         if node is not None:
             self.visit(node)
+
+    @contextmanager
+    def guarded(self, kind: GuardKind, decided_by: cst.CSTNode | None) -> Iterator[None]:
+        """Calls visited inside depend on a condition (the outermost one is kept)."""
+        outer = self._guard
+        if outer is None:
+            self._guard = Guard(kind, decided_by)
+        try:
+            yield
+        finally:
+            self._guard = outer
+
+    def visit_guarded(
+        self, node: cst.CSTNode | None, kind: GuardKind, decided_by: cst.CSTNode | None
+    ) -> None:
+        if node is not None:
+            with self.guarded(kind, decided_by):
+                self.visit(node)
+
+    def _block(self, node: cst.IndentedBlock) -> None:
+        """A block's statements in order: after `if c: return ...`, the rest of the block
+        runs only when `c` is false."""
+        outer = self._guard
+        try:
+            for statement in node.body:
+                self.visit(statement)
+                if self._guard is None and _returns_early(statement, self.conditions):
+                    assert isinstance(statement, cst.If)
+                    self._guard = Guard(GuardKind.AFTER_RETURN, statement.test)
+        finally:
+            self._guard = outer
+
+    # -- iteration -----------------------------------------------------------------------
+
+    def _mark_iterated(self, expr: cst.BaseExpression, seen: set[int] | None = None) -> None:
+        """`expr` is iterated here: a call (through lazy wrappers such as `enumerate`), or a
+        name, and then every call assigned to it in this scope so far (`it = iter(it)`
+        refers to itself: each expression is followed once)."""
+        seen = set() if seen is None else seen
+        if id(expr) in seen:
+            return
+        seen.add(id(expr))
+        if isinstance(expr, cst.Name):
+            for binding in self.scope.bindings.get(expr.value, ()):
+                if isinstance(binding.value, cst.Call):
+                    self._mark_iterated(binding.value, seen)
+            return
+        if not isinstance(expr, cst.Call):
+            return
+        site = self._sites.get(id(expr))
+        if site is not None:
+            site.iterated = True
+        if isinstance(expr.func, cst.Name) and expr.func.value in _WRAPPERS:
+            for arg in expr.args:
+                self._mark_iterated(arg.value, seen)
 
     # -- scopes --------------------------------------------------------------------------
 
@@ -373,16 +451,18 @@ class ModuleWalker:
         self, scope: Scope, node: cst.FunctionDef | cst.Lambda, receiver: str | None
     ) -> None:
         owner, outer_flow, outer_place = self.scope, self.flow, self._place
+        outer_guard, outer_handled = self._guard, self._handled
         parameters = self._bind_parameters(scope, owner, node.params, receiver)
         info = FunctionInfo(scope, node, parameters)
         self.model.functions.append(info)
         self.scope, self.flow = scope, FunctionFlow.for_parameters(parameters)
-        self._place = CallPlace.BODY
+        self._place, self._guard, self._handled = CallPlace.BODY, None, frozenset()
         try:
             self.visit(node.body)
         finally:
             info.mutations = self.flow.mutations
             self.scope, self.flow, self._place = owner, outer_flow, outer_place
+            self._guard, self._handled = outer_guard, outer_handled
 
     def _visit_parameter_expressions(self, params: cst.Parameters) -> None:
         """Defaults and annotations are evaluated where the function is defined."""
@@ -453,23 +533,26 @@ class ModuleWalker:
     ) -> None:
         first: cst.CompFor = node.for_in
         self.visit(first.iter)
+        self._mark_iterated(first.iter)
         owner = self.scope
         saved = self.flow.snapshot()
         scope = self.scope = self._child_scope(ScopeKind.COMPREHENSION, "<comprehension>")
         try:
-            clause: cst.CompFor | None = first
-            while clause is not None:
-                if clause is not first:
-                    self.visit(clause.iter)
-                self.bind(clause.target, BindingKind.OTHER, _Iterated(clause.iter))
-                for condition in clause.ifs:
-                    self.visit(condition.test)
-                clause = clause.inner_for_in
-            if isinstance(node, cst.DictComp):
-                self.visit(node.key)
-                self.visit(node.value)
-            else:
-                self.visit(node.elt)
+            with self.guarded(GuardKind.LOOP, first.iter):
+                clause: cst.CompFor | None = first
+                while clause is not None:
+                    if clause is not first:
+                        self.visit(clause.iter)
+                        self._mark_iterated(clause.iter)
+                    self.bind(clause.target, BindingKind.OTHER, _Iterated(clause.iter))
+                    for condition in clause.ifs:
+                        self.visit(condition.test)
+                    clause = clause.inner_for_in
+                if isinstance(node, cst.DictComp):
+                    self.visit(node.key)
+                    self.visit(node.value)
+                else:
+                    self.visit(node.elt)
         finally:
             self.scope = owner
             # The comprehension's own variables end with it; an assignment expression in
@@ -480,6 +563,8 @@ class ModuleWalker:
 
     def _assign(self, node: cst.Assign) -> None:
         self.visit(node.value)
+        if any(isinstance(t.target, (cst.Tuple, cst.List)) for t in node.targets):
+            self._mark_iterated(node.value)
         for target in node.targets:
             self.bind(
                 target.target,
@@ -524,31 +609,75 @@ class ModuleWalker:
 
     def _for(self, node: cst.For) -> None:
         self.visit(node.iter)
+        self._mark_iterated(node.iter)
         before = self.flow.snapshot()
-        self.bind(node.target, BindingKind.OTHER, _Iterated(node.iter))
-        self.visit(node.body)
-        self.flow.merge(before)
-        self.visit_optional(node.orelse)
+        with self.guarded(GuardKind.LOOP, node.iter):
+            self.bind(node.target, BindingKind.OTHER, _Iterated(node.iter))
+            self.visit(node.body)
+            self.flow.merge(before)
+            self.visit_optional(node.orelse)
 
     def _while(self, node: cst.While) -> None:
         self.visit(node.test)
+        truth = self.conditions.truth(node.test)
+        if truth is Truth.FALSE:
+            self.visit_optional(node.orelse)
+            return
         before = self.flow.snapshot()
-        self.visit(node.body)
+        if truth is Truth.TRUE:
+            self.visit(node.body)
+        else:
+            self.visit_guarded(node.body, GuardKind.WHILE, node.test)
         self.flow.merge(before)
-        self.visit_optional(node.orelse)
+        self.visit_guarded(node.orelse, GuardKind.WHILE, node.test)
+        waited = _done_check(node.test, negated=True)
+        if waited is not None:
+            self.flow.settle(waited)  # `while not fut.done(): await ...`
 
     def _if(self, node: cst.If) -> None:
+        truth = self.conditions.truth(node.test)
+        if truth is Truth.TRUE:
+            self.visit(node.body)  # the `else` cannot run on the target interpreter
+            return
+        if truth is Truth.FALSE:
+            self.visit_optional(node.orelse)
+            return
+        if truth is Truth.TYPE_CHECKING:
+            self._typing_block(node.body)
+            self.visit_optional(node.orelse)
+            return
         self.visit(node.test)
         before = self.flow.snapshot()
-        self.visit(node.body)
+        done, not_done = _done_check(node.test, negated=False), _done_check(node.test, True)
+        if done is not None:
+            self.flow.settle(done)
+        self.visit_guarded(node.body, GuardKind.IF, node.test)
         after_body = self.flow.snapshot()
         self.flow.restore(before)
-        self.visit_optional(node.orelse)
+        if not_done is not None:
+            self.flow.settle(not_done)
+        self.visit_guarded(node.orelse, GuardKind.ELSE, node.test)
         self.flow.merge(after_body)
+
+    def _typing_block(self, body: cst.BaseSuite) -> None:
+        """`if TYPE_CHECKING:`: its imports and definitions name things for annotations,
+        its calls never run."""
+        before, outer = self.flow.snapshot(), self._typing_only
+        self._typing_only = True
+        try:
+            self.visit(body)
+        finally:
+            self._typing_only = outer
+            self.flow.restore(before)
 
     def _try(self, node: cst.Try | cst.TryStar) -> None:
         before = self.flow.snapshot()
-        self.visit(node.body)
+        outer_handled = self._handled
+        self._handled = outer_handled | _caught(node.handlers)
+        try:
+            self.visit(node.body)
+        finally:
+            self._handled = outer_handled
         after_body = self.flow.snapshot()
         self.flow.merge(before)  # a handler may start anywhere in the body
         may_raise = self.flow.snapshot()
@@ -557,7 +686,7 @@ class ModuleWalker:
         outcomes = [self.flow.snapshot()]
         for handler in node.handlers:
             self.flow.restore(may_raise)
-            self.visit(handler)
+            self.visit_guarded(handler, GuardKind.EXCEPT, handler.type)
             outcomes.append(self.flow.snapshot())
         self.flow.restore(None)
         self.flow.merge(*outcomes)
@@ -570,7 +699,7 @@ class ModuleWalker:
         outcomes = [before]
         for case in node.cases:
             self.flow.restore(before)
-            self.visit(case)
+            self.visit_guarded(case, GuardKind.CASE, node.subject)
             outcomes.append(self.flow.snapshot())
         self.flow.restore(None)
         self.flow.merge(*outcomes)
@@ -581,6 +710,8 @@ class ModuleWalker:
             outer_place, self._place = self._place, CallPlace.WITH_ITEM
             self.visit(item.item)
             self._place = outer_place
+            if not is_async:  # entering a `@contextmanager` runs its generator to `yield`
+                self._mark_iterated(item.item)
             if item.asname is not None:
                 target = item.asname.name
                 kind = BindingKind.OTHER
@@ -624,18 +755,91 @@ class ModuleWalker:
 
     def _leave(self, node: cst.Return | cst.Raise) -> None:
         self.visit_children(node)
+        if isinstance(node, cst.Return) and type(node.value) is cst.Call:
+            site = self._sites.get(id(node.value))
+            if site is not None:
+                site.returned = True
         self.flow.stop()
 
     # -- expressions ---------------------------------------------------------------------
 
     def _call(self, node: cst.Call) -> None:
-        self.model.calls.append(CallSite(node, self.scope, self._place))
-        self.flow.call(node)
-        if type(node.func) is cst.Call:
-            self.model.trailer_calls.add(id(node.func))
-        self.visit(node.func)
+        func = node.func
+        if not self._typing_only:
+            site = CallSite(node, self.scope, self._place, self._guard, False, self._handled)
+            self.model.calls.append(site)
+            self._sites[id(node)] = site
+            self.flow.call(node)
+            if type(func) is cst.Attribute:
+                self._future_call(node, func)
+        if type(func) is cst.Call:
+            self.model.trailer_calls.add(id(func))
+        self.visit(func)
+        sites = self._sites
         for arg in node.args:
-            self.visit(arg.value)
+            value = arg.value
+            self.visit(value)
+            if type(value) is cst.Call and (inner := sites.get(id(value))) is not None:
+                inner.handed_to = node
+        self._consumed(node, func)
+
+    def _consumed(self, node: cst.Call, func: cst.BaseExpression) -> None:
+        """Arguments the call iterates: `list(f())`, `"".join(f())`, `g(*f())`."""
+        for arg in node.args:
+            if arg.star == "*":
+                self._mark_iterated(arg.value)
+        if not node.args or node.args[0].keyword is not None:
+            return
+        if (type(func) is cst.Name and func.value in _ITERATING) or (
+            type(func) is cst.Attribute and func.attr.value == "join"
+        ):
+            self._mark_iterated(node.args[0].value)
+
+    def _future_call(self, node: cst.Call, func: cst.Attribute) -> None:
+        """`fut.result()` once `fut` is done; `fut.add_done_callback(...)` subscribes."""
+        method = func.attr.value
+        if method not in ("result", "exception", "add_done_callback"):
+            return
+        receiver = dotted_name(func.value)
+        if receiver is None:
+            return
+        if method == "add_done_callback":
+            self.flow.subscribe(receiver)
+        elif receiver in self.flow.done:
+            self.model.settled.add(id(node))
+
+    def _boolean(self, node: cst.BooleanOperation) -> None:
+        self.visit(node.left)
+        self.visit_guarded(node.right, GuardKind.OPERAND, node.left)
+
+    def _if_exp(self, node: cst.IfExp) -> None:
+        truth = self.conditions.truth(node.test)
+        if truth is Truth.TRUE:
+            self.visit(node.body)
+        elif truth is Truth.FALSE:
+            self.visit(node.orelse)
+        else:
+            self.visit(node.test)
+            self.visit_guarded(node.body, GuardKind.BRANCH, node.test)
+            self.visit_guarded(node.orelse, GuardKind.BRANCH, node.test)
+
+    def _starred(self, node: cst.StarredElement) -> None:
+        """`[*f()]`, `(*f(), x)`: unpacking iterates."""
+        self.visit(node.value)
+        self._mark_iterated(node.value)
+
+    def _yield(self, node: cst.Yield) -> None:
+        scope: Scope | None = self.scope
+        while scope is not None and scope.kind is ScopeKind.COMPREHENSION:
+            scope = scope.parent
+        if scope is not None and scope.kind in (ScopeKind.FUNCTION, ScopeKind.LAMBDA):
+            scope.is_generator = True
+        value = node.value
+        if isinstance(value, cst.From):
+            self.visit(value.item)
+            self._mark_iterated(value.item)
+        else:
+            self.visit_optional(value)
 
     def _attribute(self, node: cst.Attribute) -> None:
         value = node.value
@@ -649,9 +853,69 @@ class ModuleWalker:
         self.visit_children(node)
 
     def _await(self, node: cst.Await) -> None:
-        if isinstance(node.expression, cst.Call):
-            self.model.awaited.add(id(node.expression))
-        self.visit(node.expression)
+        expression = node.expression
+        if isinstance(expression, cst.Call):
+            self.model.awaited.add(id(expression))
+        self.visit(expression)
+        self.flow.awaited()
+        future = _awaited_future(expression)
+        if future is not None:
+            self.flow.settle(future)
+
+
+def _returns_early(statement: cst.CSTNode, conditions: ConditionReader) -> bool:
+    """`if c: ... return` with no `else`: what follows runs only when `c` is false."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    if conditions.truth(statement.test) is not Truth.UNKNOWN:
+        return False
+    body = statement.body
+    last: cst.CSTNode | None = body.body[-1] if body.body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else None
+    return isinstance(last, cst.Return)
+
+
+def _caught(handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler]) -> frozenset[str]:
+    """The last part of each exception name the handlers catch (`BlockingIOError`)."""
+    names = set()
+    for handler in handlers:
+        caught = handler.type
+        items = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+        for item in items:
+            name = dotted_name(item) if item is not None else None
+            if name is not None:
+                names.add(name.rpartition(".")[2])
+    return frozenset(names)
+
+
+def _done_check(test: cst.BaseExpression, negated: bool) -> str | None:
+    """The future `fut` in `fut.done()` (or in `not fut.done()` when `negated`)."""
+    if negated:
+        if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+            return None
+        test = test.expression
+    if (
+        isinstance(test, cst.Call)
+        and not test.args
+        and isinstance(test.func, cst.Attribute)
+        and test.func.attr.value == "done"
+    ):
+        return dotted_name(test.func.value)
+    return None
+
+
+def _awaited_future(expression: cst.BaseExpression) -> str | None:
+    """The future an `await` leaves done: `await fut`, `await asyncio.wrap_future(fut)`,
+    `await asyncio.shield(asyncio.wrap_future(fut))`."""
+    while isinstance(expression, cst.Call):
+        name = dotted_name(expression.func)
+        if name is None or name.rpartition(".")[2] not in _FUTURE_WAITERS:
+            return None
+        if not expression.args or expression.args[0].keyword is not None:
+            return None
+        expression = expression.args[0].value
+    return dotted_name(expression)
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:
@@ -717,6 +981,11 @@ def _handlers() -> dict[type[cst.CSTNode], _Handler]:
         cst.Attribute: ModuleWalker._attribute,
         cst.Subscript: ModuleWalker._subscript,
         cst.Await: ModuleWalker._await,
+        cst.IndentedBlock: ModuleWalker._block,
+        cst.BooleanOperation: ModuleWalker._boolean,
+        cst.IfExp: ModuleWalker._if_exp,
+        cst.Yield: ModuleWalker._yield,
+        cst.StarredElement: ModuleWalker._starred,
     }
     return cast(dict[type[cst.CSTNode], _Handler], table)
 

@@ -7,6 +7,7 @@ module only validates that file and answers lookups.
 from __future__ import annotations
 
 import enum
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,6 +68,10 @@ class BlockingType:
     enter: str | None
     aliases: tuple[str, ...]
     async_methods: frozenset[str] = frozenset()
+    modes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    would_block: frozenset[str] = frozenset()
+    handed_to: frozenset[str] = frozenset()
+    when_done: frozenset[str] = frozenset()
 
     def blocks(self, method: str) -> bool:
         if self.family is None:
@@ -100,6 +105,19 @@ class Catalogue:
     async_types: Mapping[str, frozenset[str]] = field(default_factory=dict)
     review_methods: tuple[str, ...] = ()
     offloads: tuple[Replacement, ...] = ()
+    lazy: Mapping[str, tuple[int, int] | None] = field(default_factory=dict)
+    unless_argument: Mapping[str, str] = field(default_factory=dict)
+
+    def is_lazy(self, callee: str, version: tuple[int, int]) -> bool:
+        """Calling `callee` only makes an iterator: its I/O happens as it is iterated (on
+        Python versions before the recorded bound, when there is one)."""
+        if callee not in self.lazy:
+            owner, _, method = callee.rpartition(".")
+            callee = f"{self.canonical_type(owner)}.{method}"
+            if callee not in self.lazy:
+                return False
+        before = self.lazy[callee]
+        return before is None or version < before
 
     def offload(self, libraries: frozenset[str]) -> Replacement | None:
         """How a module that imports `libraries` runs a blocking call in a thread."""
@@ -211,6 +229,10 @@ _TYPE_KEYS = {
     "enter",
     "aliases",
     "async-methods",
+    "nonblocking-modes",
+    "would-block",
+    "handed-to",
+    "when-done",
 }
 _HEURISTIC_KEYS = {"family", "method", "first-argument", "when-module-imports", "assumed-type"}
 
@@ -247,6 +269,8 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             "async-io",
             "review",
             "offloads",
+            "lazy",
+            "unless-argument",
         },
     )
     families: dict[str, Family] = {}
@@ -295,6 +319,13 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             async_methods=frozenset(
                 _strings(f"{where}.async-methods", table.get("async-methods", []))
             ),
+            modes={
+                method: frozenset(_strings(f"{where}.nonblocking-modes.{method}", values))
+                for method, values in table.get("nonblocking-modes", {}).items()
+            },
+            would_block=frozenset(_strings(f"{where}.would-block", table.get("would-block", []))),
+            handed_to=frozenset(_strings(f"{where}.handed-to", table.get("handed-to", []))),
+            when_done=frozenset(_strings(f"{where}.when-done", table.get("when-done", []))),
         )
         types[type_name] = blocking_type
         for alias in blocking_type.aliases:
@@ -336,7 +367,23 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             "review.io-method-names", data.get("review", {}).get("io-method-names", [])
         ),
         offloads=_replacements("offloads", data.get("offloads", []), Call.OFFLOAD),
+        lazy=_lazy(data.get("lazy", {})),
+        unless_argument=_string_map("unless-argument", data.get("unless-argument", {})),
     )
+
+
+def _lazy(value: Any) -> dict[str, tuple[int, int] | None]:
+    """`name = ""` (lazy everywhere) or `name = "<3.13"` (lazy before 3.13)."""
+    found: dict[str, tuple[int, int] | None] = {}
+    for name, bound in _string_map("lazy", value).items():
+        if bound == "":
+            found[name] = None
+            continue
+        match = re.fullmatch(r"<3\.(\d+)", bound)
+        if match is None:
+            raise CatalogueError(f'lazy."{name}": expected "" or "<3.N", not {bound!r}')
+        found[name] = (3, int(match[1]))
+    return found
 
 
 def _replacements(where: str, value: Any, call: Call) -> tuple[Replacement, ...]:

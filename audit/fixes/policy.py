@@ -11,7 +11,7 @@ from audit.selection import RuleSelection
 
 
 def _every_rule() -> RuleSelection:
-    return RuleSelection.build(select=["ALL"])
+    return RuleSelection.build(select=["ALL"], opt_in=False)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import libcst as cst
 
 from audit.analysis import prefilter
 from audit.analysis.context import FileContext
-from audit.analysis.model import BindingKind, Scope, ScopeKind
+from audit.analysis.model import BindingKind, CallSite, Scope, ScopeKind
 from audit.analysis.values import BoundMethod, FunctionTarget, MethodTarget, Ref
 from audit.interprocedural.facts import (
     ClassFacts,
@@ -32,6 +32,8 @@ def collect(ctx: FileContext) -> ModuleFacts:
     edges: dict[int, list[Edge]] = {key: [] for key in functions}
     leaves: dict[int, list[Leaf]] = {key: [] for key in functions}
     offloads: dict[int, list[Offload]] = {key: [] for key in functions}
+    guards = _GuardText(ctx)
+    bridges: set[int] = set()  # thread-bridge calls: what they are handed runs elsewhere
     for index, site in enumerate(model.calls):
         owner = _owner(site.scope)
         if owner is None or id(owner) not in functions:
@@ -41,17 +43,23 @@ def collect(ctx: FileContext) -> ModuleFacts:
         offload = offloaded_callable(ctx, site.node, site.scope, call.target)
         if offload is not None:
             offloads[key].append(Offload(offload[0], index, offload[1], offload[2]))
+            bridges.add(id(site.node))
             continue
         blocking = call.blocking
+        # Only a sync function's own paths matter: a coroutine's call blocks the loop on
+        # whichever path the coroutine takes it.
+        guard = guards(site) if not owner.is_async else None
         if blocking is not None and not owner.is_async:
             family = blocking.family.id if blocking.family is not None else None
-            leaves[key].append(Leaf(blocking.callee, index, family, blocking.configured))
+            leaves[key].append(Leaf(blocking.callee, index, family, blocking.configured, guard))
             continue
         # A coroutine's blocking call is reported where it is made; its edge is kept all
         # the same, so the rules that follow it do not depend on which rule reports it.
         callee = _callee(call.target)
         if callee is not None:
-            edges[key].append(Edge(callee, index, call.awaited))
+            handed = site.handed_to is not None and id(site.handed_to) not in bridges
+            escapes = site.returned or handed
+            edges[key].append(Edge(callee, index, call.awaited, guard, site.iterated, escapes))
     resolver = ctx.resolver
     facts = tuple(
         FunctionFacts(
@@ -60,10 +68,28 @@ def collect(ctx: FileContext) -> ModuleFacts:
             tuple(edges[key]),
             tuple(leaves[key]),
             tuple(offloads[key]),
+            info.scope.is_generator,
         )
         for key, info in functions.items()
     )
     return ModuleFacts(facts, _classes(ctx), _aliases(ctx))
+
+
+class _GuardText:
+    """The condition a call depends on, in words (each condition written once per file)."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self.known: dict[int, str] = {}
+
+    def __call__(self, site: CallSite) -> str | None:
+        guard = site.guard
+        if guard is None:
+            return None
+        text = self.known.get(id(guard))
+        if text is None:
+            text = self.known[id(guard)] = guard.describe(self.ctx.source)
+        return text
 
 
 def _owner(scope: Scope) -> Scope | None:

@@ -16,11 +16,17 @@ from audit.span import Span
 
 @dataclass(frozen=True)
 class Edge:
-    """A call from one function to a callable known by qualified name."""
+    """A call from one function to a callable known by qualified name; `guard` says why
+    the call is off the function's ordinary path (None: it is on it), `iterated` whether
+    the result is iterated there (calling a generator runs none of its body) and `escapes`
+    whether it is returned or handed to another call (and may be iterated elsewhere)."""
 
     callee: str
     call: int
     awaited: bool = False
+    guard: str | None = None
+    iterated: bool = False
+    escapes: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Leaf:
     call: int
     family: str | None = None
     configured: str | None = None
+    guard: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,13 +59,17 @@ class FunctionFacts:
     edges: tuple[Edge, ...] = ()
     leaves: tuple[Leaf, ...] = ()
     offloads: tuple[Offload, ...] = ()
+    is_generator: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "qualname": self.qualname,
             "is_async": self.is_async,
-            "edges": [[e.callee, e.call, e.awaited] for e in self.edges],
-            "leaves": [[x.target, x.call, x.family, x.configured] for x in self.leaves],
+            "is_generator": self.is_generator,
+            "edges": [
+                [e.callee, e.call, e.awaited, e.guard, e.iterated, e.escapes] for e in self.edges
+            ],
+            "leaves": [[x.target, x.call, x.family, x.configured, x.guard] for x in self.leaves],
             "offloads": [[o.bridge, o.call, o.callable, o.resolved] for o in self.offloads],
         }
 
@@ -70,6 +81,7 @@ class FunctionFacts:
             tuple(Edge(*item) for item in data["edges"]),
             tuple(Leaf(*item) for item in data["leaves"]),
             tuple(Offload(*item) for item in data["offloads"]),
+            data["is_generator"],
         )
 
 

@@ -25,6 +25,7 @@ def locate(
     read: Callable[[str], bytes],
     summaries: Mapping[str, FileSummary],
     known: Mapping[str, Mapping[int, CallLocation]],
+    settings: AnalysisSettings,
 ) -> dict[CallRef, CallLocation]:
     """Locations of the referenced calls; `known` holds locations cached per file."""
     wanted: dict[str, set[int]] = {}
@@ -38,7 +39,7 @@ def locate(
         if missing and path in summaries:
             summary = summaries[path]
             source = SourceFile(path, summary.module, summary.is_package, read(path))
-            fresh = _analyse(source, missing)
+            fresh = _analyse(source, missing, settings)
         for call in calls:
             location = cached.get(call) or fresh.get(call)
             if location is not None:
@@ -46,8 +47,10 @@ def locate(
     return found
 
 
-def _analyse(source: SourceFile, calls: set[int]) -> dict[int, CallLocation]:
-    ctx = load(source, AnalysisSettings())
+def _analyse(
+    source: SourceFile, calls: set[int], settings: AnalysisSettings
+) -> dict[int, CallLocation]:
+    ctx = load(source, settings)
     if isinstance(ctx, Unloadable):
         return {}
     tree, model = ctx.tree, ctx.model

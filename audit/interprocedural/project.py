@@ -1,10 +1,16 @@
-"""The project pass: which sync functions may block, and through which chain.
+"""The project pass: which sync functions block, and through which chain.
 
 Names are resolved across modules through module-level aliases (imports and re-exports in
 `__init__`), and methods through the project's class hierarchy. A multi-source breadth-first
 search from the functions that block directly gives every function that reaches one of them
 its shortest witness chain. Async callees are not followed (calling one only creates a
-coroutine), thread bridges are not edges, and unresolved names are never guessed.
+coroutine), nor are generators unless the call iterates them, thread bridges are not edges,
+and unresolved names are never guessed.
+
+Each call is on its function's ordinary path or depends on a condition (a branch, a handler,
+a loop that may not run, an early return before it). A function *blocks* when a chain of
+ordinary calls leads to a blocking call; it *may block* when only chains through conditional
+calls do, and the first condition on the chain is what its report names.
 """
 
 from __future__ import annotations
@@ -18,17 +24,21 @@ from audit.findings import FileSummary
 from audit.interprocedural.facts import ClassFacts, Edge, FunctionFacts, Leaf
 
 _MAX_ALIAS_DEPTH = 12
+# The condition of a generator that is returned or handed to another call, not iterated.
+HANDED_ON = "the generator it makes is handed on and may be iterated on the loop"
 
 
 @dataclass(frozen=True)
 class Blocked:
-    """A sync function that may block: the chain of functions down to the one making the
+    """A sync function that blocks: the chain of functions down to the one making the
     blocking call (both ends included), the ordinal of the call each of them makes to the
-    next (`calls[i]` is in `chain[i]`), and the blocking call."""
+    next (`calls[i]` is in `chain[i]`), and the blocking call. `condition` is, for a chain
+    through conditional calls, the first of them: the function making it and why."""
 
     chain: tuple[str, ...]
     calls: tuple[int, ...]
     leaf: Leaf
+    condition: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,16 +140,43 @@ class Project:
     # -- blocking ------------------------------------------------------------------------
 
     def sync_callee(self, edge: Edge) -> str | None:
-        """The sync project function a call reaches, unless declared non-blocking."""
+        """The sync project function a call runs, unless declared non-blocking."""
+        ran = self.runs(edge)
+        return ran[0] if ran is not None else None
+
+    def runs(self, edge: Edge) -> tuple[str, str | None] | None:
+        """The sync project function a call runs and the condition it runs under (None: on
+        the caller's ordinary path); None when it runs no project code. Calling a generator
+        runs none of its body: iterated there, it runs; returned or handed on, it may run
+        wherever it is iterated; otherwise not at all."""
         callee = self.resolve(edge.callee)
         if callee is None or callee in self.nonblocking or self.is_async(callee):
             return None
-        return callee
+        if not self.functions[callee].facts.is_generator or edge.iterated:
+            return callee, edge.guard
+        if edge.escapes:
+            return callee, edge.guard or HANDED_ON
+        return None
 
     @cached_property
     def blocked(self) -> dict[str, Blocked]:
-        """Every sync function that may block, with its shortest witness chain."""
-        callers: dict[str, list[tuple[str, int]]] = {}
+        """Every sync function that blocks on its ordinary path, with its shortest chain."""
+        return self._search(ordinary=True)
+
+    @cached_property
+    def may_block(self) -> dict[str, Blocked]:
+        """Every sync function that blocks only on some paths, with its shortest chain and
+        the first condition on it."""
+        blocked = self.blocked
+        return {
+            name: found
+            for name, found in self._search(ordinary=False).items()
+            if name not in blocked
+        }
+
+    def _search(self, *, ordinary: bool) -> dict[str, Blocked]:
+        """Chains through ordinary calls only, or through any call."""
+        callers: dict[str, list[tuple[str, str | None, int]]] = {}
         found: dict[str, Blocked] = {}
         queue: deque[str] = deque()
         for name in sorted(self.functions):
@@ -147,20 +184,28 @@ class Project:
             if facts.is_async or name in self.nonblocking:
                 continue
             for edge in facts.edges:
-                callee = self.sync_callee(edge)
-                if callee is not None and callee != name:
-                    callers.setdefault(callee, []).append((name, edge.call))
-            leaves = [leaf for leaf in facts.leaves if leaf.target not in self.nonblocking]
+                ran = self.runs(edge)
+                if ran is None or ran[0] == name or (ordinary and ran[1] is not None):
+                    continue
+                callers.setdefault(ran[0], []).append((name, ran[1], edge.call))
+            leaves = [
+                leaf
+                for leaf in facts.leaves
+                if leaf.target not in self.nonblocking and not (ordinary and leaf.guard)
+            ]
             if leaves:
-                found[name] = Blocked((name,), (), min(leaves, key=lambda leaf: leaf.call))
+                leaf = min(leaves, key=lambda leaf: (leaf.guard is not None, leaf.call))
+                condition = (name, leaf.guard) if leaf.guard is not None else None
+                found[name] = Blocked((name,), (), leaf, condition)
                 queue.append(name)
         while queue:
             current = queue.popleft()
             below = found[current]
-            for caller, call in callers.get(current, ()):
+            for caller, guard, call in callers.get(current, ()):
                 if caller not in found:
                     chain, calls = (caller, *below.chain), (call, *below.calls)
-                    found[caller] = Blocked(chain, calls, below.leaf)
+                    condition = (caller, guard) if guard is not None else below.condition
+                    found[caller] = Blocked(chain, calls, below.leaf, condition)
                     queue.append(caller)
         return found
 

@@ -29,14 +29,18 @@ def project_findings(
     read: Callable[[str], bytes],
     nonblocking: frozenset[str] = frozenset(),
     known: Mapping[str, Mapping[int, CallLocation]] | None = None,
+    settings: AnalysisSettings | None = None,
 ) -> ProjectResult:
+    """`settings` must be those of the per-file pass: files are loaded again to locate
+    calls by ordinal, and the target interpreter decides which calls exist."""
     from audit.rules import file_rules
 
+    settings = settings or AnalysisSettings()
     by_path = {summary.path: summary for summary in summaries}
     context = ProjectContext.build(by_path, nonblocking)
     pending = [found for rule in file_rules() for found in rule.check_project(context)]
     refs = {p.site for p in pending} | {hop.call for p in pending for hop in p.hops}
-    located = locate(refs, read=read, summaries=by_path, known=known or {})
+    located = locate(refs, read=read, summaries=by_path, known=known or {}, settings=settings)
     result = ProjectResult()
     for ref, location in located.items():
         result.locations.setdefault(ref.path, {})[ref.call] = location
@@ -46,7 +50,7 @@ def project_findings(
         for found in pending
         if (site := located.get(found.site)) is not None
     ]
-    result.findings.extend(_with_fixes(reported, by_path, read))
+    result.findings.extend(_with_fixes(reported, by_path, read, settings))
     return result
 
 
@@ -54,6 +58,7 @@ def _with_fixes(
     found: list[tuple[ProjectFinding, Finding]],
     summaries: Mapping[str, FileSummary],
     read: Callable[[str], bytes],
+    settings: AnalysisSettings,
 ) -> list[Finding]:
     """The findings with the fixes their rules plan, each file loaded once (only files
     where a finding has a fix to plan)."""
@@ -62,7 +67,7 @@ def _with_fixes(
     for path in wanted:
         summary = summaries[path]
         source = SourceFile(path, summary.module, summary.is_package, read(path))
-        loaded = load(source, AnalysisSettings())
+        loaded = load(source, settings)
         if not isinstance(loaded, Unloadable):
             contexts[path] = loaded
     fixed = []

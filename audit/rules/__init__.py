@@ -20,6 +20,7 @@ RULE_MODULES = (
     "blk102_sync_twin",
     "blk103_transitive_blocking",
     "blk104_configured_blocking",
+    "blk105_conditional_blocking",
     "tig100_blanket_ignore",
     "tig101_coded_ignore",
     "tig102_unused_ignore",
@@ -35,6 +36,9 @@ RULE_MODULES = (
     "aud901_internal_error",
 )
 RULE_CODES = tuple(module.partition("_")[0].upper() for module in RULE_MODULES)
+# Rules enabled only when their exact code is selected (`ALL` or a prefix does not do it):
+# they report what a project may choose to see, not what the default set stands behind.
+OPT_IN_CODES = frozenset({"BLK105"})
 
 # Rule families, by the prefix their codes share (also a selector: `--select BLK`).
 BLOCKING, TYPE_IGNORES, MUTATION = "BLK", "TIG", "MUT"

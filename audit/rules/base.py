@@ -82,6 +82,7 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     severity: ClassVar[str] = "error"
+    opt_in: ClassVar[bool] = False  # enabled only by its exact code (see `OPT_IN_CODES`)
     yields_to: ClassVar[frozenset[str]] = frozenset()
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()

@@ -39,7 +39,12 @@ class BlockingCall(Rule):
     handed to a thread bridge (`await asyncio.to_thread(time.sleep, 1)`,
     `loop.run_in_executor(None, f)`, `anyio.to_thread.run_sync(f)`), and module-level code.
     Class bodies, comprehensions, decorators and default values written inside an `async def`
-    run on the loop and are checked.
+    run on the loop and are checked. A lazy callable (`os.walk`, `glob.iglob`) only makes an
+    iterator: it is reported where it is iterated (`for`, `list(...)`), not where the
+    iterator is made and handed to a thread. Arguments can make a call return at once
+    (`getaddrinfo(ip, 0, flags=AI_NUMERICHOST)` parses and looks nothing up). Branches that
+    cannot run on the target interpreter (`if sys.version_info < (3, 9):`, `if TYPE_CHECKING:`,
+    `if False:`, a module flag such as `_IS_SYNC = False`) are not checked.
     """
 
     code = "BLK100"
@@ -88,6 +93,26 @@ class BlockingCall(Rule):
 
         async def handler():
             await asyncio.sleep(1)
+        """,
+        """
+        import asyncio, os
+
+        async def tree(path):
+            walker = os.walk(path)  # only an iterator: it is advanced in a thread
+            return await asyncio.to_thread(next, walker)
+        """,
+        """
+        import socket
+
+        async def parse(ip):
+            return socket.getaddrinfo(ip, 0, flags=socket.AI_NUMERICHOST)  # no lookup
+        """,
+        """
+        import sys, time
+
+        async def handler():
+            if sys.version_info < (3, 8):
+                time.sleep(1)  # cannot run on the target interpreter
         """,
         """
         import time

@@ -38,7 +38,14 @@ class BlockingMethod(Rule):
     Awaited calls (an awaited method belongs to an async object, whatever its annotation says),
     receivers whose type is unclear (a name bound to objects of different types), calls that ask
     not to block (`queue.get(block=False)`, `lock.acquire(blocking=False)`) and methods that do
-    no I/O (`f.fileno()`, `path.with_suffix(".txt")`).
+    no I/O (`f.fileno()`, `path.with_suffix(".txt")`). A socket the code put in non-blocking
+    mode raises instead of waiting: after `sock.setblocking(False)` or `settimeout(0)` (for
+    `self.sock`, in any method of the class), once handed to a loop method that requires
+    that mode (`loop.sock_recv(sock, n)`, `loop.add_reader(sock, ...)`), or inside a `try`
+    that handles `BlockingIOError`. `fut.result()` returns at once when `fut` is known to be
+    done: after `await asyncio.wrap_future(fut)`, under `if fut.done():`, or after an `await`
+    once the coroutine registered `fut.add_done_callback(...)`. A lazy method
+    (`path.glob("*")`, `path.iterdir()` before 3.13) is reported where it is iterated.
     """
 
     code = "BLK101"
@@ -87,6 +94,26 @@ class BlockingMethod(Rule):
             )
 
     VALID = (
+        """
+        import asyncio, socket
+
+        async def connect(address):
+            sock = socket.socket()
+            sock.setblocking(False)
+            try:
+                sock.connect(address)  # raises BlockingIOError instead of waiting
+            except BlockingIOError:
+                await asyncio.get_running_loop().sock_connect(sock, address)
+            return sock
+        """,
+        """
+        import asyncio
+        from concurrent.futures import Future
+
+        async def wait(future: Future):
+            await asyncio.wrap_future(future)
+            return future.result()  # done: returns at once
+        """,
         """
         import aiosqlite
 

@@ -27,6 +27,12 @@ class SyncTwinCall(Rule):
     and compiled graphs), or because the surrounding code itself probes for it with
     `hasattr(x, "am")` and falls back to the sync method.
 
+    For a project class, only a sync method that itself blocks on its ordinary path (what
+    BLK103 would report through it) is a finding: an in-memory store whose `delete` pops a
+    dict entry has an async twin for interface's sake, and calling `delete` costs nothing.
+    Library types are trusted to the catalogue, and a `hasattr` probe on an object of
+    unknown type stays a finding: the code itself says some of those objects are async.
+
     ## Why is this bad?
     The sync twin does the same I/O without yielding: `checkpointer.delete(config)` in a
     coroutine blocks the loop (and LangGraph's async savers refuse sync calls on the loop
@@ -85,9 +91,11 @@ class SyncTwinCall(Rule):
         graph = project.project
         for located, edge in graph.async_calls():
             callee = graph.resolve(edge.callee) if not edge.awaited else None
-            twin = graph.async_twin(callee) if callee is not None else None
+            if callee is None or callee not in graph.blocked:
+                continue  # a twin that does no blocking I/O (an in-memory store) is harmless
+            twin = graph.async_twin(callee)
             caller_name = located.facts.qualname.rpartition(".")[2]
-            if callee is None or twin is None or twin.rpartition(".")[2] == caller_name:
+            if twin is None or twin.rpartition(".")[2] == caller_name:
                 continue  # an async twin (or its override) may delegate to its sync version
             site = CallRef(located.path, edge.call)
             message = functools.partial(
@@ -116,19 +124,26 @@ class SyncTwinCall(Rule):
                     self.checkpointer.delete(config)  # error: the fallback blocks the loop
         """,
         """
+        import os
+
         class Store:
-            def delete(self, key): ...
+            def delete(self, key):
+                os.remove(key)
+
             async def adelete(self, key): ...
 
         async def forget(store: Store, key):
             store.delete(key)  # error
         """,
         """
+        import sqlite3
+
         class Base:
             async def save_async(self): ...
 
         class Model(Base):
-            def save(self): ...
+            def save(self):
+                sqlite3.connect("app.db").execute("insert into t default values")
 
             async def handler(self):
                 self.save()  # error: the twin is inherited
@@ -173,6 +188,20 @@ class SyncTwinCall(Rule):
             return cache.get(key)  # no twin
         """,
         """
+        class MemoryStore:
+            def __init__(self):
+                self.data = {}
+
+            def delete(self, key):
+                self.data.pop(key, None)
+
+            async def adelete(self, key):
+                self.delete(key)
+
+        async def forget(store: MemoryStore, key):
+            store.delete(key)  # in memory: the sync twin blocks nothing
+        """,
+        """
         class History:
             def add(self, message): ...
             async def aadd(self, message): ...
@@ -202,16 +231,24 @@ class SyncTwinCall(Rule):
         ),
         FixExample(
             """
+            import os
+
             class Store:
-                def delete(self, key): ...
+                def delete(self, key):
+                    os.remove(key)
+
                 async def adelete(self, key): ...
 
             async def forget(store: Store, key):
                 store.delete(key)
             """,
             """
+            import os
+
             class Store:
-                def delete(self, key): ...
+                def delete(self, key):
+                    os.remove(key)
+
                 async def adelete(self, key): ...
 
             async def forget(store: Store, key):

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from audit.interprocedural.context import CallRef, Hop, Located, ProjectContext, ProjectFinding
-from audit.interprocedural.facts import Leaf
-from audit.interprocedural.project import Blocked, Project
 from audit.rules.base import FixExample, Rule
+from audit.rules.blocking_chain import OFFLOAD, chain_findings
 
 if TYPE_CHECKING:
-    from audit.analysis.context import FileContext
-    from audit.analysis.model import CallSite
-    from audit.fixes.plan import Planned
-from audit.rules.blk104_configured_blocking import REASON as CONFIGURED_REASON
+    from audit.interprocedural.context import ProjectContext, ProjectFinding
 
 
 class TransitiveBlockingCall(Rule):
@@ -40,14 +34,18 @@ class TransitiveBlockingCall(Rule):
     checked), callables handed to `asyncio.to_thread`/`run_in_executor` are not calls, and a
     name that cannot be resolved is never guessed.
 
+    Only ordinary paths count: every call of the chain, down to the blocking one, is made
+    whenever its function runs, not under an `if`, in an `except` handler, in a loop that
+    may not run, or after an early `return`. A helper that opens a file only when a flag
+    says so, or only in a forked child, does not block here; BLK105 (opt-in) reports
+    those chains with the condition. Calling a generator function runs none of its body:
+    the chain starts where it is iterated (`for row in rows()`, `list(rows())`). Branches
+    that cannot run on the target interpreter (`if sys.version_info < (3, 9):`,
+    `if TYPE_CHECKING:`, see `target-version`) are not analysed at all.
+
     Each hop of the chain is a related location of the finding (`related` in the JSON
     output, `relatedLocations` in SARIF): the call in each function that leads to the next,
     down to the blocking call.
-
-    ## Fix
-    Unsafe: the call moves to a worker thread, `helper(a)` becoming
-    `await asyncio.to_thread(helper, a)` (the bridge of the async library the module uses).
-    Making the chain async is the better repair, and one only its authors can make.
 
     ## Precedence
     A call that BLK100, BLK101, BLK102 or BLK104 reports is not reported again here: where
@@ -58,8 +56,11 @@ class TransitiveBlockingCall(Rule):
     ```toml
     [tool.soni-audit]
     nonblocking = ["app.cache.read_cached"]  # trusted: silences every caller
+    target-version = "3.11"                  # default: the Python running soni-audit
     ```
     """
+
+    FIX = OFFLOAD
 
     code = "BLK103"
     name = "transitive-blocking-call"
@@ -67,27 +68,7 @@ class TransitiveBlockingCall(Rule):
     yields_to = frozenset({"BLK100", "BLK101", "BLK102", "BLK104"})
 
     def check_project(self, project: ProjectContext) -> Iterator[ProjectFinding]:
-        graph = project.project
-        for located, edge in graph.async_calls():
-            callee = graph.sync_callee(edge)
-            blocked = graph.blocked.get(callee) if callee is not None else None
-            if callee is None or blocked is None:
-                continue
-            caller = graph.display(located.facts.qualname)
-            names = [graph.display(function) for function in blocked.chain]
-            target = blocked.leaf.target.removeprefix("builtins.")
-            chain = (caller, *names, target)
-            leaf = CallRef(graph.functions[blocked.chain[-1]].path, blocked.leaf.call)
-            site = CallRef(located.path, edge.call)
-            yield ProjectFinding(
-                self.code,
-                site,
-                functools.partial(_message, site, chain, leaf, blocked.leaf),
-                caller,
-                chain,
-                _hops(graph, blocked, names, target),
-                fix=_offload,
-            )
+        return chain_findings(self.code, project, conditional=False)
 
     INVALID = (
         """
@@ -128,12 +109,23 @@ class TransitiveBlockingCall(Rule):
         import subprocess
 
         def ping(host, tries):
-            if tries:
+            result = subprocess.run(["ping", host])
+            if result.returncode and tries:
                 return ping(host, tries - 1)
-            return subprocess.run(["ping", host])
+            return result
 
         async def check(host):
             return ping(host, 3)  # error: recursion does not hide the leaf
+        """,
+        """
+        import os
+
+        def rows(path):
+            with open(path) as handle:
+                yield from handle
+
+        async def count(path):
+            return sum(1 for _ in rows(path))  # error: iterating the generator blocks
         """,
     )
 
@@ -191,6 +183,36 @@ class TransitiveBlockingCall(Rule):
         async def handler(store: Store):
             store.save()  # BLK102 names the twin to await (this rule yields to it)
         """,
+        """
+        import json
+
+        def load(path, cached):
+            if cached is not None:
+                return cached
+            with open(path) as handle:
+                return json.load(handle)
+
+        async def handler(state):
+            return load("state.json", state)  # BLK105: only on a cache miss
+        """,
+        """
+        def rows(path):
+            with open(path) as handle:
+                yield from handle
+
+        async def stream(path):
+            return rows(path)  # a generator: calling it reads nothing
+        """,
+        """
+        import sys, time
+
+        def legacy_pause():
+            if sys.version_info < (3, 8):
+                time.sleep(1)
+
+        async def handler():
+            legacy_pause()  # the branch cannot run on the target interpreter
+        """,
     )
 
     FIXED = (
@@ -215,46 +237,3 @@ class TransitiveBlockingCall(Rule):
             unsafe=True,
         ),
     )
-
-
-def _message(
-    site: CallRef, chain: tuple[str, ...], leaf: CallRef, blocking: Leaf, where: Located
-) -> str:
-    call = where.written(site)
-    reason, alternative = _why(blocking)
-    return (
-        f"`{call}()` blocks the event loop: {' -> '.join(chain)} "
-        f"(`{chain[-1]}` at {where.place(leaf)} {reason}); run it with "
-        f"`await asyncio.to_thread({call}, ...)` or make the chain async "
-        f"(for the leaf: {alternative})"
-    )
-
-
-def _offload(ctx: FileContext, site: CallSite) -> Planned:
-    written = ctx.source(site.node.func)
-    return ctx.fixer.offload(site, f"run `{written}()` in a worker thread")
-
-
-def _why(leaf: Leaf) -> tuple[str, str]:
-    """Why the leaf blocks and what to use instead, from the catalogue or the project."""
-    from audit.catalogue import default_catalogue
-
-    family = default_catalogue().families.get(leaf.family or "")
-    if family is not None:
-        return family.reason, family.alternative
-    return CONFIGURED_REASON, leaf.configured or ""
-
-
-def _hops(graph: Project, blocked: Blocked, names: list[str], target: str) -> tuple[Hop, ...]:
-    """One related location per step down the chain: each function's call of the next,
-    then the blocking call."""
-    hops = []
-    for index, call in enumerate(blocked.calls):
-        path = graph.functions[blocked.chain[index]].path
-        hops.append(Hop(CallRef(path, call), f"`{names[index]}` calls `{names[index + 1]}`"))
-    path = graph.functions[blocked.chain[-1]].path
-    reason, _ = _why(blocked.leaf)
-    hops.append(
-        Hop(CallRef(path, blocked.leaf.call), f"`{names[-1]}` calls `{target}`, which {reason}")
-    )
-    return tuple(hops)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -136,14 +137,23 @@ REQUIRED_METHODS = [
 ]
 
 
+_VERSION = sys.version_info[:2]
+
+
+def _used(call: str, qualified: str) -> str:
+    """The call as a statement; a lazy callable's iterator is iterated (where it blocks)."""
+    return f"for _ in {call}: pass" if CATALOGUE.is_lazy(qualified, _VERSION) else call
+
+
 def _call_forms(qualified: str) -> list[str]:
     """`import top; top.a.b()` and `from top import a as alias; alias.b()`."""
     parts = qualified.split(".")
     rest = ".".join(parts[2:])
     aliased = "alias" + (f".{rest}" if rest else "")
     return [
-        f"import {parts[0]}\n\nasync def f():\n    {qualified}()\n",
-        f"from {parts[0]} import {parts[1]} as alias\n\nasync def f():\n    {aliased}()\n",
+        f"import {parts[0]}\n\nasync def f():\n    {_used(qualified + '()', qualified)}\n",
+        f"from {parts[0]} import {parts[1]} as alias\n\nasync def f():\n"
+        f"    {_used(aliased + '()', qualified)}\n",
     ]
 
 
@@ -163,8 +173,30 @@ def test_catalogue_functions_are_fine_in_sync_code(qualified: str) -> None:
 def test_every_blocking_method_is_found_on_an_annotated_receiver(
     type_name: str, method: str
 ) -> None:
-    code = f"import {type_name.split('.')[0]}\n\nasync def f(x: {type_name}):\n    x.{method}()\n"
+    call = _used(f"x.{method}()", f"{type_name}.{method}")
+    code = f"import {type_name.split('.')[0]}\n\nasync def f(x: {type_name}):\n    {call}\n"
     assert [(f.line, f.code) for f in analyze(code)] == [(4, "BLK101")], code
+
+
+LAZY = sorted(CATALOGUE.lazy)
+
+
+@pytest.mark.parametrize("qualified", LAZY)
+def test_a_lazy_callable_blocks_where_it_is_iterated(qualified: str) -> None:
+    owner, _, name = qualified.rpartition(".")
+    if CATALOGUE.type_named(owner) is not None:
+        head = f"import {owner.split('.')[0]}\n\nasync def f(x: {owner}):\n"
+        call = f"x.{name}('*')"
+    else:
+        head = f"import {owner.split('.')[0]}\n\nasync def f(x):\n"
+        call = f"{qualified}(x)"
+    made = head + f"    it = {call}\n    return await asyncio.to_thread(list, it)\n"
+    iterated = head + f"    for item in {call}:\n        print(item)\n"
+    listed = head + f"    items = {call}\n    return sorted(items)\n"
+    lazy = CATALOGUE.is_lazy(qualified, _VERSION)
+    assert [f.line for f in analyze("import asyncio\n" + made)] == ([] if lazy else [5])
+    assert [f.line for f in analyze(iterated)] == [4]
+    assert [f.line for f in analyze(listed)] == [4]
 
 
 @pytest.mark.parametrize("qualified", REQUIRED_FUNCTIONS)

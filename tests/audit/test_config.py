@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.config import DEFAULT_EXCLUDE, ConfigError, find_config, load_config
+from audit.config import DEFAULT_EXCLUDE, Config, ConfigError, find_config, load_config
 
 
 def _load(tmp_path: Path, body: str):
@@ -89,11 +89,27 @@ def test_command_line_select_replaces_and_ignore_extends(tmp_path: Path) -> None
             '[tool.soni-audit.mutation]\nignore-names = "x"\n',
             r"pyproject.toml:6: unknown key 'ignore-names' in \[tool.soni-audit.mutation\]",
         ),
+        (
+            'target-version = "2.7"\n',
+            r"pyproject.toml:5: \[tool.soni-audit\] target-version must be a Python 3 version",
+        ),
+        ("target-version = 3.11\n", r"pyproject.toml:5: .*target-version must be a Python 3"),
+        ("target-platform = 1\n", r"pyproject.toml:5: .*target-platform must be a string"),
     ],
 )
 def test_bad_configuration_names_file_line_and_key(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         _load(tmp_path, body)
+
+
+@pytest.mark.parametrize(
+    ("written", "version"), [('"3.9"', (3, 9)), ('"py312"', (3, 12)), ('"3.13"', (3, 13))]
+)
+def test_target_version_in_both_spellings(tmp_path: Path, written: str, version: tuple) -> None:
+    config = _load(tmp_path, f'target-version = {written}\ntarget-platform = "win32"\n')
+    settings = config.analysis_settings
+    assert (settings.target_version, settings.target_platform) == (version, "win32")
+    assert settings.fingerprint() != Config(root=tmp_path).analysis_settings.fingerprint()
 
 
 def test_nearest_pyproject_with_a_section_wins(tmp_path: Path) -> None:

@@ -218,3 +218,33 @@ def test_an_in_memory_workspace_reuses_its_analyses_and_writes_nothing(tmp_path:
     (tmp_path / "app.py").write_text("async def f():\n    pass\n")
     third = workspace.check([tmp_path], selection=config.selection(), cwd=tmp_path)
     assert (third.cached, third.findings) == (0, ())
+
+
+@pytest.mark.parametrize(
+    ("select", "extend", "ignore", "enabled"),
+    [
+        (("ALL",), (), (), False),
+        (("BLK",), (), (), False),
+        (("BLK10",), (), (), False),
+        (("BLK105",), (), (), True),
+        (("blk105",), (), (), True),
+        (("BLK",), ("BLK105",), (), True),
+        (("ALL",), ("BLK105",), ("BLK",), False),
+    ],
+)
+def test_an_opt_in_rule_is_enabled_only_by_its_exact_code(
+    select: tuple[str, ...], extend: tuple[str, ...], ignore: tuple[str, ...], enabled: bool
+) -> None:
+    selection = RuleSelection.build(select=select, extend_select=extend, ignore=ignore)
+    assert ("BLK105" in selection) is enabled
+
+
+def test_an_opt_in_rule_is_fixable_like_any_other(tmp_path: Path) -> None:
+    policy = Config(root=tmp_path).fix_policy()
+    assert "BLK105" in policy.fixable
+
+
+def test_opt_in_codes_match_the_rules() -> None:
+    from audit.rules import OPT_IN_CODES, all_rules
+
+    assert {rule.code for rule in all_rules() if rule.opt_in} == OPT_IN_CODES

@@ -56,7 +56,7 @@ def test_fixed_examples(tmp_path: Path, rule: type[Rule], index: int, example: F
 
 
 def test_every_rule_with_a_fix_has_fixed_examples_and_a_fix_section() -> None:
-    fixable = {"BLK100", "BLK101", "BLK102", "BLK103", "BLK104", "TIG100", "TIG102"}
+    fixable = {"BLK100", "BLK101", "BLK102", "BLK103", "BLK104", "BLK105", "TIG100", "TIG102"}
     fixable |= {"MUT100", "MUT101", "MUT102", "MUT103", "MUT104", "AUD100"}
     for rule in all_rules():
         assert bool(rule.section("Fix")) == (rule.code in fixable), rule.code

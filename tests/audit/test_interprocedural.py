@@ -196,14 +196,35 @@ def test_offloaded_sync_only_and_async_callees_stay_silent(app: Project) -> None
 
 
 def test_recursion_and_cycles_across_modules(project: Project) -> None:
-    project.write("a.py", "import b\n\ndef ping(n):\n    return b.pong(n - 1) if n else None\n")
+    project.write("a.py", "import b\n\ndef ping(n):\n    return b.pong(n - 1)\n")
     project.write(
-        "b.py", "import a, time\n\ndef pong(n):\n    time.sleep(0.1)\n    return a.ping(n)\n"
+        "b.py",
+        "import a, time\n\ndef pong(n):\n    time.sleep(0.1)\n    if n:\n        a.ping(n)\n",
     )
     project.write("c.py", "import a\n\nasync def serve():\n    a.ping(3)\n")
     assert _summary(_findings(project)) == [
         ("c.py", 4, "BLK103", ["serve", "ping", "pong", "time.sleep"])
     ]
+
+
+def test_a_chain_through_a_condition_is_reported_only_when_blk105_is_selected(
+    project: Project,
+) -> None:
+    project.write("a.py", "import b\n\ndef ping(n):\n    return b.pong(n - 1) if n else None\n")
+    project.write(
+        "b.py", "import a, time\n\ndef pong(n):\n    time.sleep(0.1)\n    return a.ping(n)\n"
+    )
+    project.write("c.py", "import a\n\nasync def serve():\n    a.ping(3)\n")
+    assert _findings(project) == []
+    assert _findings(project, "--select", "ALL") == []
+    (finding,) = _findings(project, "--extend-select", "BLK105")
+    assert (finding["path"], finding["line"], finding["code"]) == ("c.py", 4, "BLK105")
+    assert finding["chain"] == ["serve", "ping", "pong", "time.sleep"]
+    assert "may block the event loop" in finding["message"]
+    assert (
+        "only on some paths: in `ping`, in a branch of a conditional expression on `n`"
+        in (finding["message"])
+    )
 
 
 def test_nonblocking_configuration_silences_every_caller(app: Project) -> None:
@@ -258,7 +279,8 @@ def test_dialogue_reset_state_falls_back_to_a_sync_delete(project: Project) -> N
 def test_sync_twin_on_a_project_class_in_another_module(project: Project) -> None:
     project.write(
         "store.py",
-        "class Store:\n    def delete(self, key): ...\n    async def adelete(self, key): ...\n",
+        "import os\n\nclass Store:\n    def delete(self, key):\n        os.remove(key)\n"
+        "    async def adelete(self, key): ...\n",
     )
     project.write(
         "app.py",
@@ -267,6 +289,21 @@ def test_sync_twin_on_a_project_class_in_another_module(project: Project) -> Non
     (finding,) = _findings(project)
     assert (finding["line"], finding["code"]) == (4, "BLK102")
     assert "use `await store.adelete(...)`" in finding["message"]
+
+
+def test_a_sync_twin_that_blocks_nothing_is_not_reported(project: Project) -> None:
+    project.write(
+        "store.py",
+        "class MemoryStore:\n    def __init__(self):\n        self.rows = {}\n"
+        "    def delete(self, key):\n        self.rows.pop(key, None)\n"
+        "    async def adelete(self, key):\n        self.delete(key)\n",
+    )
+    project.write(
+        "app.py",
+        "from store import MemoryStore\n\nasync def forget(store: MemoryStore):\n"
+        "    store.delete('k')\n",
+    )
+    assert _findings(project) == []
 
 
 def test_cached_run_reports_the_same_chains(app: Project) -> None:

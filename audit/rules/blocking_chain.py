@@ -1,0 +1,130 @@
+"""What BLK103 and BLK105 share: a call of a project function that reaches a blocking call
+through a chain of sync functions, reported with every hop as a related location and fixed by
+running the call in a worker thread."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from audit.fixes.plan import NoFix
+from audit.interprocedural.context import CallRef, Hop, Located, ProjectContext, ProjectFinding
+from audit.interprocedural.facts import Leaf
+from audit.interprocedural.project import Blocked, Project
+from audit.rules.blk104_configured_blocking import REASON as CONFIGURED_REASON
+
+if TYPE_CHECKING:
+    from audit.analysis.context import FileContext
+    from audit.analysis.model import CallSite
+    from audit.fixes.plan import Planned
+
+OFFLOAD = """
+Unsafe: the call moves to a worker thread, `helper(a)` becoming
+`await asyncio.to_thread(helper, a)` (the bridge of the async library the module uses).
+Making the chain async is the better repair, and one only its authors can make.
+"""
+
+
+def chain_findings(
+    code: str, project: ProjectContext, *, conditional: bool
+) -> Iterator[ProjectFinding]:
+    """A finding at every call, made on the event loop, of a function that blocks on its
+    ordinary path, or (`conditional`) only on some paths."""
+    graph = project.project
+    for located, edge in graph.async_calls():
+        ran = graph.runs(edge)
+        if ran is None:
+            continue
+        callee, guard = ran
+        found = graph.blocked.get(callee) or graph.may_block.get(callee)
+        if found is None:
+            continue
+        if guard is not None:  # a generator the coroutine hands on without iterating
+            found = replace(found, condition=(located.facts.qualname, guard))
+        if found.condition is not None and not conditional:
+            continue
+        if found.condition is None and conditional:
+            continue
+        caller = graph.display(located.facts.qualname)
+        names = [graph.display(function) for function in found.chain]
+        target = found.leaf.target.removeprefix("builtins.")
+        chain = (caller, *names, target)
+        leaf = CallRef(graph.functions[found.chain[-1]].path, found.leaf.call)
+        site = CallRef(located.path, edge.call)
+        condition = None
+        if found.condition is not None:
+            condition = (graph.display(found.condition[0]), found.condition[1])
+        # Running a generator function in a thread only makes the generator there.
+        generator = graph.functions[callee].facts.is_generator
+        yield ProjectFinding(
+            code,
+            site,
+            functools.partial(_message, site, chain, leaf, found.leaf, condition, generator),
+            caller,
+            chain,
+            _hops(graph, found, names, target),
+            fix=_no_offload if generator else _offload,
+        )
+
+
+def _message(
+    site: CallRef,
+    chain: tuple[str, ...],
+    leaf: CallRef,
+    blocking: Leaf,
+    condition: tuple[str, str] | None,
+    generator: bool,
+    where: Located,
+) -> str:
+    call = where.written(site)
+    reason, alternative = why(blocking)
+    verb = "blocks the event loop"
+    when = ""
+    if condition is not None:
+        verb = "may block the event loop"
+        when = f"; only on some paths: in `{condition[0]}`, {condition[1]}"
+    remedy = f"run it with `await asyncio.to_thread({call}, ...)`"
+    if generator:
+        verb += " as it is iterated"
+        remedy = f"consume it in a worker thread (`await asyncio.to_thread(list, {call}(...))`)"
+    return (
+        f"`{call}()` {verb}: {' -> '.join(chain)} "
+        f"(`{chain[-1]}` at {where.place(leaf)} {reason}{when}); {remedy} "
+        f"or make the chain async (for the leaf: {alternative})"
+    )
+
+
+def _no_offload(ctx: FileContext, site: CallSite) -> Planned:
+    return NoFix("the callee is a generator: a thread would only make the generator")
+
+
+def _offload(ctx: FileContext, site: CallSite) -> Planned:
+    written = ctx.source(site.node.func)
+    return ctx.fixer.offload(site, f"run `{written}()` in a worker thread")
+
+
+def why(leaf: Leaf) -> tuple[str, str]:
+    """Why the leaf blocks and what to use instead, from the catalogue or the project."""
+    from audit.catalogue import default_catalogue
+
+    family = default_catalogue().families.get(leaf.family or "")
+    if family is not None:
+        return family.reason, family.alternative
+    return CONFIGURED_REASON, leaf.configured or ""
+
+
+def _hops(graph: Project, blocked: Blocked, names: list[str], target: str) -> tuple[Hop, ...]:
+    """One related location per step down the chain: each function's call of the next,
+    then the blocking call."""
+    hops = []
+    for index, call in enumerate(blocked.calls):
+        path = graph.functions[blocked.chain[index]].path
+        hops.append(Hop(CallRef(path, call), f"`{names[index]}` calls `{names[index + 1]}`"))
+    path = graph.functions[blocked.chain[-1]].path
+    reason, _ = why(blocked.leaf)
+    hops.append(
+        Hop(CallRef(path, blocked.leaf.call), f"`{names[-1]}` calls `{target}`, which {reason}")
+    )
+    return tuple(hops)

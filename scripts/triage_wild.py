@@ -234,7 +234,25 @@ def precision_table(
         rows.append(_row(f"{library.name} {library.version}", f"{count:,}", columns))
     columns = [tallies[name].get("all") for name in runs]
     rows.append(_row("**all**", f"{total_lines:,}", columns))
+    largest = _most_findings(libraries, next(iter(runs.values())))
+    if largest is not None:
+        # One library can dominate the counts; show the rest on their own as well.
+        rest = {
+            name: tally((item for item in found if item.library != largest.name), labels)
+            for name, found in runs.items()
+        }
+        columns = [rest[name].get("all") for name in runs]
+        lines = total_lines - _lines(site, largest)
+        rows.append(_row(f"**all except {largest.name}**", f"{lines:,}", columns))
     return "\n".join(rows)
+
+
+def _most_findings(libraries: Sequence[Library], found: Sequence[Found]) -> Library | None:
+    counts = Counter(item.library for item in found)
+    if not counts:
+        return None
+    name, _ = counts.most_common(1)[0]
+    return next(library for library in libraries if library.name == name)
 
 
 def _lines(site: Path, library: Library) -> int:

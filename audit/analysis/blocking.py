@@ -25,7 +25,8 @@ class BlockingCall:
     `family` the catalogue's category for it (reason, alternative, replacements);
     `configured` the alternative the project configured for it (`""`: none given);
     `receiver` the object a blocking method is called on, whose `origin` says how its type
-    was found; `heuristic` the catalogue's guess when that type is unknown.
+    was found; `heuristic` the catalogue's guess when that type is unknown; `spelled` when
+    the callable was matched by its spelling alone (its root is bound nowhere in the file).
     """
 
     callee: str
@@ -33,6 +34,7 @@ class BlockingCall:
     configured: str | None = None
     receiver: Instance | None = None
     heuristic: Heuristic | None = None
+    spelled: bool = False  # matched by spelling: the name's root is bound nowhere in the file
 
     @property
     def is_method(self) -> bool:
@@ -61,7 +63,7 @@ def classify(
         configured = settings.blocking.get(target.qualified)
         if family is None and configured is None:
             return None
-        return BlockingCall(target.qualified, family, configured)
+        return BlockingCall(target.qualified, family, configured, spelled=target.spelled)
     if awaited:
         return None
     if isinstance(target, MethodTarget):

@@ -36,6 +36,26 @@ class BindingKind(enum.Enum):
     OTHER = "other"
 
 
+@dataclass(frozen=True)
+class Point:
+    """A place in the walk: `order` counts bindings and calls in source order; `regions`
+    are the branches, loops and handlers around it (outermost first) and `loops` those of
+    them that may run again. A binding reaches a later point of its block unless a binding
+    in the same or an enclosing region comes between."""
+
+    order: int
+    regions: tuple[int, ...] = ()
+    loops: frozenset[int] = frozenset()
+
+    def encloses(self, other: Point) -> bool:
+        """Every region around self is around `other` too (self dominates other when it
+        also comes first)."""
+        return other.regions[: len(self.regions)] == self.regions
+
+    def shares_loop(self, other: Point) -> bool:
+        return bool(self.loops & other.loops)
+
+
 @dataclass(eq=False)
 class Binding:
     """One place where a name is bound.
@@ -52,6 +72,7 @@ class Binding:
     annotation: cst.BaseExpression | None = None
     is_self: bool = False
     is_cls: bool = False
+    point: Point | None = None  # where in the function's flow it happens
 
 
 @dataclass(eq=False)
@@ -196,6 +217,7 @@ class CallSite:
     handled: frozenset[str] = frozenset()
     returned: bool = False
     handed_to: cst.Call | None = None
+    point: Point | None = None
 
 
 @dataclass(frozen=True, eq=False)

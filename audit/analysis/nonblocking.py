@@ -5,8 +5,9 @@
 - Some arguments make a blocking function return at once (`getaddrinfo(ip, 0,
   flags=AI_NUMERICHOST)` parses a numeric address and looks nothing up).
 - `fut.result()` on a future already known to be done returns at once.
-- A socket the code put in non-blocking mode (`sock.setblocking(False)`, `settimeout(0)`),
-  handed to an event-loop method that requires that mode (`loop.sock_recv(sock, n)`), or
+- A socket the code put in non-blocking mode (`sock.setblocking(False)`, `settimeout(0)`,
+  created with `SOCK_NONBLOCK`), handed to an event-loop method that requires that mode
+  (`loop.sock_recv(sock, n)`, `loop.create_connection(factory, sock=sock)`), or
   called inside a `try` that handles `BlockingIOError`, raises instead of waiting: the code
   waits for readiness with the loop. The mode is looked for in the same function, and for
   `self.x` in every method of the class.
@@ -63,24 +64,67 @@ class Exemptions:
         that requires it."""
         modes: dict[str, frozenset[str]] = {}
         handed_to: set[str] = set()
+        handed_as: dict[str, str] = {}
+        flags: set[str] = set()
         for blocking_type in self.catalogue.types.values():
             modes.update(blocking_type.modes)
             handed_to |= blocking_type.handed_to
+            handed_as.update(blocking_type.handed_as)
+            flags |= blocking_type.nonblocking_flags
         found: set[_Key] = set()
         for site in self.model.calls:
-            func, args = site.node.func, site.node.args
-            if not isinstance(func, cst.Attribute) or not args or args[0].keyword is not None:
-                continue
-            method = func.attr.value
-            subject: cst.BaseExpression | None = None
-            if method in modes and _literal(args[0].value) in modes[method]:
-                subject = func.value
-            elif method in handed_to:
-                subject = args[0].value
+            subject = _subject(site.node, modes, handed_to, handed_as)
             name = dotted_name(subject) if subject is not None else None
             if name is not None:
                 found.update(_keys(site.scope, name))
+        for scope, name, value in self._assignments():
+            if isinstance(value, cst.Call) and any(
+                _mentions(arg.value, flag) for arg in value.args for flag in flags
+            ):
+                found.update(_keys(scope, name))
         return frozenset(found)
+
+    def _assignments(self) -> list[tuple[Scope, str, cst.BaseExpression]]:
+        """`(scope, receiver as written, value)` for names and `self.x` assigned a value."""
+        found = [
+            (info.scope, name, binding.value)
+            for info in self.model.functions
+            for name, bindings in info.scope.bindings.items()
+            for binding in bindings
+            if binding.value is not None
+        ]
+        found += [
+            (binding.scope, f"self.{name}", binding.value)
+            for info in self.model.classes.values()
+            for name, bindings in info.attributes.items()
+            for binding in bindings
+            if binding.value is not None and binding.scope.kind is ScopeKind.FUNCTION
+        ]
+        return found
+
+
+def _subject(
+    call: cst.Call,
+    modes: dict[str, frozenset[str]],
+    handed_to: set[str],
+    handed_as: dict[str, str],
+) -> cst.BaseExpression | None:
+    """The object a call puts in non-blocking mode (`sock.setblocking(False)`) or hands to
+    code that requires that mode (`loop.sock_recv(sock, n)`, `create_connection(sock=s)`)."""
+    func, args = call.func, call.args
+    if not isinstance(func, cst.Attribute):
+        return None
+    method = func.attr.value
+    keyword = handed_as.get(method)
+    if keyword is not None:
+        return next((a.value for a in args if a.keyword and a.keyword.value == keyword), None)
+    if not args or args[0].keyword is not None:
+        return None
+    if method in modes and _literal(args[0].value) in modes[method]:
+        return func.value
+    if method in handed_to:
+        return args[0].value
+    return None
 
 
 def _keys(scope: Scope, receiver: str) -> list[_Key]:

@@ -9,7 +9,8 @@ places with different values resolves to None rather than to a guess.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import libcst as cst
 
@@ -20,6 +21,7 @@ from audit.analysis.model import (
     CallSite,
     ClassInfo,
     ModuleModel,
+    Point,
     Scope,
     ScopeKind,
 )
@@ -38,6 +40,8 @@ from audit.analysis.values import (
 from audit.catalogue import Catalogue
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
+_OPAQUE = (cst.Call, cst.Name, cst.Attribute, cst.Await, cst.Subscript)
+_TYPING_FORMS = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
 _NONE = Ref("builtins.None")
 _MISSING = Ref("<missing>")
 
@@ -57,11 +61,20 @@ class Resolver:
         }
         self._binding_values: dict[int, Value | None] = {}
         self._in_progress: set[int] = set()
+        self._at: tuple[Point, Scope] | None = None  # where the names looked up are read
         self.annotations = AnnotationReader(self._named)
 
     def _named(self, expr: cst.BaseExpression, scope: Scope) -> tuple[str, bool] | None:
         value = self.value(expr, scope)
-        return (value.qualified, value.local) if isinstance(value, Ref) else None
+        if not isinstance(value, Ref):
+            return None
+        if value.spelled and "." not in value.qualified:
+            # A bare name bound nowhere says nothing about a type, except the typing forms
+            # a snippet uses without importing them (`Optional[httpx.Client]`).
+            if value.qualified not in _TYPING_FORMS:
+                return None
+            return f"typing.{value.qualified}", False
+        return value.qualified, value.local
 
     def local_class(self, qualified: str) -> ClassInfo | None:
         return self._classes.get(qualified)
@@ -72,12 +85,36 @@ class Resolver:
     # -- call sites ----------------------------------------------------------------------
 
     def call_target(self, site: CallSite) -> CallTarget | None:
-        value = self.value(site.node.func, site.scope)
+        with self._reading_at(site.point, site.scope):
+            value = self.callee(site.node.func, site.scope)
         if isinstance(value, Ref):
-            return FunctionTarget(value.qualified, value.local)
+            if value.spelled and not self.catalogue.knows(value.qualified):
+                return None
+            return FunctionTarget(value.qualified, value.local, value.spelled)
         if isinstance(value, BoundMethod):
             return MethodTarget(value.instance, value.name)
         return None
+
+    def callee(self, func: cst.BaseExpression, scope: Scope) -> Value | None:
+        """What a call calls: an attribute of a library object that is called is its method,
+        even where reading the attribute would give another object (`client.db` is a
+        database, `client.close()` a method)."""
+        if isinstance(func, cst.Attribute):
+            base = self.value(func.value, scope)
+            if isinstance(base, Instance) and not base.local:
+                return BoundMethod(base, func.attr.value)
+        return self.value(func, scope)
+
+    @contextmanager
+    def _reading_at(self, point: Point | None, scope: Scope) -> Iterator[None]:
+        """Names read inside are looked up as they stand at `point` (flow-sensitive in
+        the frame that holds the point; other scopes' names keep all their bindings)."""
+        outer = self._at
+        self._at = (point, scope) if point is not None else None
+        try:
+            yield
+        finally:
+            self._at = outer
 
     # -- expressions ---------------------------------------------------------------------
 
@@ -89,13 +126,20 @@ class Resolver:
         if isinstance(expr, cst.Attribute):
             return self._attribute(self.value(expr.value, scope), expr.attr.value)
         if isinstance(expr, cst.Call):
-            return self._call_result(self.value(expr.func, scope))
+            return self._call_result(self.callee(expr.func, scope))
+        if isinstance(expr, cst.Subscript):
+            base = self.value(expr.value, scope)
+            if isinstance(base, Instance) and not base.local:
+                item = self.catalogue.item_type(base.type)
+                if item is not None:
+                    return Instance(item, TypeOrigin(Evidence.ITEM, via=base.origin))
+            return None
         if isinstance(expr, cst.Await):
             inner = expr.expression
             if isinstance(inner, cst.Call):
                 offloaded = self._offloaded(inner, scope)
                 if offloaded is not None:
-                    return self._call_result(self.value(offloaded, scope))
+                    return self._call_result(self.callee(offloaded, scope))
             return self.value(inner, scope)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
             left = self.value(expr.left, scope)
@@ -128,8 +172,37 @@ class Resolver:
             for module in self.model.star_imports:
                 if self.catalogue.knows(f"{module}.{name}"):
                     return Ref(f"{module}.{name}")
-            return Ref(f"builtins.{name}") if name in _BUILTIN_NAMES else None
-        return self._merge(self.binding_value(binding) for binding in bindings)
+            if name in _BUILTIN_NAMES:
+                return Ref(f"builtins.{name}")
+            # Bound nowhere (a snippet without its imports): matched by its spelling, unless
+            # a star import may be what binds it.
+            return None if self.model.star_imports else Ref(name, spelled=True)
+        return self._merge(self.binding_value(binding) for binding in self._reaching(bindings))
+
+    def _reaching(self, bindings: list[Binding]) -> list[Binding]:
+        """The bindings of one name that may hold when it is read at the current point: the
+        last one that surely ran before it (same or enclosing region), those after it in
+        branches, and, inside a loop, those later in the loop. Reads in another frame, or
+        before any binding in source order, see every binding."""
+        if self._at is None:
+            return bindings
+        point, scope = self._at
+        if bindings[0].scope not in _frames(scope):
+            return bindings
+        before = [b for b in bindings if b.point is not None and b.point.order < point.order]
+        if not before:
+            return bindings
+        start = 0
+        for index, binding in enumerate(before):
+            assert binding.point is not None
+            if binding.point.encloses(point):
+                start = index
+        later = [
+            b
+            for b in bindings
+            if b.point is not None and b.point.order > point.order and b.point.shares_loop(point)
+        ]
+        return before[start:] + later
 
     def lookup(self, name: str, scope: Scope) -> list[Binding] | None:
         """The bindings `name` refers to from `scope`, by Python's scoping rules."""
@@ -153,7 +226,8 @@ class Resolver:
             return None
         self._in_progress.add(key)
         try:
-            value = self._compute_binding_value(binding)
+            with self._reading_at(binding.point, binding.scope):
+                value = self._compute_binding_value(binding)
         finally:
             self._in_progress.discard(key)
         self._binding_values[key] = value
@@ -172,7 +246,8 @@ class Resolver:
             if typed is not None:
                 return typed
         if kind in (BindingKind.ASSIGN, BindingKind.ANNOTATED) and binding.value is not None:
-            return self.value(binding.value, binding.scope)
+            value = self.value(binding.value, binding.scope)
+            return value if value is not None else self._declared(binding)
         if kind is BindingKind.WITH and binding.value is not None:
             return self._entered(self.value(binding.value, binding.scope))
         if kind is BindingKind.ASYNC_WITH and binding.value is not None:
@@ -181,6 +256,26 @@ class Resolver:
             if isinstance(manager, Instance) and self.catalogue.is_async_type(manager.type):
                 return manager
         return None
+
+    def _declared(self, binding: Binding) -> Value | None:
+        """A name annotated earlier in its function keeps the declared type when it is
+        assigned a value of unknown type (`f: TextIOWrapper = ...; f = make()`)."""
+        if binding.kind is not BindingKind.ASSIGN or binding.point is None:
+            return None
+        if not isinstance(binding.value, _OPAQUE):
+            return None  # a literal has its own type (`f = 7`)
+        if binding.scope.kind is not ScopeKind.FUNCTION:
+            return None
+        order = binding.point.order
+        declared = [
+            b.annotation
+            for b in binding.scope.bindings.get(binding.name, [])
+            if b.kind in (BindingKind.ANNOTATED, BindingKind.PARAM)
+            and b.annotation is not None
+            and b.point is not None
+            and b.point.order < order
+        ]
+        return self.annotation_type(declared[-1], binding.scope) if declared else None
 
     def _parameter_value(self, binding: Binding) -> Value | None:
         info = binding.scope.class_info
@@ -215,7 +310,7 @@ class Resolver:
         if isinstance(base, Ref):
             if base == _NONE:
                 return None
-            return Ref(f"{base.qualified}.{attribute}", base.local)
+            return Ref(f"{base.qualified}.{attribute}", base.local, base.spelled)
         if isinstance(base, Instance):
             if base.local:
                 found = self._class_attribute(base.type, attribute, set())
@@ -225,7 +320,7 @@ class Resolver:
                 return found
             typed = self.catalogue.attribute_type(base.type, attribute)
             if typed is not None:
-                return Instance(typed, base.origin)
+                return Instance(typed, TypeOrigin(Evidence.ATTRIBUTE, attribute, base.origin))
             return BoundMethod(base, attribute)
         return None
 
@@ -270,6 +365,10 @@ class Resolver:
             if callee.qualified in self.extra_types:
                 return Instance(callee.qualified, origin)
             return self._typed(self.catalogue.call_returns(callee.qualified), origin)
+        if isinstance(callee, Instance) and not callee.local:
+            # Calling a factory object (`Session = sessionmaker(engine)`, then `Session()`).
+            made = self.catalogue.method_returns(callee.type, "__call__")
+            return self._typed(made, TypeOrigin(Evidence.CALL, f"{callee.type}.__call__"))
         if isinstance(callee, BoundMethod):
             if callee.instance.local:
                 return self._returns(f"{callee.instance.type}.{callee.name}")
@@ -333,3 +432,13 @@ class Resolver:
             elif result != value:
                 return None
         return result
+
+
+def _frames(scope: Scope) -> list[Scope]:
+    """`scope` and the comprehensions' enclosing scopes up to its function (or module): the
+    names read here in the same run of code."""
+    found = [scope]
+    while scope.kind is ScopeKind.COMPREHENSION and scope.parent is not None:
+        scope = scope.parent
+        found.append(scope)
+    return found

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Ref:
-    """An object known by name: a module, function, class or constant."""
+    """An object known by name: a module, function, class or constant. `spelled` when the
+    name's root is bound nowhere in the file (a snippet that omits its imports): it is
+    matched by its spelling alone."""
 
     qualified: str
     local: bool = False
+    spelled: bool = False
 
 
 class Evidence(enum.Enum):
@@ -26,6 +29,7 @@ class Evidence(enum.Enum):
     RETURN_ANNOTATION = "return annotation"  # a project function's return annotation
     WITH = "with"  # bound by `with manager as name`
     ATTRIBUTE = "attribute"  # an attribute set in a method or declared in the class body
+    ITEM = "item"  # `obj[key]` of an object whose items have a known type
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ Value = Ref | Instance | BoundMethod
 class FunctionTarget:
     qualified: str
     local: bool
+    spelled: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import dataclasses
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Final, cast
 
@@ -32,6 +32,7 @@ from audit.analysis.model import (
     ImportRecord,
     ModuleModel,
     Parameter,
+    Point,
     Scope,
     ScopeKind,
 )
@@ -166,6 +167,10 @@ class ModuleWalker:
         self._typing_only = False  # in `if TYPE_CHECKING:`: names count, calls never run
         self._sites: dict[int, CallSite] = {}
         self._kinds: dict[type, int] = {}
+        self._order = 0  # bindings and calls seen so far
+        self._regions: tuple[int, ...] = ()  # branches, loops and handlers around here
+        self._loops: frozenset[int] = frozenset()
+        self._next_region = 0
 
     def run(self, module: cst.Module) -> ModuleModel:
         for index, statement in enumerate(module.body):
@@ -208,13 +213,21 @@ class ModuleWalker:
     @contextmanager
     def guarded(self, kind: GuardKind, decided_by: cst.CSTNode | None) -> Iterator[None]:
         """Calls visited inside depend on a condition (the outermost one is kept)."""
-        outer = self._guard
+        outer, regions, loops = self._guard, self._regions, self._loops
         if outer is None:
             self._guard = Guard(kind, decided_by)
+        self._next_region += 1
+        self._regions = (*regions, self._next_region)
+        if kind in (GuardKind.LOOP, GuardKind.WHILE):
+            self._loops = loops | {self._next_region}
         try:
             yield
         finally:
-            self._guard = outer
+            self._guard, self._regions, self._loops = outer, regions, loops
+
+    def _point(self) -> Point:
+        self._order += 1
+        return Point(self._order, self._regions, self._loops)
 
     def visit_guarded(
         self, node: cst.CSTNode | None, kind: GuardKind, decided_by: cst.CSTNode | None
@@ -320,11 +333,16 @@ class ModuleWalker:
             self._record(binding, walrus=walrus)
             return [target.value]
         if isinstance(target, (cst.Tuple, cst.List)):
+            items = _paired(target, value) if kind is BindingKind.ASSIGN else None
             return [
                 name
-                for element in target.elements
+                for index, element in enumerate(target.elements)
                 for name in self._bind_structure(
-                    element.value, BindingKind.OTHER, None, None, walrus
+                    element.value,
+                    BindingKind.ASSIGN if items is not None else BindingKind.OTHER,
+                    items[index] if items is not None else None,
+                    None,
+                    walrus,
                 )
             ]
         if isinstance(target, cst.StarredElement):
@@ -337,7 +355,7 @@ class ModuleWalker:
         """The one place a binding enters the scope model: in `into`, or in the scope a
         store to its name binds in from here."""
         scope = into if into is not None else self._binding_scope(binding.name, walrus=walrus)
-        scope.bind(binding)
+        scope.bind(replace(binding, point=self._point()))
 
     def _record_attribute_store(
         self,
@@ -767,6 +785,7 @@ class ModuleWalker:
         func = node.func
         if not self._typing_only:
             site = CallSite(node, self.scope, self._place, self._guard, False, self._handled)
+            site.point = self._point()
             self.model.calls.append(site)
             self._sites[id(node)] = site
             self.flow.call(node)
@@ -861,6 +880,18 @@ class ModuleWalker:
         future = _awaited_future(expression)
         if future is not None:
             self.flow.settle(future)
+
+
+def _paired(
+    target: cst.Tuple | cst.List, value: cst.BaseExpression | None
+) -> list[cst.BaseExpression] | None:
+    """`a, b = x, y` binds `a` to `x` and `b` to `y` (no starred element on either side)."""
+    if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(target.elements):
+        return None
+    elements = [*target.elements, *value.elements]
+    if any(isinstance(element, cst.StarredElement) for element in elements):
+        return None
+    return [element.value for element in value.elements]
 
 
 def _returns_early(statement: cst.CSTNode, conditions: ConditionReader) -> bool:

@@ -7,6 +7,7 @@ module only validates that file and answers lookups.
 from __future__ import annotations
 
 import enum
+import fnmatch
 import re
 import tomllib
 from collections.abc import Mapping
@@ -48,6 +49,12 @@ class Family:
     alternative: str
     functions: tuple[str, ...]
     replacements: tuple[Replacement, ...] = ()
+    docs: str = ""  # where the async alternative is documented
+
+    @property
+    def advice(self) -> str:
+        """What to use instead, with where it is documented."""
+        return f"{self.alternative} ({self.docs})" if self.docs else self.alternative
 
     def replacement(self, libraries: frozenset[str]) -> Replacement | None:
         """The drop-in replacement for a module that imports `libraries` (None when the
@@ -72,13 +79,48 @@ class BlockingType:
     would_block: frozenset[str] = frozenset()
     handed_to: frozenset[str] = frozenset()
     when_done: frozenset[str] = frozenset()
+    items: str | None = None
+    handed_as: Mapping[str, str] = field(default_factory=dict)
+    nonblocking_flags: frozenset[str] = frozenset()
 
     def blocks(self, method: str) -> bool:
         if self.family is None:
             return False
         if self.all_methods:
-            return method not in self.exempt and not method.startswith("_")
-        return method in self.methods
+            return not _matches(self.exempt, method) and not method.startswith("_")
+        return _matches(self.methods, method)
+
+    def returned(self, method: str) -> str | None:
+        return _lookup(self.returns, method)
+
+    def attribute(self, name: str) -> str | None:
+        return _lookup(self.attributes, name)
+
+
+def _matches(names: frozenset[str], name: str) -> bool:
+    """`name` is listed, exactly or by a shell-style pattern (`"[A-Z]*"`: sub-resources)."""
+    return name in names or any(
+        _is_pattern(entry) and fnmatch.fnmatchcase(name, entry) for entry in names
+    )
+
+
+def _lookup(table: Mapping[str, str], name: str) -> str | None:
+    """An exact key first, then the first pattern key that matches."""
+    found = table.get(name)
+    if found is not None:
+        return found
+    return next(
+        (
+            value
+            for key, value in table.items()
+            if _is_pattern(key) and fnmatch.fnmatchcase(name, key)
+        ),
+        None,
+    )
+
+
+def _is_pattern(entry: str) -> bool:
+    return any(character in entry for character in "*?[")
 
 
 @dataclass(frozen=True)
@@ -150,15 +192,22 @@ class Catalogue:
         blocking_type = self.type_named(type_name)
         if blocking_type is None:
             return None
-        returned = blocking_type.returns.get(method)
+        returned = blocking_type.returned(method)
         return self.canonical_type(returned) if returned is not None else None
 
     def attribute_type(self, type_name: str, attribute: str) -> str | None:
         blocking_type = self.type_named(type_name)
         if blocking_type is None:
             return None
-        found = blocking_type.attributes.get(attribute)
+        found = blocking_type.attribute(attribute)
         return self.canonical_type(found) if found is not None else None
+
+    def item_type(self, type_name: str) -> str | None:
+        """The type of `obj[key]` for an object of a known type (`client["db"]`)."""
+        blocking_type = self.type_named(type_name)
+        if blocking_type is None or blocking_type.items is None:
+            return None
+        return self.canonical_type(blocking_type.items)
 
     def entered_type(self, type_name: str) -> str | None:
         """The type bound by `with obj as name` for an object of a known type."""
@@ -217,7 +266,7 @@ def catalogue_fingerprint() -> str:
     return digest.hexdigest()
 
 
-_FAMILY_KEYS = {"reason", "alternative", "functions", "replacements"}
+_FAMILY_KEYS = {"reason", "alternative", "functions", "replacements", "docs"}
 _REPLACEMENT_KEYS = {"library", "callable", "keywords"}
 _TYPE_KEYS = {
     "family",
@@ -233,6 +282,9 @@ _TYPE_KEYS = {
     "would-block",
     "handed-to",
     "when-done",
+    "items",
+    "handed-as",
+    "nonblocking-flags",
 }
 _HEURISTIC_KEYS = {"family", "method", "first-argument", "when-module-imports", "assumed-type"}
 
@@ -247,6 +299,12 @@ def _strings(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise CatalogueError(f"{where}: expected a list of strings")
     return tuple(value)
+
+
+def _optional_string(where: str, value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise CatalogueError(f"{where}: expected a string")
+    return value
 
 
 def _string_map(where: str, value: Any) -> dict[str, str]:
@@ -284,6 +342,7 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             str(table["alternative"]),
             _strings(f"{where}.functions", table.get("functions", [])),
             _replacements(f"{where}.replacements", table.get("replacements", []), Call.AWAIT),
+            str(table.get("docs", "")),
         )
         families[family_id] = family
         for name in family.functions:
@@ -326,6 +385,11 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             would_block=frozenset(_strings(f"{where}.would-block", table.get("would-block", []))),
             handed_to=frozenset(_strings(f"{where}.handed-to", table.get("handed-to", []))),
             when_done=frozenset(_strings(f"{where}.when-done", table.get("when-done", []))),
+            items=_optional_string(f"{where}.items", table.get("items")),
+            handed_as=_string_map(f"{where}.handed-as", table.get("handed-as", {})),
+            nonblocking_flags=frozenset(
+                _strings(f"{where}.nonblocking-flags", table.get("nonblocking-flags", []))
+            ),
         )
         types[type_name] = blocking_type
         for alias in blocking_type.aliases:

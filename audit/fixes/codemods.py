@@ -179,7 +179,7 @@ class Fixer:
         value = resolver.name_value(module, scope)
         if value == Ref(module):
             return module, ()
-        if value is not None:
+        if value is not None and not (isinstance(value, Ref) and value.spelled):
             return NoFix(f"`{module}` names something else here")
         return module, (self._import_edit(module),)
 

@@ -18,7 +18,10 @@ class BlockingCall(Rule):
     `requests.get`, `subprocess.run`, `os.path.exists`, `sqlite3.connect` and the rest of the
     catalogue (`soni-audit rules BLK100` lists it). Names are resolved through imports and
     aliases (`from time import sleep as snooze`), and a local name that shadows a builtin or an
-    import (`def open(...)`, a parameter called `time`) is not mistaken for it.
+    import (`def open(...)`, a parameter called `time`) is not mistaken for it. In a snippet
+    that omits its imports (a notebook cell, a doctest, code pasted into an issue), a dotted
+    name whose root is bound nowhere in the file (`subprocess.run(...)` with no `import
+    subprocess`) is matched by its spelling; the message says so and no fix is offered.
 
     ## Why is this bad?
     A coroutine runs on the event loop's thread. While a blocking call waits for the disk,
@@ -58,7 +61,7 @@ class BlockingCall(Rule):
         lines = ["## Catalogue"]
         for family in default_catalogue().families.values():
             if family.functions:
-                lines += ["", f"{family.id}: {family.reason}; use {family.alternative}"]
+                lines += ["", f"{family.id}: {family.reason}; use {family.advice}"]
                 lines += [f"  {name}" for name in family.functions]
         return "\n".join(lines)
 
@@ -70,10 +73,15 @@ class BlockingCall(Rule):
             spelled = ctx.source(call.node.func)
             shown = blocking.callee.removeprefix("builtins.")
             resolved = "" if spelled == shown else f" (`{shown}`)"
+            if blocking.spelled:
+                root = shown.partition(".")[0]
+                resolved = f" (matched by its spelling: `{root}` is bound nowhere in this file)"
             family = blocking.family
             replacement = family.replacement(ctx.imported_packages)
             fix = (
-                ctx.fixer.await_instead(
+                None  # what the name is, the file does not say
+                if blocking.spelled
+                else ctx.fixer.await_instead(
                     call.site, replacement, f"use `await {replacement.callable}(...)`"
                 )
                 if replacement is not None
@@ -82,7 +90,7 @@ class BlockingCall(Rule):
             yield RawFinding(
                 self.code,
                 call.node,
-                f"`{spelled}()`{resolved} {family.reason}; use {family.alternative}",
+                f"`{spelled}()`{resolved} {family.reason}; use {family.advice}",
                 call.function,
                 fix=fix,
             )
@@ -93,6 +101,12 @@ class BlockingCall(Rule):
 
         async def handler():
             await asyncio.sleep(1)
+        """,
+        """
+        from helpers import *
+
+        async def handler():
+            subprocess.run(["ls"])  # a star import may bind `subprocess` to anything
         """,
         """
         import asyncio, os
@@ -220,6 +234,10 @@ class BlockingCall(Rule):
 
         async def handler():
             snooze(1)  # error
+        """,
+        """
+        async def handler():  # a pasted snippet: `subprocess` is imported nowhere
+            subprocess.run(["ls"])  # error
         """,
         """
         import time as t

@@ -79,7 +79,7 @@ class BlockingMethod(Rule):
                 why = f"assumed to be {blocking.heuristic.assumed_type}: the module imports it"
             elif blocking.receiver is not None:
                 origin = describe(blocking.receiver.origin)
-                why = f"`{blocking.receiver.type}` from {origin}"
+                why = f"`{blocking.receiver.type}` {origin}"
             else:
                 continue
             family = blocking.family
@@ -88,7 +88,7 @@ class BlockingMethod(Rule):
                 self.code,
                 call.node,
                 f"`{spelled}()` {family.reason} "
-                f"(`{ctx.source(receiver, limit=40)}` is {why}); use {family.alternative}",
+                f"(`{ctx.source(receiver, limit=40)}` is {why}); use {family.advice}",
                 call.function,
                 fix=ctx.fixer.offload(call.site, f"run `{spelled}()` in a worker thread"),
             )
@@ -382,21 +382,27 @@ class BlockingMethod(Rule):
 
 
 def describe(origin: TypeOrigin | None) -> str:
-    """How a receiver's type was learnt, in words: "its annotation `sqlite3.Connection`",
-    "`with` on `sqlite3.connect()`", "attribute `conn` (`Store()`)"."""
+    """How a receiver's type was learnt, in words: "from its annotation `sqlite3.Connection`",
+    "returned by `boto3.client()`", "entered from `Session(...)`", "from attribute `conn`
+    (returned by `Store()`)"."""
     if origin is None:
-        return "its use"
+        return "from its use"
     name = origin.name
     match origin.evidence:
         case Evidence.RECEIVER:
-            return f"`{name}`"
+            return f"from `{name}`"
         case Evidence.ANNOTATION:
-            return f"its annotation `{name}`" if name else "its annotation"
+            return f"from its annotation `{name}`" if name else "from its annotation"
         case Evidence.CALL:
-            return f"`{name}()`"
+            return f"returned by `{name.removeprefix('builtins.')}()`"
         case Evidence.RETURN_ANNOTATION:
-            return f"the return annotation of `{name}()`"
+            return f"from the return annotation of `{name}()`"
         case Evidence.WITH:
-            return f"`with` on {describe(origin.via)}"
+            via = origin.via
+            if via is not None and via.evidence is Evidence.CALL:
+                return f"entered from `{via.name.removeprefix('builtins.')}(...)`"
+            return f"entered from a value {describe(via)}"
         case Evidence.ATTRIBUTE:
-            return f"attribute `{name}` ({describe(origin.via)})"
+            return f"from attribute `{name}` ({describe(origin.via)})"
+        case Evidence.ITEM:
+            return f"an item of a value {describe(origin.via)}"

@@ -21,6 +21,12 @@ SOCKETS_VALID = [
     # handed to a loop method that only takes non-blocking sockets
     "    await loop.sock_sendall(sock, b'x')\n    return sock.recv(10)\n",
     "    loop.add_reader(sock, print)\n    return sock.recv(10)\n",
+    # created non-blocking
+    "    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)\n"
+    "    s.connect(addr)\n",
+    # handed to the loop's transports, which need non-blocking mode
+    "    await loop.create_connection(asyncio.Protocol, sock=sock)\n    sock.send(b'x')\n",
+    "    await asyncio.open_connection(sock=sock)\n    sock.recv(1)\n",
 ]
 
 SOCKETS_INVALID = [
@@ -30,6 +36,8 @@ SOCKETS_INVALID = [
     "    other.setblocking(False)\n    sock.recv(10)\n",
     "    try:\n        sock.recv(10)\n    except OSError:\n        pass\n",
     "    try:\n        pass\n    except BlockingIOError:\n        sock.recv(10)\n",
+    "    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n    s.connect(addr)\n",
+    "    await loop.create_connection(asyncio.Protocol, sock=other)\n    sock.send(b'x')\n",
 ]
 
 

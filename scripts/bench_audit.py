@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +51,12 @@ class Timing:
 
 
 def install_corpus(target: Path) -> None:
-    print(f"installing {' '.join(PACKAGES)} into {target} ...", file=sys.stderr)
+    pip_install(PACKAGES, target)
+
+
+def pip_install(packages: Sequence[str], target: Path) -> None:
+    """Pinned packages, without their dependencies, into a scratch directory."""
+    print(f"installing {' '.join(packages)} into {target} ...", file=sys.stderr)
     subprocess.run(
         [
             sys.executable,
@@ -60,7 +67,7 @@ def install_corpus(target: Path) -> None:
             "--no-deps",
             "--target",
             str(target),
-            *PACKAGES,
+            *packages,
         ],
         check=True,
     )
@@ -136,7 +143,7 @@ def measure(corpus: Path, jobs: int, repeat: int, baseline: Path | None = None) 
             timings["soni-audit", mode].blocking = sum(f["code"].startswith("BLK1") for f in found)
         if baseline is not None:
             shutil.rmtree(cache, ignore_errors=True)
-            command = [sys.executable, "-c", _RUN_FROM.format(path=str(baseline)), *soni[1:]]
+            command = [*soni_audit_at(baseline), *soni[1:]]
             for mode in ("cold", "warm"):
                 seconds, output = _timed(command, corpus)
                 found = json.loads(output)["findings"]
@@ -163,17 +170,28 @@ _RUN_FROM = (
     "import sys; sys.path.insert(0, {path!r}); sys.argv[0] = 'soni-audit'; "
     "from audit.cli import main; sys.exit(main())"
 )
+REPO = Path(__file__).resolve().parent.parent
 
 
-def checkout(revision: str, target: Path) -> Path:
-    """A work tree of this repository at `revision`, to time an earlier engine."""
-    repo = Path(__file__).resolve().parent.parent
+def soni_audit_at(engine: Path) -> list[str]:
+    """The command that runs soni-audit from an earlier work tree of this repository."""
+    return [sys.executable, "-c", _RUN_FROM.format(path=str(engine))]
+
+
+@contextmanager
+def worktree(revision: str, target: Path) -> Iterator[Path]:
+    """A work tree of this repository at `revision` (an earlier engine), removed after."""
     subprocess.run(
-        ["git", "-C", str(repo), "worktree", "add", "--detach", str(target), revision],
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(target), revision],
         check=True,
         capture_output=True,
     )
-    return target
+    try:
+        yield target
+    finally:
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "remove", "--force", str(target)], check=False
+        )
 
 
 def render(timings: list[Timing], files: int, lines: int, jobs: int, corpus: list[str]) -> str:
@@ -218,18 +236,15 @@ def main() -> int:
         corpus = args.corpus or Path(scratch) / "corpus"
         if args.corpus is None:
             install_corpus(corpus)
-        baseline = checkout(args.baseline, Path(scratch) / "baseline") if args.baseline else None
         files, lines = corpus_size(corpus)
         print(f"corpus: {files} files, {lines} lines", file=sys.stderr)
-        try:
+        with ExitStack() as stack:
+            baseline = (
+                stack.enter_context(worktree(args.baseline, Path(scratch) / "baseline"))
+                if args.baseline
+                else None
+            )
             timings = measure(corpus, args.jobs, args.repeat, baseline)
-        finally:
-            if baseline is not None:
-                repo = Path(__file__).resolve().parent.parent
-                subprocess.run(
-                    ["git", "-C", str(repo), "worktree", "remove", "--force", str(baseline)],
-                    check=False,
-                )
         table = render(timings, files, lines, args.jobs, versions(corpus))
         if args.baseline:
             table += f"\nbaseline = soni-audit at git revision `{args.baseline}`.\n"

@@ -28,15 +28,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench_audit import pip_install, soni_audit_at, worktree
+
 DATA = Path(__file__).with_suffix(".toml")
 TEST_DIRECTORIES = frozenset({"test", "tests", "testing"})
 VERDICTS = ("true", "false", "unclear")
-_RUN_FROM = (
-    "import sys; sys.path.insert(0, {path!r}); sys.argv[0] = 'soni-audit'; "
-    "from audit.cli import main; sys.exit(main())"
-)
-
 Key = tuple[str, str, str, int]  # path in the tree, function, flagged line, rank
 
 
@@ -107,22 +103,7 @@ def load_data(path: Path = DATA) -> tuple[list[Library], dict[Key, Label]]:
 
 
 def install(libraries: Sequence[Library], site: Path) -> None:
-    pinned = [f"{library.name}=={library.version}" for library in libraries]
-    print(f"installing {len(pinned)} libraries into {site} ...", file=sys.stderr)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(site),
-            *pinned,
-        ],
-        check=True,
-    )
+    pip_install([f"{library.name}=={library.version}" for library in libraries], site)
 
 
 # -- running the checker ---------------------------------------------------------------------
@@ -132,11 +113,7 @@ def check(
     site: Path, libraries: Sequence[Library], select: str, engine: Path | None = None
 ) -> list[Found]:
     """The findings of one soni-audit run over every library, test directories left out."""
-    command = (
-        [sys.executable, "-c", _RUN_FROM.format(path=str(engine))]
-        if engine is not None
-        else [sys.executable, "-m", "audit"]
-    )
+    command = soni_audit_at(engine) if engine is not None else [sys.executable, "-m", "audit"]
     packages = [package for library in libraries for package in library.packages]
     owner = {package: library.name for library in libraries for package in library.packages}
     result = subprocess.run(
@@ -181,15 +158,6 @@ def _keyed(site: Path, findings: list[dict], owner: dict[str, str]) -> Iterable[
             finding["message"],
             tuple(finding.get("chain") or ()),
         )
-
-
-def checkout(revision: str, target: Path) -> Path:
-    subprocess.run(
-        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(target), revision],
-        check=True,
-        capture_output=True,
-    )
-    return target
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -409,14 +377,8 @@ def main() -> int:
             install(libraries, site)
         runs: dict[str, list[Found]] = {}
         if args.before:
-            engine = checkout(args.before, Path(scratch) / "before")
-            try:
+            with worktree(args.before, Path(scratch) / "before") as engine:
                 runs["before"] = check(site, libraries, "BLK", engine)
-            finally:
-                subprocess.run(
-                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(engine)],
-                    check=False,
-                )
         runs["default set"] = check(site, libraries, "BLK")
         runs["BLK105"] = check(site, libraries, "BLK105")
         if args.unlabelled:

@@ -10,7 +10,7 @@ import enum
 import fnmatch
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -62,16 +62,65 @@ class Family:
         return _for_library(self.replacements, libraries)
 
 
+def _is_pattern(entry: str) -> bool:
+    return any(character in entry for character in "*?[")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names listed exactly or by shell-style patterns (`"[A-Z]*"`: sub-resources), split
+    once when the catalogue is read."""
+
+    exact: frozenset[str] = frozenset()
+    patterns: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, entries: Iterable[str]) -> Names:
+        listed = tuple(entries)
+        patterns = tuple(entry for entry in listed if _is_pattern(entry))
+        return cls(frozenset(listed) - set(patterns), patterns)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (
+            name in self.exact
+            or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((*sorted(self.exact), *self.patterns))
+
+
+@dataclass(frozen=True)
+class NameTable:
+    """Name -> type, keyed exactly or by shell-style patterns; an exact key wins, then the
+    first pattern that matches."""
+
+    exact: Mapping[str, str] = field(default_factory=dict)
+    patterns: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, table: Mapping[str, str]) -> NameTable:
+        patterns = tuple((key, value) for key, value in table.items() if _is_pattern(key))
+        exact = {key: value for key, value in table.items() if not _is_pattern(key)}
+        return cls(exact, patterns)
+
+    def get(self, name: str) -> str | None:
+        found = self.exact.get(name)
+        if found is not None:
+            return found
+        return next((v for key, v in self.patterns if fnmatch.fnmatchcase(name, key)), None)
+
+
 @dataclass(frozen=True)
 class BlockingType:
     name: str
     family: Family | None
-    methods: frozenset[str]
+    methods: Names
     all_methods: bool
-    exempt: frozenset[str]
+    exempt: Names
     nonblocking: Mapping[str, str]
-    returns: Mapping[str, str]
-    attributes: Mapping[str, str]
+    returns: NameTable
+    attributes: NameTable
     enter: str | None
     aliases: tuple[str, ...]
     async_methods: frozenset[str] = frozenset()
@@ -87,40 +136,8 @@ class BlockingType:
         if self.family is None:
             return False
         if self.all_methods:
-            return not _matches(self.exempt, method) and not method.startswith("_")
-        return _matches(self.methods, method)
-
-    def returned(self, method: str) -> str | None:
-        return _lookup(self.returns, method)
-
-    def attribute(self, name: str) -> str | None:
-        return _lookup(self.attributes, name)
-
-
-def _matches(names: frozenset[str], name: str) -> bool:
-    """`name` is listed, exactly or by a shell-style pattern (`"[A-Z]*"`: sub-resources)."""
-    return name in names or any(
-        _is_pattern(entry) and fnmatch.fnmatchcase(name, entry) for entry in names
-    )
-
-
-def _lookup(table: Mapping[str, str], name: str) -> str | None:
-    """An exact key first, then the first pattern key that matches."""
-    found = table.get(name)
-    if found is not None:
-        return found
-    return next(
-        (
-            value
-            for key, value in table.items()
-            if _is_pattern(key) and fnmatch.fnmatchcase(name, key)
-        ),
-        None,
-    )
-
-
-def _is_pattern(entry: str) -> bool:
-    return any(character in entry for character in "*?[")
+            return method not in self.exempt and not method.startswith("_")
+        return method in self.methods
 
 
 @dataclass(frozen=True)
@@ -192,14 +209,14 @@ class Catalogue:
         blocking_type = self.type_named(type_name)
         if blocking_type is None:
             return None
-        returned = blocking_type.returned(method)
+        returned = blocking_type.returns.get(method)
         return self.canonical_type(returned) if returned is not None else None
 
     def attribute_type(self, type_name: str, attribute: str) -> str | None:
         blocking_type = self.type_named(type_name)
         if blocking_type is None:
             return None
-        found = blocking_type.attribute(attribute)
+        found = blocking_type.attributes.get(attribute)
         return self.canonical_type(found) if found is not None else None
 
     def item_type(self, type_name: str) -> str | None:
@@ -367,12 +384,14 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
         blocking_type = BlockingType(
             name=type_name,
             family=type_family,
-            methods=frozenset(m for m in methods if m != "*"),
+            methods=Names.of(m for m in methods if m != "*"),
             all_methods="*" in methods,
-            exempt=frozenset(_strings(f"{where}.except", table.get("except", []))),
+            exempt=Names.of(_strings(f"{where}.except", table.get("except", []))),
             nonblocking=_string_map(f"{where}.nonblocking", table.get("nonblocking", {})),
-            returns=_string_map(f"{where}.returns", table.get("returns", {})),
-            attributes=_string_map(f"{where}.attributes", table.get("attributes", {})),
+            returns=NameTable.of(_string_map(f"{where}.returns", table.get("returns", {}))),
+            attributes=NameTable.of(
+                _string_map(f"{where}.attributes", table.get("attributes", {}))
+            ),
             enter=table.get("enter"),
             aliases=_strings(f"{where}.aliases", table.get("aliases", [])),
             async_methods=frozenset(

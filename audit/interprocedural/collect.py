@@ -139,7 +139,7 @@ def offloaded_callable(
         offloaded = offloaded.args[0].value
     value = ctx.resolver.value(offloaded, scope)
     resolved = None
-    if isinstance(value, Ref):
+    if isinstance(value, Ref) and not value.spelled:  # a name bound nowhere is not followed
         resolved = value.qualified
     elif isinstance(value, BoundMethod):
         resolved = f"{value.instance.type}.{value.name}"
@@ -159,7 +159,7 @@ def _classes(ctx: FileContext) -> tuple[ClassFacts, ...]:
         bases = []
         for arg in cls.node.bases:
             value = resolver.value(arg.value, parent) if parent is not None else None
-            if isinstance(value, Ref):
+            if isinstance(value, Ref) and not value.spelled:
                 bases.append(value.qualified)
         facts.append(
             ClassFacts(

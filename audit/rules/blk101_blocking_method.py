@@ -61,10 +61,10 @@ class BlockingMethod(Rule):
             if blocking_type.family is None:
                 continue
             if blocking_type.all_methods:
-                exempt = ", ".join(sorted(blocking_type.exempt))
+                exempt = ", ".join(blocking_type.exempt)
                 methods = "every method" + (f" except {exempt}" if exempt else "")
             else:
-                methods = ", ".join(sorted(blocking_type.methods))
+                methods = ", ".join(blocking_type.methods)
             names = ", ".join((blocking_type.name, *blocking_type.aliases))
             lines += ["", f"{names} ({blocking_type.family.id}):", f"  {methods}"]
         return "\n".join(lines)

@@ -114,10 +114,16 @@ CASES = [
     async def handler():
         subprocess.run(["ls"])
     """,
-    # ... and an unknown spelled name is not a call-graph edge
+    # ... and an unknown spelled name is not a call-graph edge, even when it spells a
+    # project function (this module is `example`)
     """
+    import time
+
+    def load():
+        time.sleep(1)
+
     async def handler():
-        helpers.load()
+        example.load()
     """,
 ]
 

@@ -11,6 +11,13 @@ on a free port and drives it with httpx from this process:
 4. memory    server RSS after a warm-up and after --leak-requests more requests.
 5. shutdown  SIGTERM while 50 users are talking; restart on the same file and read every
              user's state back: each answered turn must be there.
+6. idle      10,000 idle keep-alive connections: server RSS per connection, a chat meanwhile.
+7. floor     the latency phase again against a bare FastAPI endpoint doing one aiosqlite
+             write per request (`scripts/floor_app.py`), in the same run: soni/floor ratios.
+8. soak      with --requests N: N requests from 50 users sharing one httpx client (50
+             connections), each with an Idempotency-Key and retried with it after a transport
+             error; transport errors apart from HTTP errors, and every user's turn counter
+             against the messages it had answered: duplicates applied and turns lost.
 
 Everything is bounded: request counts are fixed, each phase has a deadline, and the server
 is killed if it does not stop. Prints the figures and, with --output, writes the markdown
@@ -18,6 +25,7 @@ report through the audit's Jinja2 environment.
 
     python scripts/loadtest.py                              # figures on stdout
     python scripts/loadtest.py --output reports/load-test.md
+    python scripts/loadtest.py --requests 100000 --output reports/load-test.md   # with soak
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ import socket
 import sys
 import tempfile
 import time
+import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -51,7 +61,11 @@ TARGETS = {
     "resets_s": "100 concurrent resets in < 1 s in total",
     "rss_growth_mb": "RSS growth < 20 MB over 10,000 requests after warm-up",
     "shutdown_lost": "every request answered 200 is persisted",
+    "idle_kb": "10,000 idle keep-alive connections: < 16 KB of server memory each, others served",
+    "soak": "0 transport errors, 0 duplicates applied, 0 turns lost (50 users, one shared client)",
 }
+SOAK_ATTEMPTS = 5
+"""A request whose connection failed is sent again with the same key, up to this often."""
 
 
 # -- the server under test ---------------------------------------------------------------------
@@ -66,23 +80,37 @@ def _free_port() -> int:
 
 @dataclass
 class Server:
-    """`soni serve` in a child process; `workdir/state.db` survives restarts."""
+    """`soni serve` in a child process; `workdir/state.db` survives restarts. `floor` makes
+    the bare endpoint instead."""
 
     workdir: Path
     port: int = field(default_factory=_free_port)
     process: asyncio.subprocess.Process | None = None
+    floor: bool = False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, limit_s: float = 60.0) -> None:
-        command = [
+    def _command(self) -> list[str]:
+        quiet = ("--no-access-log", "--log-level", "warning", "--port", str(self.port))
+        if self.floor:
+            return [
+                *(sys.executable, "-m", "uvicorn", "--factory", "floor_app:create"),
+                *("--app-dir", str(Path(__file__).parent), "--timeout-keep-alive", "75", *quiet),
+            ]
+        return [
             *(sys.executable, "-m", "soni", "serve", "--config", str(DOMAIN)),
-            *("--state", str(self.workdir / "state.db"), "--port", str(self.port)),
-            *("--no-access-log", "--log-level", "warning"),
+            *("--state", str(self.workdir / "state.db"), *quiet),
         ]
-        env = {**os.environ, "SONI_BANKING_DB": str(self.workdir / "bank.db")}
+
+    async def start(self, limit_s: float = 60.0) -> None:
+        command = self._command()
+        env = {
+            **os.environ,
+            "SONI_BANKING_DB": str(self.workdir / "bank.db"),
+            "FLOOR_DB": str(self.workdir / "floor.db"),
+        }
         log = await asyncio.to_thread(open, self.workdir / "server.log", "ab")
         try:
             self.process = await asyncio.create_subprocess_exec(
@@ -95,7 +123,8 @@ class Server:
                 if self.process.returncode is not None:
                     raise RuntimeError(f"the server exited with {self.process.returncode}")
                 try:
-                    if (await client.get("/ready")).status_code == 200:
+                    probe = "/openapi.json" if self.floor else "/ready"
+                    if (await client.get(probe)).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
@@ -393,6 +422,156 @@ async def shutdown(workdir: Path, users: int = 50, talk_for: float = 2.0) -> Shu
     )
 
 
+@dataclass(frozen=True)
+class Idle:
+    connections: int
+    held: int
+    """Connections the server had open once all were made."""
+    before_mb: float
+    after_mb: float
+    chat_ms: float
+    """One chat request sent while they were all open."""
+    chat_status: int
+
+    @property
+    def kb_each(self) -> float:
+        return (self.after_mb - self.before_mb) * 1024 / max(1, self.connections)
+
+    @property
+    def met(self) -> bool:
+        return self.held >= self.connections and self.kb_each < 16 and self.chat_status == 200
+
+
+def _open_idle(port: int, count: int) -> list[socket.socket]:
+    return [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
+
+
+def _close_all(sockets: Sequence[socket.socket]) -> None:
+    for sock in sockets:
+        sock.close()
+
+
+async def idle(server: Server, count: int = 10_000) -> Idle:
+    """`count` connections that never send a request, held while one user chats."""
+    assert server.process is not None
+    process = psutil.Process(server.process.pid)
+    before = server.rss_mb()
+    sockets = await asyncio.to_thread(_open_idle, server.port, count)
+    try:
+        held = 0
+        for _ in range(100):
+            held = len(await asyncio.to_thread(process.net_connections))
+            if held >= count:
+                break
+            await asyncio.sleep(0.1)
+        after = server.rss_mb()
+        async with _client(server) as client:
+            began = time.perf_counter()
+            reply = await _say(client, "idle-check", "hi")
+            chat_ms = (time.perf_counter() - began) * 1000
+    finally:
+        await asyncio.to_thread(_close_all, sockets)
+    return Idle(count, held, before, after, chat_ms, reply.status_code)
+
+
+@dataclass(frozen=True)
+class Soak:
+    requests: int
+    users: int
+    seconds: float
+    http_errors: Counter[int]
+    """Status codes other than 200, answered by the server (the turn may have run: 422)."""
+    transport_errors: Counter[str]
+    """Connections that failed without an answer, by exception: each was retried."""
+    unanswered: int
+    """Messages with no answer after every attempt (their outcome is unknown)."""
+    duplicates: int
+    """Turns applied beyond the messages the users had answered."""
+    lost: int
+    """Answered messages missing from the saved conversation."""
+    server_cpu_ms: float
+    examples: tuple[str, ...]
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def met(self) -> bool:
+        return not self.transport_errors and not (self.unanswered or self.duplicates or self.lost)
+
+
+def _applied(reply: httpx.Response) -> bool:
+    """The turn ran: a reply, or an action failure the bot answered (the turn is saved)."""
+    if reply.status_code == 200:
+        return True
+    return reply.status_code == 422 and reply.json()["error"]["type"] == "action_failed"
+
+
+async def soak(server: Server, requests: int, users: int = 50) -> Soak:
+    """The closed loop that lost a request in ~3,000 before the fix: one httpx client whose
+    50 pooled connections the users share, so some connections idle for seconds."""
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    numbers = iter(range(requests))
+    applied: Counter[str] = Counter()
+    http_errors: Counter[int] = Counter()
+    transport: Counter[str] = Counter()
+    unanswered = 0
+
+    async def user(client: httpx.AsyncClient, name: str) -> None:
+        nonlocal unanswered
+        for n in numbers:
+            key = str(uuid.uuid4())
+            for _ in range(SOAK_ATTEMPTS):
+                try:
+                    reply = await client.post(
+                        "/chat",
+                        json={"user_id": name, "message": CONVERSATION[n % len(CONVERSATION)]},
+                        headers={"Idempotency-Key": key},
+                    )
+                    break
+                except httpx.TransportError as error:
+                    transport[f"{type(error).__name__}: {error}"[:80]] += 1
+            else:
+                unanswered += 1
+                continue
+            applied[name] += _applied(reply)
+            if reply.status_code != 200:
+                http_errors[reply.status_code] += 1
+
+    names = [f"soak-{u}" for u in range(users)]
+    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60.0) as client:
+        cpu = server.cpu_s()
+        began = time.perf_counter()
+        await asyncio.gather(*(user(client, name) for name in names))
+        seconds = time.perf_counter() - began
+        cpu = server.cpu_s() - cpu
+        states = await asyncio.gather(*(client.get(f"/state/{name}") for name in names))
+    saved = {
+        name: state.json()["turn"] if state.status_code == 200 else 0
+        for name, state in zip(names, states, strict=True)
+    }
+    duplicates = sum(max(0, saved[name] - applied[name]) for name in names)
+    lost = sum(max(0, applied[name] - saved[name]) for name in names)
+    examples = tuple(
+        f"{name}: {applied[name]} answered, {saved[name]} saved"
+        for name in names
+        if saved[name] != applied[name]
+    )[:5]
+    return Soak(
+        requests,
+        users,
+        seconds,
+        http_errors,
+        transport,
+        unanswered,
+        duplicates,
+        lost,
+        cpu * 1000 / max(1, requests),
+        examples,
+    )
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -406,14 +585,33 @@ class Figures:
     resets: Resets
     memory: Memory
     shutdown: Shutdown
+    idle: Idle
+    floor: Latency
+    soak: Soak | None
 
     @property
     def p95_met(self) -> bool:
         return self.latency.p95_ms < 100 and self.latency.errors == 0
 
     @property
+    def throughput_ratio(self) -> float:
+        return self.latency.throughput / self.floor.throughput
+
+    @property
+    def p95_ratio(self) -> float:
+        return self.latency.p95_ms / self.floor.p95_ms
+
+    @property
     def all_met(self) -> bool:
-        parts = (self.burst, self.resets, self.memory, self.shutdown)
+        parts: list[Burst | Resets | Memory | Shutdown | Idle | Soak] = [
+            self.burst,
+            self.resets,
+            self.memory,
+            self.shutdown,
+            self.idle,
+        ]
+        if self.soak is not None:
+            parts.append(self.soak)
         return self.p95_met and all(part.met for part in parts)
 
 
@@ -439,10 +637,25 @@ async def run(args: argparse.Namespace, workdir: Path) -> Figures:
         )
         reset_figures = await _phase("resets", resets(server), 60)
         memory_figures = await _phase("memory", memory(server, args.leak_requests), 600)
+        idle_figures = await _phase("idle", idle(server), 120)
+        soak_figures = None
+        if args.requests:
+            soak_figures = await _phase(
+                f"soak ({args.requests} requests)", soak(server, args.requests), 3600
+            )
     finally:
         await server.stop()
     await asyncio.to_thread((workdir / "down").mkdir)
     shutdown_figures = await _phase("shutdown", shutdown(workdir / "down"), 180)
+    floor = Server(workdir / "floor", floor=True)
+    await asyncio.to_thread(floor.workdir.mkdir)
+    await floor.start()
+    try:
+        floor_figures = await _phase(
+            "floor", latency(floor, args.users, args.duration), args.duration + 60
+        )
+    finally:
+        await floor.stop()
     return Figures(
         startup,
         args.users,
@@ -452,6 +665,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> Figures:
         reset_figures,
         memory_figures,
         shutdown_figures,
+        idle_figures,
+        floor_figures,
+        soak_figures,
     )
 
 
@@ -467,6 +683,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50, help="closed-loop users (default 50)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of the loop")
     parser.add_argument("--leak-requests", type=int, default=10_000)
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=0,
+        metavar="N",
+        help="soak: N more requests from 50 users sharing one client, with idempotent retries",
+    )
     parser.add_argument("--output", type=Path, help="write the markdown report here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="soni-loadtest-") as scratch:

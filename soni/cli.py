@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from soni import __version__
 from soni.errors import SoniError
+
+_N = TypeVar("_N", int, float)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +31,50 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
     serve.add_argument(
         "--state", type=Path, help="keep conversations in this SQLite file (overrides settings)"
+    )
+    serve.add_argument(
+        "--keep-alive",
+        type=_positive(int),
+        default=75,
+        metavar="SECONDS",
+        help="close a connection idle this long (default: 75, longer than the 60 s of nginx "
+        "and AWS load balancers and the 5-15 s of HTTP clients; keep it above the idle "
+        "timeout of whatever is in front)",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        type=_positive(float),
+        default=20.0,
+        metavar="SECONDS",
+        help="a request's headers and body must arrive within this long, else 408 and the "
+        "connection is closed (slow clients cannot hold connections; default: 20)",
+    )
+    serve.add_argument(
+        "--proxy-headers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="take the client address and scheme from X-Forwarded-For/X-Forwarded-Proto sent "
+        "by a trusted proxy (default: on)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses or networks trusted to send proxy headers, or '*' "
+        "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--root-path",
+        default="",
+        metavar="PATH",
+        help="the path prefix a proxy serves soni under, e.g. /bot (default: none)",
+    )
+    serve.add_argument(
+        "--idempotency-ttl",
+        type=_positive(float),
+        default=86400.0,
+        metavar="SECONDS",
+        help="how long an Idempotency-Key is remembered: a retry within it is answered "
+        "without running the turn again (default: 86400, a day)",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -65,6 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(kind: Callable[[str], _N]) -> Callable[[str], _N]:
+    def parse(text: str) -> _N:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
+    return parse
+
+
 def _missing(error: ImportError, extra: str) -> int:
     print(
         f"soni: this command needs its dependencies: pip install 'soni[{extra}]' ({error})",
@@ -92,6 +150,12 @@ def _serve(args: argparse.Namespace) -> int:
         shutdown_delay=args.shutdown_delay,
         graceful_timeout=args.graceful_timeout,
         state=args.state,
+        keep_alive=args.keep_alive,
+        request_timeout=args.request_timeout,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        root_path=args.root_path,
+        idempotency_ttl=args.idempotency_ttl,
         loop_watchdog_ms=args.loop_watchdog_ms,
         loop_watchdog_report=args.loop_watchdog_report,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from pathlib import Path
 
 from soni.config.models import PersistenceSettings
@@ -49,5 +50,6 @@ async def _converse(runtime: RuntimeLoop, user: str) -> None:
             continue
         if not text:
             continue
-        result = await runtime.process_message(user, text)
+        # A key per line: were the turn retried (it is not, here), it would not apply twice.
+        result = await runtime.process_message(user, text, idempotency_key=uuid.uuid4().hex)
         print("bot> " + result.reply.replace("\n", "\nbot> "))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from soni.errors import SoniError, StaleStateError
 from soni.runtime.engine import ActionFailure, DialogueEngine
 from soni.runtime.graph import GraphState, Services, build_graph
 from soni.runtime.persistence import open_checkpointer
+from soni.runtime.receipts import IdempotencyKeyReused, Receipt, ReceiptPolicy, request
 
 
 class RuntimeNotReady(SoniError):
@@ -49,6 +51,20 @@ class TurnResult:
     turn: int
     messages: tuple[str, ...] = ()
     failures: tuple[ActionFailure, ...] = ()
+    replayed: bool = False
+    """Answered from the receipt of an earlier message with the same idempotency key."""
+
+    @classmethod
+    def of_receipt(cls, receipt: Receipt) -> TurnResult:
+        return cls(
+            reply=receipt["reply"],
+            active_flow=receipt["active_flow"],
+            slots=receipt["slots"],
+            turn=receipt["turn"],
+            messages=tuple(receipt["messages"]),
+            failures=tuple(ActionFailure(**item) for item in receipt["failures"]),
+            replayed=True,
+        )
 
 
 @dataclass(frozen=True)
@@ -112,8 +128,10 @@ class RuntimeLoop:
         generator: CommandGenerator | None = None,
         clock: Clock | None = None,
         persistence: PersistenceSettings | None = None,
+        receipts: ReceiptPolicy | None = None,
     ) -> None:
         self._source = config
+        self._receipts = receipts or ReceiptPolicy()
         self._checkpointer = checkpointer
         self._generator = generator
         self._clock = clock or SystemClock()
@@ -159,7 +177,7 @@ class RuntimeLoop:
         )
         self.config = config
         self._saver = saver
-        self._services = Services(generator, engine)
+        self._services = Services(generator, engine, self._receipts)
         self._graph = build_graph().compile(checkpointer=saver)
 
     @property
@@ -188,18 +206,29 @@ class RuntimeLoop:
     def _thread(user_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": user_id}}
 
-    async def process_message(self, user_id: str, message: str) -> TurnResult:
+    async def process_message(
+        self, user_id: str, message: str, *, idempotency_key: str | None = None
+    ) -> TurnResult:
+        """Run one turn. With an `idempotency_key`, the same key and message again (a retry)
+        is answered from the first turn's receipt without running it again; the same key
+        with another message raises `IdempotencyKeyReused`."""
         graph, services = self._running()
+        asked = request(idempotency_key, message, time.time()) if idempotency_key else None
         async with self._locks.hold(user_id):
             try:
                 result = await graph.ainvoke(
-                    {"user_message": message},
+                    {"user_message": message, "request": asked},
                     self._thread(user_id),
                     context=services,
                     durability="exit",
                 )
             except StaleStateError as error:
                 raise error.of_user(user_id) from error
+        replay: Receipt | None = result.get("replay")
+        if replay is not None and asked is not None:
+            if replay["digest"] != asked["digest"]:
+                raise IdempotencyKeyReused(user_id, asked["key"], replay["turn"])
+            return TurnResult.of_receipt(replay)
         state = DialogueState.from_json(result.get("dialogue"))
         return TurnResult(
             reply=result["reply"],

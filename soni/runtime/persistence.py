@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
@@ -34,5 +35,32 @@ async def open_checkpointer(
 
     assert settings.dsn is not None
     saver = await stack.enter_async_context(AsyncPostgresSaver.from_conn_string(settings.dsn))
-    await saver.setup()
+    async with _one_setup_at_a_time(settings.dsn):
+        await saver.setup()
     return saver
+
+
+SETUP_LOCK = 0x736F6E69_7365_7475
+"""A PostgreSQL advisory lock id of soni's own (b"sonisetu"), held while migrating."""
+
+
+@asynccontextmanager
+async def _one_setup_at_a_time(dsn: str) -> AsyncIterator[None]:
+    """Replicas start together: their table migrations must take turns (two concurrent
+    `setup()` calls on a fresh database fail with "relation ... already exists").
+
+    The lock is polled, not waited for: a waiting `pg_advisory_lock` is a transaction in
+    progress, which the migrations' `CREATE INDEX CONCURRENTLY` would wait for in turn."""
+    from psycopg import AsyncConnection
+
+    async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+        while True:
+            cursor = await conn.execute("select pg_try_advisory_lock(%s)", (SETUP_LOCK,))
+            row = await cursor.fetchone()
+            if row is not None and row[0]:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            yield
+        finally:
+            await conn.execute("select pg_advisory_unlock(%s)", (SETUP_LOCK,))

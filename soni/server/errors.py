@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from soni.errors import SoniError, StaleStateError
+from soni.runtime.receipts import IdempotencyKeyReused
 from soni.server.host import NotServing
 from soni.server.models import ErrorDetail, ErrorResponse
 
@@ -35,6 +36,7 @@ _HTTP_TYPES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
@@ -44,7 +46,14 @@ class ApiError(Exception):
     """An error the route knows how to describe to the client."""
 
     def __init__(
-        self, status: int, type: str, message: str, details: Any = None, *, logged: bool = False
+        self,
+        status: int,
+        type: str,
+        message: str,
+        details: Any = None,
+        *,
+        logged: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -52,6 +61,7 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.logged = logged
+        self.headers = headers
 
 
 _E = TypeVar("_E", bound=SoniError)
@@ -89,6 +99,12 @@ DOMAIN_ERRORS: Mapping[type[SoniError], ErrorRule[Any]] = MappingProxyType(
             logged=False,
             details=lambda error: {"phase": error.phase.value},
             headers={"Retry-After": "1"},
+        ),
+        IdempotencyKeyReused: ErrorRule[IdempotencyKeyReused](
+            422,
+            "idempotency_key_reused",
+            logged=False,
+            details=lambda error: {"idempotency_key": error.key, "turn": error.turn},
         ),
         StaleStateError: ErrorRule[StaleStateError](
             422, "invalid_state", logged=True, message=_start_over
@@ -179,7 +195,13 @@ async def _http(request: Request, error: Exception) -> JSONResponse:
 async def _api(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
     return _answer(
-        request, error.status, error.type, error.message, error.details, logged=error.logged
+        request,
+        error.status,
+        error.type,
+        error.message,
+        error.details,
+        logged=error.logged,
+        headers=error.headers,
     )
 
 

@@ -12,6 +12,9 @@ from soni.runtime import TurnResult, UserState
 USER_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 """User ids name LangGraph threads and appear in logs: printable, no spaces, bounded."""
 
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+"""Visible ASCII, as HTTP header values allow without quoting; a UUID fits."""
+
 MAX_MESSAGE_CHARS = 2000
 MAX_BODY_BYTES = 64 * 1024
 

@@ -18,21 +18,40 @@ from fastapi import FastAPI
 import soni
 from soni.config.loader import SoniConfig
 from soni.config.models import PersistenceSettings
-from soni.runtime import RuntimeLoop
+from soni.runtime import ReceiptPolicy, RuntimeLoop
+from soni.runtime.receipts import DAY_S
 from soni.server.app import create_app
 from soni.server.host import RuntimeHost
+from soni.server.protocol import DeadlineHttpProtocol
 
 if TYPE_CHECKING:
     from audit.profiling.asgi import ASGIApp
     from audit.profiling.blocks import Block
 
 EXIT_RUNTIME_FAILED = 3
+KEEP_ALIVE_S = 75
+"""Longer than the clients and proxies in front keep an idle connection open (httpx 5 s,
+aiohttp 15 s, nginx and AWS ALB 60 s): the side that closes an idle connection must be the
+client, or a request sent just as the server closes is lost (see the README)."""
+REQUEST_TIMEOUT_S = 20.0
 
 
 @dataclass(frozen=True)
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
+    keep_alive: int = KEEP_ALIVE_S
+    """Close a connection idle this many seconds (also one that never sent a request)."""
+    request_timeout: float = REQUEST_TIMEOUT_S
+    """A request's headers and body must arrive within this many seconds of its first byte."""
+    proxy_headers: bool = True
+    """Take the client's address and scheme from X-Forwarded-For/-Proto (trusted peers only)."""
+    forwarded_allow_ips: str | None = None
+    """Peers trusted for proxy headers (uvicorn's default: $FORWARDED_ALLOW_IPS or 127.0.0.1)."""
+    root_path: str = ""
+    """The path prefix a proxy serves the app under (ASGI `root_path`)."""
+    idempotency_ttl: float = DAY_S
+    """Seconds an idempotency key is remembered."""
     log_level: str = "info"
     access_log: bool = True
     shutdown_delay: float = 0.0
@@ -127,7 +146,8 @@ def serve(config: SoniConfig, options: ServeOptions) -> int:
     persistence = (
         PersistenceSettings(backend="sqlite", path=str(options.state)) if options.state else None
     )
-    factory = functools.partial(RuntimeLoop, persistence=persistence)
+    receipts = ReceiptPolicy(ttl_s=options.idempotency_ttl)
+    factory = functools.partial(RuntimeLoop, persistence=persistence, receipts=receipts)
     host = RuntimeHost(config, runtime_factory=factory, on_failure=failed)
     app = create_app(host=host)
     uvicorn_config = uvicorn.Config(
@@ -137,6 +157,11 @@ def serve(config: SoniConfig, options: ServeOptions) -> int:
         log_level=options.log_level,
         access_log=options.access_log,
         timeout_graceful_shutdown=options.graceful_timeout,
+        timeout_keep_alive=options.keep_alive,
+        http=DeadlineHttpProtocol.with_timeout(options.request_timeout),
+        proxy_headers=options.proxy_headers,
+        forwarded_allow_ips=options.forwarded_allow_ips,
+        root_path=options.root_path,
         lifespan="on",
     )
     server = _Server(uvicorn_config, host, options.shutdown_delay)

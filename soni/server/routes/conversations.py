@@ -8,23 +8,55 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Header, Path, Response
+from fastapi.responses import JSONResponse
 
+from soni.runtime import ReceiptPolicy
 from soni.server.dependencies import Host
 from soni.server.errors import ApiError, error_responses
-from soni.server.models import USER_ID_PATTERN, ChatRequest, ChatResponse, StateResponse
+from soni.server.models import (
+    IDEMPOTENCY_KEY_PATTERN,
+    USER_ID_PATTERN,
+    ChatRequest,
+    ChatResponse,
+    StateResponse,
+)
 
 UserId = Annotated[str, Path(pattern=USER_ID_PATTERN, examples=["alice"])]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description=(
+            "Makes retrying this message safe: a new unique value (a UUID) per message, the "
+            "same value when sending the same message again. A key already applied for this "
+            "user is answered with the first reply (and `Idempotent-Replayed: true`) without "
+            "running the turn again, also after a restart or on another replica; the same "
+            "key with a different message is a 422 `idempotency_key_reused`. Keys are "
+            "remembered for `soni serve --idempotency-ttl` seconds (default a day), the last "
+            f"{ReceiptPolicy().keep} per user."
+        ),
+        examples=["3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"],
+    ),
+]
+REPLAYED = "Idempotent-Replayed"
 
 router = APIRouter(tags=["conversations"])
 
 
-@router.post("/chat", responses=error_responses(400, 413, 422, 503))
-async def chat(body: ChatRequest, host: Host) -> ChatResponse:
+@router.post(
+    "/chat", response_model=ChatResponse, responses=error_responses(400, 408, 413, 422, 503)
+)
+async def chat(body: ChatRequest, host: Host, key: IdempotencyKey = None) -> JSONResponse:
     """One user message in, the bot's reply and the conversation's state out. A user's
-    messages are handled one at a time, in arrival order."""
-    result = await host.call(lambda runtime: runtime.process_message(body.user_id, body.message))
-    response = ChatResponse.of(result)
+    messages are handled one at a time, in arrival order. Send an `Idempotency-Key` to
+    make a retry (after a timeout or a dropped connection) safe."""
+    result = await host.call(
+        lambda runtime: runtime.process_message(body.user_id, body.message, idempotency_key=key)
+    )
+    headers = {REPLAYED: "true"} if result.replayed else None
+    answer = ChatResponse.of(result)
     if result.failures:
         failed = ", ".join(repr(failure.action) for failure in result.failures)
         raise ApiError(
@@ -32,15 +64,16 @@ async def chat(body: ChatRequest, host: Host) -> ChatResponse:
             "action_failed",
             f"action {failed} failed; the bot apologised and stopped the flow",
             {
-                "turn": response.model_dump(mode="json"),
+                "turn": answer.model_dump(mode="json"),
                 "failures": [
                     {"action": failure.action, "message": failure.message}
                     for failure in result.failures
                 ],
             },
             logged=True,
+            headers=headers,
         )
-    return response
+    return JSONResponse(answer.model_dump(mode="json"), headers=headers)
 
 
 @router.get("/state/{user_id}", responses=error_responses(404, 422, 503))

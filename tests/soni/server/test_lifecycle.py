@@ -37,6 +37,16 @@ def slow_down(domain: Path, prelude: str) -> None:
     actions.write_text(prelude + actions.read_text())
 
 
+def slow_check_limits(domain: Path) -> None:
+    """`check_limits` (run by "transfer 40 to Bob", or by "40" after "send money", "Bob")
+    takes a second."""
+    slow_down(domain, "import asyncio\n")
+    actions = domain / "actions.py"
+    slow = "async def check_limits(amount):\n    await asyncio.sleep(1)"
+    actions.write_text(actions.read_text().replace("async def check_limits(amount):", slow))
+    assert slow in actions.read_text()
+
+
 def test_probes_while_starting(domain_copy: Path, tmp_path: Path) -> None:
     slow_down(domain_copy, "import time\ntime.sleep(2)  # a slow import: startup takes time\n")
     served = launch(
@@ -82,12 +92,7 @@ def test_probes_while_starting(domain_copy: Path, tmp_path: Path) -> None:
 def test_probes_while_stopping_and_requests_in_flight_finish(
     domain_copy: Path, tmp_path: Path
 ) -> None:
-    # check_limits takes a second: a request is in flight when the signal comes
-    slow_down(domain_copy, "import asyncio\n")
-    actions = domain_copy / "actions.py"
-    slow = "async def check_limits(amount):\n    await asyncio.sleep(1)"
-    actions.write_text(actions.read_text().replace("async def check_limits(amount):", slow))
-    assert slow in actions.read_text()  # else nothing would be in flight at the signal
+    slow_check_limits(domain_copy)  # a request is in flight when the signal comes
     state = tmp_path / "state.db"
     served = launch(
         serve_args(domain_copy / "domain.yaml", state, "--shutdown-delay", "1.5"),

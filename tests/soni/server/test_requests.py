@@ -10,7 +10,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from soni.server.models import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
+from soni.server.models import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, MAX_MESSAGE_CHARS
 from tests.soni.server.conftest import Served
 
 
@@ -127,6 +127,21 @@ async def test_an_action_failure_is_a_422_that_keeps_the_reply(
     assert str(error["id"]) in test_app.log()
 
 
+async def test_a_replayed_action_failure_is_the_same_422_and_runs_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {"Idempotency-Key": "fail-once"}
+    body = {"user_id": "cid", "message": "break it"}
+    first = await client.post("/chat", json=body, headers=headers)
+    again = await client.post("/chat", json=body, headers=headers)
+    assert_error(first, 422, "action_failed")
+    replayed = assert_error(again, 422, "action_failed")
+    assert replayed["details"] == assert_error(first, 422, "action_failed")["details"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert (await client.get("/state/cid")).json()["turn"] == 1
+
+
 async def test_an_internal_error_is_a_500_with_a_safe_message(
     client: httpx.AsyncClient, test_app: Served
 ) -> None:
@@ -162,6 +177,10 @@ async def test_the_openapi_schema_validates(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     validate(schema)
     chat = schema["paths"]["/chat"]["post"]
-    assert {"200", "400", "413", "422", "500", "503"} <= set(chat["responses"])
+    assert {"200", "400", "408", "413", "422", "500", "503"} <= set(chat["responses"])
+    (key,) = [p for p in chat["parameters"] if p["name"] == "Idempotency-Key"]
+    assert (key["in"], key["required"]) == ("header", False)
+    assert "retry" in key["description"]
+    assert key["schema"]["anyOf"][0]["pattern"] == IDEMPOTENCY_KEY_PATTERN
     error_ref = chat["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
     assert error_ref.endswith("/ErrorResponse")

@@ -225,14 +225,15 @@ async def _say(client: httpx.AsyncClient, user: str, message: str) -> httpx.Resp
 class Burst:
     requests: int
     users: int
-    errors: int
+    errors: Counter[str]
+    """Failed requests by kind: the status and error type, or the transport exception."""
     seconds: float
     wrong_turns: int
     examples: tuple[str, ...]
 
     @property
     def met(self) -> bool:
-        return self.errors == 0 and self.wrong_turns == 0
+        return not self.errors and self.wrong_turns == 0
 
 
 async def burst(server: Server, users: int = 250, each: int = 4) -> Burst:
@@ -250,13 +251,26 @@ async def burst(server: Server, users: int = 250, each: int = 4) -> Burst:
         states = await asyncio.gather(
             *(client.get(f"/state/burst-{u}") for u, client in enumerate(clients))
         )
-    errors = sum(1 for r in replies if not isinstance(r, httpx.Response) or r.status_code != 200)
+    errors = Counter(_failure(reply) for reply in replies if _failure(reply))
     wrong = [
         f"burst-{u}: {s.json()['turn'] if s.status_code == 200 else s.status_code}"
         for u, s in enumerate(states)
         if s.status_code != 200 or s.json()["turn"] != each
     ]
     return Burst(users * each, users, errors, seconds, len(wrong), tuple(wrong[:5]))
+
+
+def _failure(reply: httpx.Response | BaseException) -> str:
+    """What went wrong with a request, or "" if nothing did."""
+    if isinstance(reply, BaseException):
+        return f"{type(reply).__name__}: {reply}"[:80]
+    if reply.status_code == 200:
+        return ""
+    try:
+        kind = reply.json()["error"]["type"]
+    except (ValueError, KeyError, TypeError):
+        kind = reply.text[:40]
+    return f"{reply.status_code} {kind}"
 
 
 @dataclass

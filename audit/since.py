@@ -97,8 +97,12 @@ def _relative(path: Path, root: Path) -> str | None:
 
 def _git(root: Path, *args: str, error: str) -> str:
     try:
-        result = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=False
+        result = subprocess.run(  # noqa: S603 -- git with fixed arguments, no shell
+            ["git", *args],  # noqa: S607 -- git from PATH, as the user runs it
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except FileNotFoundError as missing:
         raise SinceError("--since needs git, which is not installed") from missing

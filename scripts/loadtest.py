@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import os
 import platform
+import secrets
 import signal
 import socket
 import sys
@@ -87,6 +88,14 @@ class Server:
     port: int = field(default_factory=_free_port)
     process: asyncio.subprocess.Process | None = None
     floor: bool = False
+    extra: tuple[str, ...] = ()
+    """More `soni serve` flags."""
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    """The service token the server requires (SONI_AUTH_TOKEN) and the clients send."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     @property
     def url(self) -> str:
@@ -101,7 +110,7 @@ class Server:
             ]
         return [
             *(sys.executable, "-m", "soni", "serve", "--config", str(DOMAIN)),
-            *("--state", str(self.workdir / "state.db"), *quiet),
+            *("--state", str(self.workdir / "state.db"), *quiet, *self.extra),
         ]
 
     async def start(self, limit_s: float = 60.0) -> None:
@@ -110,6 +119,7 @@ class Server:
             **os.environ,
             "SONI_BANKING_DB": str(self.workdir / "bank.db"),
             "FLOOR_DB": str(self.workdir / "floor.db"),
+            "SONI_AUTH_TOKEN": self.token,
         }
         log = await asyncio.to_thread(open, self.workdir / "server.log", "ab")
         try:
@@ -206,7 +216,9 @@ def _client(server: Server, connections: int = 1) -> httpx.AsyncClient:
     httpx pool shared by 50 busy users costs more CPU than the server does (measured: it
     capped a trivial GET at ~300 req/s, where one client per user reaches ~2,400)."""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30.0)
+    return httpx.AsyncClient(
+        base_url=server.url, limits=limits, timeout=30.0, headers=server.headers
+    )
 
 
 @asynccontextmanager
@@ -554,7 +566,9 @@ async def soak(server: Server, requests: int, users: int = 50) -> Soak:
                 http_errors[reply.status_code] += 1
 
     names = [f"soak-{u}" for u in range(users)]
-    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60.0) as client:
+    async with httpx.AsyncClient(
+        base_url=server.url, limits=limits, timeout=60.0, headers=server.headers
+    ) as client:
         cpu = server.cpu_s()
         began = time.perf_counter()
         await asyncio.gather(*(user(client, name) for name in names))
@@ -692,6 +706,19 @@ def _machine() -> str:
     )
 
 
+def publish(template: str, output: Path | None, **values: object) -> None:
+    """Render a report template with the machine and the date, print it, and write it to
+    `output` if given."""
+    report = (
+        environment()
+        .get_template(template)
+        .render(machine=_machine(), date=datetime.now(UTC).strftime("%Y-%m-%d"), **values)
+    )
+    print(report)
+    if output:
+        output.write_text(report, encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50, help="closed-loop users (default 50)")
@@ -708,21 +735,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="soni-loadtest-") as scratch:
         figures = asyncio.run(run(args, Path(scratch)))
-    report = (
-        environment()
-        .get_template("load-test.md.j2")
-        .render(
-            f=figures,
-            targets=TARGETS,
-            machine=_machine(),
-            cores=os.cpu_count(),
-            date=datetime.now(UTC).strftime("%Y-%m-%d"),
-            command=" ".join(["python scripts/loadtest.py", *sys.argv[1:]]),
-        )
+    publish(
+        "load-test.md.j2",
+        args.output,
+        f=figures,
+        targets=TARGETS,
+        cores=os.cpu_count(),
+        command=" ".join(["python scripts/loadtest.py", *sys.argv[1:]]),
     )
-    print(report)
-    if args.output:
-        args.output.write_text(report, encoding="utf-8")
     return 0 if figures.all_met else 1
 
 

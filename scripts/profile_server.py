@@ -85,6 +85,7 @@ def main() -> int:
                 "--no-access-log",
                 "--log-level",
                 "warning",
+                "--insecure-no-auth",  # the runtime's profile, not the authentication's
             ],
         )
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long an Idempotency-Key is remembered: a retry within it is answered "
         "without running the turn again (default: 86400, a day)",
     )
+    _security_arguments(serve)
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
@@ -112,6 +114,108 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _security_arguments(serve: argparse.ArgumentParser) -> None:
+    group = serve.add_argument_group(
+        "security",
+        "Override settings.server of the domain. Secrets are read from files or the "
+        "environment (SONI_AUTH_TOKEN, SONI_JWT_SECRET), never from the command line.",
+    )
+    group.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="serve without authentication: anyone who reaches the server may read and "
+        "change every conversation (local development only)",
+    )
+    group.add_argument(
+        "--auth-token-file",
+        type=Path,
+        metavar="FILE",
+        help="a shared token for a trusted front end, which may act for any user "
+        "(default: $SONI_AUTH_TOKEN when set)",
+    )
+    group.add_argument(
+        "--jwt-secret-file", type=Path, metavar="FILE", help="HS256 JWTs signed with this secret"
+    )
+    group.add_argument(
+        "--jwt-public-key-file", type=Path, metavar="FILE", help="RS/ES JWTs: a PEM public key"
+    )
+    group.add_argument(
+        "--jwt-jwks-file", type=Path, metavar="FILE", help="RS/ES JWTs: a JSON Web Key Set"
+    )
+    group.add_argument(
+        "--jwt-algorithm",
+        action="append",
+        metavar="ALG",
+        help="an accepted JWT algorithm, e.g. RS256 (repeatable; default HS256)",
+    )
+    group.add_argument("--jwt-issuer", metavar="ISS", help="the required `iss` of JWTs")
+    group.add_argument("--jwt-audience", metavar="AUD", help="the required `aud` of JWTs")
+    group.add_argument(
+        "--jwt-admin-claim",
+        metavar="CLAIM",
+        help="the claim that holds the admin role (default: roles; the role: admin)",
+    )
+    group.add_argument(
+        "--jwt-leeway", type=float, metavar="SECONDS", help="clock skew allowed (default: 30)"
+    )
+    group.add_argument(
+        "--rate-limit-user",
+        type=_bucket,
+        metavar="RATE[:BURST]",
+        help="requests per second per user id, and how many at once (e.g. 1:5)",
+    )
+    group.add_argument(
+        "--rate-limit-client",
+        type=_bucket,
+        metavar="RATE[:BURST]",
+        help="requests per second per client address, and how many at once (e.g. 20:40)",
+    )
+    group.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="a web origin allowed to call the server from a browser (repeatable; none by "
+        "default), e.g. https://www.example.com",
+    )
+
+
+def _bucket(text: str) -> dict[str, float]:
+    rate, _, burst = text.partition(":")
+    try:
+        bucket = {"per_second": float(rate), "burst": int(burst) if burst else 10}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected RATE[:BURST], e.g. 1:5, got {text}") from None
+    if bucket["per_second"] <= 0 or bucket["burst"] < 1:
+        raise argparse.ArgumentTypeError(f"expected a rate > 0 and a burst >= 1, got {text}")
+    return bucket
+
+
+_OVERRIDES = {
+    "auth_token_file": "auth.token.file",
+    "jwt_secret_file": "auth.jwt.secret_file",
+    "jwt_public_key_file": "auth.jwt.public_key_file",
+    "jwt_jwks_file": "auth.jwt.jwks_file",
+    "jwt_algorithm": "auth.jwt.algorithms",
+    "jwt_issuer": "auth.jwt.issuer",
+    "jwt_audience": "auth.jwt.audience",
+    "jwt_admin_claim": "auth.jwt.admin_claim",
+    "jwt_leeway": "auth.jwt.leeway_s",
+    "rate_limit_user": "rate_limits.per_user",
+    "rate_limit_client": "rate_limits.per_client",
+    "cors_origin": "cors.allow_origins",
+}
+"""`soni serve` flag -> the key of settings.server it overrides."""
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for flag, key in _OVERRIDES.items():
+        value = getattr(args, flag)
+        if value is not None:
+            found[key] = str(value.resolve()) if isinstance(value, Path) else value
+    return found
+
+
 def _positive(kind: Callable[[str], _N]) -> Callable[[str], _N]:
     def parse(text: str) -> _N:
         value = kind(text)
@@ -133,12 +237,25 @@ def _missing(error: ImportError, extra: str) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     try:
+        from pydantic import ValidationError
+
         from soni.config.loader import load_config
+        from soni.server.security import build_security, with_overrides
         from soni.server.serve import ServeOptions, serve
     except ImportError as error:
         return _missing(error, "server")
     try:
         config = load_config(args.config)
+        settings = with_overrides(config.domain.settings.server, _overrides(args))
+        security = build_security(
+            settings, config.base_dir, os.environ, insecure_no_auth=args.insecure_no_auth
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"settings.server.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+        )
+        print(f"soni: {problems}", file=sys.stderr)
+        return 2
     except (SoniError, OSError) as error:
         print(f"soni: {error}", file=sys.stderr)
         return 2
@@ -159,7 +276,7 @@ def _serve(args: argparse.Namespace) -> int:
         loop_watchdog_ms=args.loop_watchdog_ms,
         loop_watchdog_report=args.loop_watchdog_report,
     )
-    return serve(config, options)
+    return serve(config, options, security)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

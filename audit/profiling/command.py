@@ -166,7 +166,7 @@ def _pyinstrument(command: Sequence[str], out: Path, *, rate: int) -> list[Segme
         "--",
         *target,
     ]
-    status = subprocess.run(runner, check=False).returncode
+    status = subprocess.run(runner, check=False).returncode  # noqa: S603 -- the command the user asked to profile, no shell
     if not session.is_file():
         raise ProfileError(
             f"the profiled command failed (exit status {status}) before a session was saved"

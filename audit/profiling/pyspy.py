@@ -126,7 +126,7 @@ def run_pyspy(args: Sequence[str], *, attach: bool) -> None:
     py-spy reports a refused ptrace only as an error line, so on failure the permission
     check runs again to turn it into an explanation.
     """
-    status = subprocess.run(args, check=False).returncode
+    status = subprocess.run(args, check=False).returncode  # noqa: S603 -- py-spy with arguments we build, no shell
     if status == 0:
         return
     problem = Permission.check(attach=attach).problem

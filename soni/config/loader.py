@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from soni.config.actions import ActionRegistry
 from soni.config.models import Domain
+from soni.config.server import ServerSettings
 from soni.config.validate import Location, check_domain, field_name
 from soni.config.yaml_source import LocatedDocument, YamlSyntaxError, load_located
 from soni.core.slots import SlotType
@@ -52,6 +53,33 @@ def load_config(path: str | Path, *, actions: ActionRegistry | None = None) -> S
     documents = [_read(file) for file in files]
     base_dir = source if source.is_dir() else source.parent
     return build_config(documents, base_dir, actions=actions)
+
+
+def load_server_settings(path: str | Path) -> tuple[ServerSettings, Path]:
+    """Only `settings.server` of `path`, and the directory its paths are relative to:
+    what an app factory needs before the event loop runs, without importing the actions."""
+    source = Path(path)
+    documents = [_read(file) for file in _files(source)]
+    merged, origins = _merge(documents)
+    settings = merged.get("settings")
+    section = settings.get("server", {}) if isinstance(settings, dict) else {}
+    try:
+        server = ServerSettings.model_validate(section)
+    except ValidationError as error:
+        locate = _locator(documents, origins)
+        problems = _validation_problems(error, lambda p: locate(("settings", "server", *p)))
+        raise ConfigErrors(
+            [
+                ConfigError(
+                    problem.reason,
+                    file=problem.file,
+                    line=problem.line,
+                    field=f"settings.server.{problem.field}",
+                )
+                for problem in problems
+            ]
+        ) from None
+    return server, source if source.is_dir() else source.parent
 
 
 def config_from_text(

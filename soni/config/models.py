@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from soni.config.server import ServerSettings
 from soni.core.slots import SlotType, SlotValue
 
 END = "end"
@@ -189,6 +190,7 @@ class Settings(Model):
     language: Literal["en"] = "en"
     actions: str | None = None
     completion_message: str | None = "Is there anything else I can help you with?"
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
 
 class Domain(Model):

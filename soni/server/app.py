@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from soni import __version__
-from soni.config.loader import SoniConfig
+from soni.config.loader import SoniConfig, load_server_settings
 from soni.server import errors
 from soni.server.dependencies import ServerParts, parts_of
 from soni.server.guards import BodyLimit, CatchAll
@@ -25,6 +26,7 @@ from soni.server.host import RuntimeHost
 from soni.server.loop_lag import LoopLagMonitor
 from soni.server.models import MAX_BODY_BYTES
 from soni.server.routes import ROUTERS
+from soni.server.security import Security, build_security, warn_insecure
 
 
 @asynccontextmanager
@@ -45,10 +47,11 @@ def create_app(
     source: SoniConfig | str | os.PathLike[str] | None = None,
     *,
     host: RuntimeHost | None = None,
+    security: Security,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """An app serving `source` (a loaded config, or a path loaded in the background),
-    or the given `host`."""
+    or the given `host`, with `security` (`Security.insecure()` turns it off)."""
     if host is None:
         if source is None:
             raise ValueError("create_app needs a configuration or a RuntimeHost")
@@ -60,10 +63,21 @@ def create_app(
         lifespan=_lifespan,
         responses=errors.error_responses(500),
     )
-    app.state.soni = ServerParts(host=host, lag=LoopLagMonitor(), started=time.monotonic())
+    app.state.soni = ServerParts(
+        host=host, lag=LoopLagMonitor(), started=time.monotonic(), security=security
+    )
     errors.install(app)
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    if security.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(security.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["X-Error-Id", "Idempotent-Replayed", "Retry-After"],
+            max_age=600,
+        )
     for router in ROUTERS:
         app.include_router(router)
     _prepare(app)
@@ -80,8 +94,14 @@ def _prepare(app: FastAPI) -> None:
 
 
 def from_environment() -> FastAPI:
-    """App factory for `uvicorn --factory`: serves the configuration named by SONI_CONFIG."""
+    """App factory for `uvicorn --factory`: serves the configuration named by SONI_CONFIG,
+    secured by its `settings.server` (SONI_INSECURE_NO_AUTH=1 turns authentication off)."""
     path = os.environ.get("SONI_CONFIG")
     if not path:
         raise RuntimeError("set SONI_CONFIG to a domain YAML file or directory")
-    return create_app(path)
+    settings, base_dir = load_server_settings(path)
+    insecure = os.environ.get("SONI_INSECURE_NO_AUTH") == "1"
+    security = build_security(settings, base_dir, os.environ, insecure_no_auth=insecure)
+    if insecure:
+        warn_insecure()
+    return create_app(path, security=security)

@@ -23,10 +23,13 @@ from soni.runtime.receipts import DAY_S
 from soni.server.app import create_app
 from soni.server.host import RuntimeHost
 from soni.server.protocol import DeadlineHttpProtocol
+from soni.server.security import Security, warn_insecure
 
 if TYPE_CHECKING:
     from audit.profiling.asgi import ASGIApp
     from audit.profiling.blocks import Block
+
+log = logging.getLogger("soni.server")
 
 EXIT_RUNTIME_FAILED = 3
 KEEP_ALIVE_S = 75
@@ -132,11 +135,15 @@ def _watched(app: FastAPI, config: SoniConfig, options: ServeOptions) -> ASGIApp
     return watched
 
 
-def serve(config: SoniConfig, options: ServeOptions) -> int:
+def serve(config: SoniConfig, options: ServeOptions, security: Security) -> int:
     """Serve until a signal; 0 after a clean shutdown, 3 if the runtime failed to start."""
     logging.basicConfig(
         level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if security.auth.enabled:
+        log.info("authentication: %s", " and ".join(security.auth.methods))
+    else:
+        warn_insecure()
     server: _Server | None = None
 
     def failed(error: BaseException) -> None:
@@ -149,7 +156,7 @@ def serve(config: SoniConfig, options: ServeOptions) -> int:
     receipts = ReceiptPolicy(ttl_s=options.idempotency_ttl)
     factory = functools.partial(RuntimeLoop, persistence=persistence, receipts=receipts)
     host = RuntimeHost(config, runtime_factory=factory, on_failure=failed)
-    app = create_app(host=host)
+    app = create_app(host=host, security=security)
     uvicorn_config = uvicorn.Config(
         _watched(app, config, options),
         host=options.host,

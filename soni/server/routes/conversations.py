@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Depends, Header, Path, Response
 from fastapi.responses import JSONResponse
 
 from soni.runtime import ReceiptPolicy
-from soni.server.dependencies import Host
+from soni.server.dependencies import Caller, Parts, admit, limit_client
 from soni.server.errors import ApiError, error_responses
 from soni.server.models import (
     IDEMPOTENCY_KEY_PATTERN,
@@ -42,17 +42,24 @@ IdempotencyKey = Annotated[
 ]
 REPLAYED = "Idempotent-Replayed"
 
-router = APIRouter(tags=["conversations"])
+router = APIRouter(
+    tags=["conversations"],
+    dependencies=[Depends(limit_client)],
+    responses=error_responses(401, 403, 429),
+)
 
 
 @router.post(
     "/chat", response_model=ChatResponse, responses=error_responses(400, 408, 413, 422, 503)
 )
-async def chat(body: ChatRequest, host: Host, key: IdempotencyKey = None) -> JSONResponse:
+async def chat(
+    body: ChatRequest, parts: Parts, caller: Caller, key: IdempotencyKey = None
+) -> JSONResponse:
     """One user message in, the bot's reply and the conversation's state out. A user's
     messages are handled one at a time, in arrival order. Send an `Idempotency-Key` to
     make a retry (after a timeout or a dropped connection) safe."""
-    result = await host.call(
+    admit(parts, caller, body.user_id)
+    result = await parts.host.call(
         lambda runtime: runtime.process_message(body.user_id, body.message, idempotency_key=key)
     )
     headers = {REPLAYED: "true"} if result.replayed else None
@@ -77,15 +84,17 @@ async def chat(body: ChatRequest, host: Host, key: IdempotencyKey = None) -> JSO
 
 
 @router.get("/state/{user_id}", responses=error_responses(404, 422, 503))
-async def get_state(user_id: UserId, host: Host) -> StateResponse:
-    state = await host.call(lambda runtime: runtime.get_state(user_id))
+async def get_state(user_id: UserId, parts: Parts, caller: Caller) -> StateResponse:
+    admit(parts, caller, user_id)
+    state = await parts.host.call(lambda runtime: runtime.get_state(user_id))
     if state is None:
         raise ApiError(404, "unknown_user", f"there is no conversation for user {user_id!r}")
     return StateResponse.of(user_id, state)
 
 
 @router.delete("/state/{user_id}", status_code=204, responses=error_responses(422, 503))
-async def delete_state(user_id: UserId, host: Host) -> Response:
+async def delete_state(user_id: UserId, parts: Parts, caller: Caller) -> Response:
     """Forget a user's conversation; forgetting an unknown user is not an error."""
-    await host.call(lambda runtime: runtime.reset_state(user_id))
+    admit(parts, caller, user_id)
+    await parts.host.call(lambda runtime: runtime.reset_state(user_id))
     return Response(status_code=204)

@@ -14,6 +14,7 @@ from soni.du.clock import SystemClock
 from soni.du.generator import RuleBasedCommandGenerator
 from soni.runtime import RuntimeLoop
 from soni.server import RuntimeHost, create_app
+from soni.server.security import Security
 
 
 class CrashOnCue:
@@ -34,4 +35,4 @@ def crashing() -> FastAPI:
     host = RuntimeHost(
         config, runtime_factory=lambda source: RuntimeLoop(source, generator=generator)
     )
-    return create_app(host=host)
+    return create_app(host=host, security=Security.insecure())

@@ -67,10 +67,16 @@ class Served:
 
 
 def launch(args: list[str], log_path: Path, env: dict[str, str] | None = None) -> Served:
-    """Start `python -m ...args` with `{port}` in args replaced by a free port."""
+    """Start `python -m ...args` with `{port}` in args replaced by a free port. App
+    factories run without authentication unless `env` sets SONI_INSECURE_NO_AUTH to "0"."""
     port = free_port()
     command = [sys.executable, *(arg.replace("{port}", str(port)) for arg in args)]
-    environment = {**os.environ, "PYTHONWARNINGS": "always", **(env or {})}
+    environment = {
+        **os.environ,
+        "PYTHONWARNINGS": "always",
+        "SONI_INSECURE_NO_AUTH": "1",
+        **(env or {}),
+    }
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=Path.cwd()
@@ -78,10 +84,11 @@ def launch(args: list[str], log_path: Path, env: dict[str, str] | None = None) -
     return Served(process, port, log_path)
 
 
-def serve_args(config: Path, state: Path, *extra: str) -> list[str]:
+def serve_args(config: Path, state: Path, *extra: str, secure: bool = False) -> list[str]:
+    """`soni serve` arguments; without authentication unless `secure`."""
     return [
         *("-m", "soni", "serve", "--config", str(config), "--state", str(state)),
-        *("--port", "{port}", *extra),
+        *("--port", "{port}", *extra, *(() if secure else ("--insecure-no-auth",))),
     ]
 
 

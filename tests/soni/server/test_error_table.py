@@ -19,6 +19,7 @@ from soni.runtime import RuntimeLoop
 from soni.server import Phase, RuntimeHost, create_app
 from soni.server.errors import DOMAIN_ERRORS, rule_for
 from soni.server.host import NotServing
+from soni.server.security import Security
 
 
 class Unexplained(SoniError):
@@ -54,7 +55,7 @@ class Announced(RuntimeLoop):
 async def serving(config: SoniConfig, error: SoniError) -> AsyncIterator[httpx.AsyncClient]:
     started = asyncio.Event()
     host = RuntimeHost(config, runtime_factory=lambda _: Announced(config, error, started))
-    app = create_app(host=host)
+    app = create_app(host=host, security=Security.insecure())
     async with app.router.lifespan_context(app):
         await asyncio.wait_for(started.wait(), timeout=30)
         assert host.phase is Phase.READY

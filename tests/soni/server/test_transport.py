@@ -336,7 +336,16 @@ def test_a_retry_sent_to_another_replica_is_answered_from_the_first(
     config.write_text(
         config.read_text().replace(sqlite, f"persistence: {{backend: postgres, dsn: '{POSTGRES}'}}")
     )
-    args = ["-m", "soni", "serve", "--config", str(config), "--port", "{port}"]
+    args = [
+        "-m",
+        "soni",
+        "serve",
+        "--config",
+        str(config),
+        "--port",
+        "{port}",
+        "--insecure-no-auth",
+    ]
     replicas = [launch(args, tmp_path / f"replica-{n}.log") for n in range(2)]
     user, key = f"pg-{uuid.uuid4().hex}", str(uuid.uuid4())
     try:

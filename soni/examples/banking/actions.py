@@ -4,7 +4,9 @@ directory, and is created with demo balances on first use."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import tempfile
 import uuid
 
@@ -29,13 +31,43 @@ def _database() -> str:
     return os.environ.get("SONI_BANKING_DB", default)
 
 
+_SETUP_ATTEMPTS = 5
+
+
+async def _set_up(connection: aiosqlite.Connection) -> None:
+    """WAL mode (balance reads never wait for a transfer being written) and the schema.
+
+    The pragma's row is read and its cursor closed before anything else: a statement left
+    unfinished keeps its read transaction open, and SQLite never calls the busy handler for a
+    connection that already reads and then wants to write (that could deadlock), so the
+    schema's insert failed at once with "database is locked" (SQLITE_BUSY, or
+    SQLITE_BUSY_SNAPSHOT) whenever another connection was writing.
+
+    Switching a brand-new file to WAL is such a read-then-write inside SQLite itself, so two
+    connections or processes doing it at once can still meet that error: the steps are
+    idempotent and retried a few times with a short backoff."""
+    for attempt in range(_SETUP_ATTEMPTS):
+        try:
+            async with connection.execute("pragma journal_mode=wal") as cursor:
+                await cursor.fetchall()
+            await connection.executescript(_SCHEMA)
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == _SETUP_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.01 * 2**attempt)
+
+
 async def _connect() -> aiosqlite.Connection:
     path = _database()
     connection = await aiosqlite.connect(path)
     if path not in _ready:
-        # WAL: balance reads never wait for a transfer being written
-        await connection.execute("pragma journal_mode=wal")
-        await connection.executescript(_SCHEMA)
+        try:
+            await _set_up(connection)
+        except BaseException:
+            # an unclosed connection keeps its non-daemon thread, and so the process, alive
+            await connection.close()
+            raise
         _ready.add(path)
     return connection
 

@@ -5,8 +5,8 @@
 
 Entering loads and compiles the configuration (off the event loop) and opens the
 checkpointer in an `AsyncExitStack`; leaving closes everything, also after an error. Each
-user is a LangGraph thread: one user's messages are handled one at a time, different users
-concurrently.
+user is a LangGraph thread: one user's messages are handled one at a time (across replicas
+sharing a PostgreSQL too, see `turn_lock`), different users concurrently.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from soni.du.generator import RuleBasedCommandGenerator
 from soni.errors import SoniError, StaleStateError
 from soni.runtime.engine import ActionFailure, DialogueEngine
 from soni.runtime.graph import GraphState, Services, build_graph
-from soni.runtime.persistence import open_checkpointer
+from soni.runtime.persistence import open_checkpointer, open_turn_lock
 from soni.runtime.receipts import IdempotencyKeyReused, Receipt, ReceiptPolicy, request
+from soni.runtime.turn_lock import ProcessOnly, TurnLock
 
 
 class RuntimeNotReady(SoniError):
@@ -141,6 +142,7 @@ class RuntimeLoop:
         self._saver: BaseCheckpointSaver[str] | None = None
         self._services: Services | None = None
         self._locks = _UserLocks()
+        self._turn_lock: TurnLock = ProcessOnly()
         self.config: SoniConfig | None = None
 
     async def __aenter__(self) -> RuntimeLoop:
@@ -172,9 +174,12 @@ class RuntimeLoop:
         programs = compile_domain(config.domain)
         engine = DialogueEngine(config, programs)
         generator = self._generator or RuleBasedCommandGenerator(config.domain, self._clock)
-        saver = self._checkpointer or await open_checkpointer(
-            self._persistence or config.domain.settings.persistence, config, self._exit
-        )
+        persistence = self._persistence or config.domain.settings.persistence
+        if self._checkpointer is None:
+            saver = await open_checkpointer(persistence, config, self._exit)
+            self._turn_lock = await open_turn_lock(persistence, self._exit)
+        else:
+            saver = self._checkpointer
         self.config = config
         self._saver = saver
         self._services = Services(generator, engine, self._receipts)
@@ -214,7 +219,7 @@ class RuntimeLoop:
         with another message raises `IdempotencyKeyReused`."""
         graph, services = self._running()
         asked = request(idempotency_key, message, time.time()) if idempotency_key else None
-        async with self._locks.hold(user_id):
+        async with self._locks.hold(user_id), self._turn_lock.hold(user_id):
             try:
                 result = await graph.ainvoke(
                     {"user_message": message, "request": asked},
@@ -247,5 +252,5 @@ class RuntimeLoop:
 
     async def reset_state(self, user_id: str) -> None:
         self._running()
-        async with self._locks.hold(user_id):
+        async with self._locks.hold(user_id), self._turn_lock.hold(user_id):
             await self.checkpointer.adelete_thread(user_id)

@@ -18,6 +18,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from soni.config.loader import SoniConfig
 from soni.config.models import PersistenceSettings
 from soni.runtime.sqlite_saver import ThreadedSqliteSaver
+from soni.runtime.turn_lock import PostgresTurnLock, ProcessOnly, TurnLock
 
 
 async def open_checkpointer(
@@ -64,3 +65,11 @@ async def _one_setup_at_a_time(dsn: str) -> AsyncIterator[None]:
             yield
         finally:
             await conn.execute("select pg_advisory_unlock(%s)", (SETUP_LOCK,))
+
+
+async def open_turn_lock(settings: PersistenceSettings, stack: AsyncExitStack) -> TurnLock:
+    """The cross-process turn lock the backend needs (see `turn_lock`)."""
+    if settings.backend != "postgres":
+        return ProcessOnly()
+    assert settings.dsn is not None
+    return await PostgresTurnLock(settings.dsn, stack).open()

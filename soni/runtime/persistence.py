@@ -33,13 +33,32 @@ async def open_checkpointer(
     # An optional dependency, imported when chosen; importing reads files: not on the loop.
     await asyncio.to_thread(importlib.import_module, "langgraph.checkpoint.postgres.aio")
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from psycopg import AsyncConnection
+    from psycopg.rows import DictRow, dict_row
+    from psycopg_pool import AsyncConnectionPool
 
     assert settings.dsn is not None
-    saver = await stack.enter_async_context(AsyncPostgresSaver.from_conn_string(settings.dsn))
+    # A pool, not one connection: a connection broken by a database restart is checked and
+    # replaced when next taken, so the server recovers without being restarted.
+    pool = await stack.enter_async_context(
+        AsyncConnectionPool(
+            settings.dsn,
+            connection_class=AsyncConnection[DictRow],
+            min_size=1,
+            max_size=SAVER_POOL_SIZE,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            check=AsyncConnectionPool.check_connection,
+            open=False,
+            name="soni-checkpoints",
+        )
+    )
+    saver = AsyncPostgresSaver(pool)
     async with _one_setup_at_a_time(settings.dsn):
         await saver.setup()
     return saver
 
+
+SAVER_POOL_SIZE = 20
 
 SETUP_LOCK = 0x736F6E69_7365_7475
 """A PostgreSQL advisory lock id of soni's own (b"sonisetu"), held while migrating."""

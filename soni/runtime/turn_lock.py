@@ -47,7 +47,12 @@ class PostgresTurnLock:
 
         self._pool = await self._stack.enter_async_context(
             AsyncConnectionPool(
-                self._dsn, min_size=1, max_size=POOL_SIZE, open=False, name="soni-turn-locks"
+                self._dsn,
+                min_size=1,
+                max_size=POOL_SIZE,
+                check=AsyncConnectionPool.check_connection,  # survive a database restart
+                open=False,
+                name="soni-turn-locks",
             )
         )
         return self

@@ -31,7 +31,7 @@ def _runtime(host: RuntimeHost) -> Component:
     return Component(status=_PHASE_STATUS[host.phase], detail=f"{host.phase.value}: {detail}")
 
 
-async def _checkpointer(host: RuntimeHost) -> Component:
+async def checkpointer(host: RuntimeHost) -> Component:
     """A read of a thread nobody uses: it proves the store answers, and how fast."""
     runtime = host.runtime
     if runtime is None:
@@ -58,7 +58,7 @@ def _event_loop(lag: LoopLagMonitor) -> Component:
 async def report(host: RuntimeHost, lag: LoopLagMonitor, started: float) -> HealthResponse:
     components = {
         "runtime": _runtime(host),
-        "checkpointer": await _checkpointer(host),
+        "checkpointer": await checkpointer(host),
         "event_loop": _event_loop(lag),
     }
     worst = min((c.status for c in components.values()), key=_ORDER.index)

@@ -26,9 +26,19 @@ async def get_health(parts: Parts) -> HealthResponse:
 
 @router.get("/ready", responses=error_responses(503))
 async def get_ready(host: Host) -> ReadyResponse:
-    """Readiness: 200 once the runtime serves turns, 503 before and once shutdown
-    begins."""
+    """Readiness: 200 once the runtime serves turns and its database answers; 503 before,
+    while the database is unreachable (it recovers by itself when the database is back),
+    and once shutdown begins."""
     phase = host.phase
     if phase is not Phase.READY:
         raise NotServing(phase, host.failure)
+    database = await health.checkpointer(host)
+    if database.status == "failing":
+        raise ApiError(
+            503,
+            "not_ready",
+            f"the database does not answer: {database.detail}",
+            {"phase": phase.value, "database": database.detail},
+            headers={"Retry-After": "1"},
+        )
     return ReadyResponse(ready=True, phase=phase.value)

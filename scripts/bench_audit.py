@@ -13,6 +13,7 @@ of --repeat runs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -25,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PACKAGES = (
     "fastapi",
@@ -178,6 +180,36 @@ def soni_audit_at(engine: Path) -> list[str]:
     return [sys.executable, "-c", _RUN_FROM.format(path=str(engine))]
 
 
+def emit(text: str, output: Path | None) -> None:
+    """Print a report, and write it to `output` too when given."""
+    print(text, end="")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
+def audit_findings(
+    paths: Sequence[str], select: str, cwd: Path, command: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """The findings of one `soni-audit check` run in `cwd` (JSON, no cache), by this
+    checkout's engine unless `command` names another (`soni_audit_at`)."""
+    result = subprocess.run(
+        [
+            *(command or (sys.executable, "-m", "audit")),
+            *("check", "--no-cache", "--exit-zero", "--format", "json"),
+            *("--select", select, *paths),
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"soni-audit failed ({result.returncode}):\n{result.stderr}")
+    found: list[dict[str, Any]] = json.loads(result.stdout)["findings"]
+    return found
+
+
 @contextmanager
 def worktree(revision: str, target: Path) -> Iterator[Path]:
     """A work tree of this repository at `revision` (an earlier engine), removed after."""
@@ -248,10 +280,7 @@ def main() -> int:
         table = render(timings, files, lines, args.jobs, versions(corpus))
         if args.baseline:
             table += f"\nbaseline = soni-audit at git revision `{args.baseline}`.\n"
-    print(table, end="")
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(table, encoding="utf-8")
+    emit(table, args.output)
     return 0
 
 

@@ -529,9 +529,7 @@ class Soak:
 
 def _applied(reply: httpx.Response) -> bool:
     """The turn ran: a reply, or an action failure the bot answered (the turn is saved)."""
-    if reply.status_code == 200:
-        return True
-    return reply.status_code == 422 and reply.json()["error"]["type"] == "action_failed"
+    return _failure(reply) in ("", "422 action_failed")
 
 
 async def soak(server: Server, requests: int, users: int = 50) -> Soak:

@@ -38,6 +38,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench_audit import audit_findings
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).with_suffix(".toml")
 CORPORA = ("peer_ground", "beyond_peers")
@@ -90,23 +92,7 @@ def _run(command: list[str], cwd: Path) -> str:
 
 
 def soni_audit(directory: Path) -> set[Hit]:
-    output = _run(
-        [
-            sys.executable,
-            "-m",
-            "audit",
-            "check",
-            "--no-cache",
-            "--exit-zero",
-            "--format",
-            "json",
-            "--select",
-            "BLK1",
-            ".",
-        ],
-        directory,
-    )
-    return {(Path(f["path"]).name, f["line"]) for f in json.loads(output)["findings"]}
+    return {(Path(f["path"]).name, f["line"]) for f in audit_findings(["."], "BLK1", directory)}
 
 
 def flake8_async(directory: Path) -> set[Hit]:

@@ -9,36 +9,15 @@ the function it is in and five lines of context, ready to be marked true or fals
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
+from bench_audit import audit_findings
+
 
 def findings(directory: Path, select: str) -> list[dict[str, object]]:
-    output = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "audit",
-            "check",
-            "--no-cache",
-            "--exit-zero",
-            "--format",
-            "json",
-            "--select",
-            select,
-            ".",
-        ],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    found: list[dict[str, object]] = json.loads(output)["findings"]
-    return found
+    return audit_findings(["."], select, directory)
 
 
 def context(directory: Path, finding: dict[str, object], around: int = 2) -> str:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import tomllib
 from collections import Counter
@@ -28,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_audit import pip_install, soni_audit_at, worktree
+from bench_audit import audit_findings, emit, pip_install, soni_audit_at, worktree
 
 DATA = Path(__file__).with_suffix(".toml")
 TEST_DIRECTORIES = frozenset({"test", "tests", "testing"})
@@ -113,29 +111,10 @@ def check(
     site: Path, libraries: Sequence[Library], select: str, engine: Path | None = None
 ) -> list[Found]:
     """The findings of one soni-audit run over every library, test directories left out."""
-    command = soni_audit_at(engine) if engine is not None else [sys.executable, "-m", "audit"]
+    command = soni_audit_at(engine) if engine is not None else None
     packages = [package for library in libraries for package in library.packages]
     owner = {package: library.name for library in libraries for package in library.packages}
-    result = subprocess.run(
-        [
-            *command,
-            "check",
-            "--no-cache",
-            "--exit-zero",
-            "--format",
-            "json",
-            "--select",
-            select,
-            *packages,
-        ],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"soni-audit failed ({result.returncode}):\n{result.stderr}")
-    raw = json.loads(result.stdout)["findings"]
+    raw = audit_findings(packages, select, site, command)
     kept = [f for f in raw if not TEST_DIRECTORIES & set(Path(f["path"]).parts[:-1])]
     return list(_keyed(site, kept, owner))
 
@@ -385,10 +364,7 @@ def main() -> int:
             print(unlabelled(runs, labels))
             return 0
         text = report(libraries, site, runs, labels, args.before)
-    print(text, end="")
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+    emit(text, args.output)
     return 0
 
 

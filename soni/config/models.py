@@ -11,16 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from soni.config.base import Model
 from soni.config.server import ServerSettings
 from soni.core.slots import SlotType, SlotValue
 
 END = "end"
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class SlotDefinition(Model):

@@ -78,7 +78,7 @@ async def manage(state: GraphState, runtime: Runtime[Services]) -> GraphState:
             "failures": update["failures"],
             "turn": outcome.state.turn,
             "active_flow": outcome.state.active_flow,
-            "slots": dict(outcome.state.active_slots),
+            "slots": outcome.state.active_slots,
         }
         update["receipts"] = kept(state.get("receipts", []), receipt, runtime.context.receipts)
     return update

@@ -11,6 +11,7 @@ import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
@@ -19,6 +20,11 @@ from soni.config.loader import SoniConfig
 from soni.config.models import PersistenceSettings
 from soni.runtime.sqlite_saver import ThreadedSqliteSaver
 from soni.runtime.turn_lock import PostgresTurnLock, ProcessOnly, TurnLock
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg.rows import DictRow
+    from psycopg_pool import AsyncConnectionPool
 
 
 async def open_checkpointer(
@@ -53,7 +59,7 @@ async def open_checkpointer(
         )
     )
     saver = AsyncPostgresSaver(pool)
-    async with _one_setup_at_a_time(settings.dsn):
+    async with _one_setup_at_a_time(pool):
         await saver.setup()
     return saver
 
@@ -65,19 +71,19 @@ SETUP_LOCK = 0x736F6E69_7365_7475
 
 
 @asynccontextmanager
-async def _one_setup_at_a_time(dsn: str) -> AsyncIterator[None]:
+async def _one_setup_at_a_time(
+    pool: AsyncConnectionPool[AsyncConnection[DictRow]],
+) -> AsyncIterator[None]:
     """Replicas start together: their table migrations must take turns (two concurrent
     `setup()` calls on a fresh database fail with "relation ... already exists").
 
     The lock is polled, not waited for: a waiting `pg_advisory_lock` is a transaction in
     progress, which the migrations' `CREATE INDEX CONCURRENTLY` would wait for in turn."""
-    from psycopg import AsyncConnection
-
-    async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+    async with pool.connection() as conn:
         while True:
-            cursor = await conn.execute("select pg_try_advisory_lock(%s)", (SETUP_LOCK,))
+            cursor = await conn.execute("select pg_try_advisory_lock(%s) as locked", (SETUP_LOCK,))
             row = await cursor.fetchone()
-            if row is not None and row[0]:
+            if row is not None and row["locked"]:
                 break
             await asyncio.sleep(0.05)
         try:

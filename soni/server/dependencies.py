@@ -71,10 +71,14 @@ def _limited(limiter: RateLimiter | None, key: str, what: str) -> None:
         )
 
 
+def _address(request: Request) -> str:
+    """The client's address (from trusted proxy headers, when there are some)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def limit_client(request: Request) -> None:
     """The per-address limit, before anything else is done for the request."""
-    client = request.client.host if request.client else "unknown"
-    _limited(parts_of(request.app).security.per_client, client, "from this address")
+    _limited(parts_of(request.app).security.per_client, _address(request), "from this address")
 
 
 async def get_caller(
@@ -85,12 +89,11 @@ async def get_caller(
     try:
         return auth.principal(credentials.credentials if credentials else None)
     except Unauthenticated as error:
-        client = request.client.host if request.client else "unknown"
         log.warning(
             "%s %s from %s: not authenticated: %s",
             request.method,
             request.url.path,
-            client,
+            _address(request),
             error.reason,
         )
         raise ApiError(

@@ -12,7 +12,6 @@ started a response) and closes the connection. `soni serve` uses this class.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any, ClassVar, cast
 
@@ -21,6 +20,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 from uvicorn.server import ServerState
 
 from soni.server.errors import new_error_id
+from soni.server.models import ErrorDetail, ErrorResponse
 
 log = logging.getLogger("soni.server")
 
@@ -98,9 +98,8 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
     def _timeout_response(self) -> bytes:
         error_id = new_error_id()
         message = f"the request was not received in full within {self.request_timeout:g} s"
-        body = json.dumps(
-            {"error": {"id": error_id, "type": "request_timeout", "message": message}}
-        ).encode()
+        error = ErrorDetail(id=error_id, type="request_timeout", message=message)
+        body = ErrorResponse(error=error).model_dump_json().encode()
         head = (
             "HTTP/1.1 408 Request Timeout\r\n"
             "content-type: application/json\r\n"

@@ -54,7 +54,8 @@ def test_receivers_typed_by_annotation_are_found_where_peers_miss(accuracy: dict
 
 @pytest.fixture(scope="module")
 def script() -> Iterator[ModuleType]:
-    """The script as a module (registered while loading: its dataclasses look themselves up)."""
+    """The script as a module (registered while loading: its dataclasses look themselves up),
+    with `scripts/` importable as when it runs (it imports `bench_audit`)."""
     spec = importlib.util.spec_from_file_location(
         "peer_accuracy", REPO / "scripts" / "peer_accuracy.py"
     )
@@ -62,10 +63,12 @@ def script() -> Iterator[ModuleType]:
     assert spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
+    sys.path.insert(0, str(REPO / "scripts"))
     try:
         spec.loader.exec_module(module)
         yield module
     finally:
+        sys.path.remove(str(REPO / "scripts"))
         del sys.modules[spec.name]
 
 

@@ -3,6 +3,10 @@
 An action receives the slots named by its parameters as keyword arguments (or every slot
 through a single `slots` parameter) and returns a mapping. Async actions are awaited; sync
 ones run in a worker thread, never on the event loop.
+
+A module may also define `lifespan()`, an async context manager (not an action): the runtime
+enters it when it starts and leaves it when it closes, so actions can share what is costly
+to open per call (a connection, a client) and close it cleanly.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +28,10 @@ from soni.core.slots import SlotValue
 from soni.errors import ActionError
 
 _JSON_VALUES = (str, int, float, bool, type(None))
+LIFESPAN = "lifespan"
+"""The name of a module's optional async context manager factory (not an action)."""
+
+Lifespan = Callable[[], AbstractAsyncContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,20 @@ class Action:
 
 
 class ActionRegistry:
-    def __init__(self, actions: Mapping[str, Action] | None = None) -> None:
+    def __init__(
+        self, actions: Mapping[str, Action] | None = None, *, lifespan: Lifespan | None = None
+    ) -> None:
         self._actions = dict(actions or {})
+        self._lifespan = lifespan
 
     @classmethod
-    def from_functions(cls, functions: Mapping[str, Callable[..., Any]]) -> ActionRegistry:
-        return cls({name: Action.of(name, function) for name, function in functions.items()})
+    def from_functions(
+        cls, functions: Mapping[str, Callable[..., Any]], *, lifespan: Lifespan | None = None
+    ) -> ActionRegistry:
+        return cls(
+            {name: Action.of(name, function) for name, function in functions.items()},
+            lifespan=lifespan,
+        )
 
     @classmethod
     def from_module(cls, module_name: str, search_dir: Path) -> ActionRegistry:
@@ -77,9 +94,26 @@ class ActionRegistry:
         functions = {
             name: member
             for name, member in inspect.getmembers(module, inspect.isfunction)
-            if not name.startswith("_") and member.__module__ == module.__name__
+            if not name.startswith("_")
+            and name != LIFESPAN
+            and member.__module__ == module.__name__
         }
-        return cls.from_functions(functions)
+        lifespan = getattr(module, LIFESPAN, None)
+        if lifespan is not None and not callable(lifespan):
+            raise TypeError(f"{module_name}.{LIFESPAN} must be an async context manager factory")
+        return cls.from_functions(functions, lifespan=lifespan)
+
+    async def open(self, stack: AsyncExitStack) -> None:
+        """Enter the module's `lifespan` (if any) for as long as `stack` is open."""
+        if self._lifespan is None:
+            return
+        manager = self._lifespan()
+        if not isinstance(manager, AbstractAsyncContextManager):
+            raise TypeError(
+                f"{LIFESPAN}() returned {type(manager).__name__}, expected an async context "
+                "manager (decorate it with @contextlib.asynccontextmanager)"
+            )
+        await stack.enter_async_context(manager)
 
     def __contains__(self, name: object) -> bool:
         return name in self._actions

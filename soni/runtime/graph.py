@@ -1,10 +1,16 @@
-"""The LangGraph graph of one turn: understand -> manage -> respond.
+"""The LangGraph graph of a turn: one node, `turn`, that understands the message, runs the
+dialogue engine on it and writes the reply.
 
-Checkpointed state is JSON only (the dialogue, the commands, the messages, the receipts of
-keyed messages); the services that cannot be serialised (the understanding component, the
-engine and its actions) reach the nodes through LangGraph's runtime context, never through
-the state. A message whose idempotency key has a receipt crosses the graph without running
-the turn: `replay` carries the receipt out.
+One node, not three (understand -> manage -> respond): every superstep of LangGraph's Pregel
+loop costs about as much bookkeeping as soni's own work in it (see FACTS), and the three
+steps never run apart: a turn is checkpointed whole or not at all (`durability="exit"`).
+
+Checkpointed state is JSON only and as small as the turn needs: the dialogue and the
+receipts of keyed messages persist; `inbox` carries the message in and `outcome` the answer
+out. The services that cannot be serialised (the understanding component, the engine and
+its actions) reach the node through LangGraph's runtime context, never through the state.
+A message whose idempotency key has a receipt crosses the graph without running the turn:
+its answer is the receipt's.
 """
 
 from __future__ import annotations
@@ -15,25 +21,31 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from soni.core.commands import dump_commands, load_commands
 from soni.core.state import DialogueState
 from soni.core.types import CommandGenerator
 from soni.runtime.engine import DialogueEngine, understanding_context
-from soni.runtime.receipts import Receipt, ReceiptPolicy, Request, find, kept
+from soni.runtime.receipts import Answer, Receipt, ReceiptPolicy, Request, find, kept
+
+
+class Inbox(TypedDict):
+    message: str
+    request: Request | None
+    """The idempotency key of the message, if it has one."""
+
+
+class Outcome(TypedDict):
+    answer: Answer
+    replayed: bool
+    """Answered from the receipt of an earlier message with the same key."""
+    conflict: bool
+    """That earlier message was another one: the key was reused (the caller refuses it)."""
 
 
 class GraphState(TypedDict, total=False):
-    user_message: str
+    inbox: Inbox
     dialogue: dict[str, Any]
-    commands: list[dict[str, Any]]
-    messages: list[str]
-    failures: list[dict[str, str]]
-    reply: str
-    request: Request | None
-    """The idempotency key of this message, if it has one (input)."""
     receipts: list[Receipt]
-    replay: Receipt | None
-    """The receipt this message was answered from, or None when its turn ran (output)."""
+    outcome: Outcome
 
 
 @dataclass(frozen=True)
@@ -43,64 +55,42 @@ class Services:
     receipts: ReceiptPolicy
 
 
-async def understand(state: GraphState, runtime: Runtime[Services]) -> GraphState:
-    asked = state.get("request")
+async def turn(state: GraphState, runtime: Runtime[Services]) -> GraphState:
+    services = runtime.context
+    inbox = state["inbox"]
+    asked = inbox["request"]
+    receipts = state.get("receipts", [])
     if asked is not None:
-        seen = find(state.get("receipts", []), asked, runtime.context.receipts)
+        seen = find(receipts, asked, services.receipts)
         if seen is not None:
-            return {"commands": [], "replay": seen}
+            conflict = seen["digest"] != asked["digest"]
+            return {"outcome": {"answer": seen, "replayed": True, "conflict": conflict}}
     dialogue = DialogueState.from_json(state.get("dialogue"))
-    runtime.context.engine.check_state(dialogue)
-    commands = await runtime.context.generator.generate(
-        state["user_message"], understanding_context(dialogue)
-    )
-    return {"commands": dump_commands(commands), "replay": None}
-
-
-async def manage(state: GraphState, runtime: Runtime[Services]) -> GraphState:
-    if state.get("replay") is not None:
-        return {}
-    dialogue = DialogueState.from_json(state.get("dialogue"))
-    outcome = await runtime.context.engine.run_turn(
-        dialogue, state["user_message"], load_commands(state.get("commands", []))
-    )
-    update: GraphState = {
-        "dialogue": outcome.state.to_json(),
-        "messages": list(outcome.messages),
-        "failures": [asdict(failure) for failure in outcome.failures],
+    services.engine.check_state(dialogue)
+    commands = await services.generator.generate(inbox["message"], understanding_context(dialogue))
+    done = await services.engine.run_turn(dialogue, inbox["message"], commands)
+    messages = list(done.messages)
+    answer: Answer = {
+        "reply": "\n".join(messages),
+        "messages": messages,
+        "failures": [asdict(failure) for failure in done.failures],
+        "turn": done.state.turn,
+        "active_flow": done.state.active_flow,
+        "slots": done.state.active_slots,
     }
-    asked = state.get("request")
+    update: GraphState = {
+        "dialogue": done.state.to_json(),
+        "outcome": {"answer": answer, "replayed": False, "conflict": False},
+    }
     if asked is not None:
-        receipt: Receipt = {
-            **asked,
-            "reply": _reply(update["messages"]),
-            "messages": update["messages"],
-            "failures": update["failures"],
-            "turn": outcome.state.turn,
-            "active_flow": outcome.state.active_flow,
-            "slots": outcome.state.active_slots,
-        }
-        update["receipts"] = kept(state.get("receipts", []), receipt, runtime.context.receipts)
+        receipt: Receipt = {**asked, **answer}
+        update["receipts"] = kept(receipts, receipt, services.receipts)
     return update
-
-
-async def respond(state: GraphState, runtime: Runtime[Services]) -> GraphState:
-    if state.get("replay") is not None:
-        return {}
-    return {"reply": _reply(state.get("messages", []))}
-
-
-def _reply(messages: list[str]) -> str:
-    return "\n".join(messages)
 
 
 def build_graph() -> StateGraph[GraphState, Services, GraphState, GraphState]:
     graph = StateGraph(GraphState, context_schema=Services)
-    graph.add_node("understand", understand)
-    graph.add_node("manage", manage)
-    graph.add_node("respond", respond)
-    graph.add_edge(START, "understand")
-    graph.add_edge("understand", "manage")
-    graph.add_edge("manage", "respond")
-    graph.add_edge("respond", END)
+    graph.add_node("turn", turn)
+    graph.add_edge(START, "turn")
+    graph.add_edge("turn", END)
     return graph

@@ -34,9 +34,9 @@ from soni.du.clock import SystemClock
 from soni.du.generator import RuleBasedCommandGenerator
 from soni.errors import SoniError, StaleStateError
 from soni.runtime.engine import ActionFailure, DialogueEngine
-from soni.runtime.graph import GraphState, Services, build_graph
+from soni.runtime.graph import GraphState, Outcome, Services, build_graph
 from soni.runtime.persistence import open_checkpointer, open_turn_lock
-from soni.runtime.receipts import IdempotencyKeyReused, Receipt, ReceiptPolicy, request
+from soni.runtime.receipts import Answer, IdempotencyKeyReused, ReceiptPolicy, request
 from soni.runtime.turn_lock import ProcessOnly, TurnLock
 
 
@@ -56,15 +56,15 @@ class TurnResult:
     """Answered from the receipt of an earlier message with the same idempotency key."""
 
     @classmethod
-    def of_receipt(cls, receipt: Receipt) -> TurnResult:
+    def of(cls, answer: Answer, *, replayed: bool = False) -> TurnResult:
         return cls(
-            reply=receipt["reply"],
-            active_flow=receipt["active_flow"],
-            slots=receipt["slots"],
-            turn=receipt["turn"],
-            messages=tuple(receipt["messages"]),
-            failures=tuple(ActionFailure(**item) for item in receipt["failures"]),
-            replayed=True,
+            reply=answer["reply"],
+            active_flow=answer["active_flow"],
+            slots=answer["slots"],
+            turn=answer["turn"],
+            messages=tuple(answer["messages"]),
+            failures=tuple(ActionFailure(**item) for item in answer["failures"]),
+            replayed=replayed,
         )
 
 
@@ -180,6 +180,7 @@ class RuntimeLoop:
             self._turn_lock = await open_turn_lock(persistence, self._exit)
         else:
             saver = self._checkpointer
+        await config.actions.open(self._exit)
         self.config = config
         self._saver = saver
         self._services = Services(generator, engine, self._receipts)
@@ -222,27 +223,17 @@ class RuntimeLoop:
         async with self._locks.hold(user_id), self._turn_lock.hold(user_id):
             try:
                 result = await graph.ainvoke(
-                    {"user_message": message, "request": asked},
+                    {"inbox": {"message": message, "request": asked}},
                     self._thread(user_id),
                     context=services,
                     durability="exit",
                 )
             except StaleStateError as error:
                 raise error.of_user(user_id) from error
-        replay: Receipt | None = result.get("replay")
-        if replay is not None and asked is not None:
-            if replay["digest"] != asked["digest"]:
-                raise IdempotencyKeyReused(user_id, asked["key"], replay["turn"])
-            return TurnResult.of_receipt(replay)
-        state = DialogueState.from_json(result.get("dialogue"))
-        return TurnResult(
-            reply=result["reply"],
-            active_flow=state.active_flow,
-            slots=state.active_slots,
-            turn=state.turn,
-            messages=tuple(result.get("messages", [])),
-            failures=tuple(ActionFailure(**item) for item in result.get("failures", [])),
-        )
+        outcome: Outcome = result["outcome"]
+        if outcome["conflict"] and asked is not None:
+            raise IdempotencyKeyReused(user_id, asked["key"], outcome["answer"]["turn"])
+        return TurnResult.of(outcome["answer"], replayed=outcome["replayed"])
 
     async def get_state(self, user_id: str) -> UserState | None:
         graph, _ = self._running()

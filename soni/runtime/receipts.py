@@ -40,16 +40,19 @@ class Request(TypedDict):
     """Wall-clock seconds (`time.time()`) when the message arrived."""
 
 
-class Receipt(TypedDict):
-    key: str
-    digest: str
-    at: float
+class Answer(TypedDict):
+    """What a turn answered: returned now, and kept in the receipt of a keyed message."""
+
     reply: str
     messages: list[str]
     failures: list[dict[str, str]]
     turn: int
     active_flow: str | None
     slots: dict[str, Any]
+
+
+class Receipt(Request, Answer):
+    """A keyed message and what its turn answered."""
 
 
 class IdempotencyKeyReused(SoniError):

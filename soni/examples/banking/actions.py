@@ -1,6 +1,10 @@
 """Actions of the banking example, over a small SQLite database (aiosqlite, never blocking
 the event loop). The database lives at $SONI_BANKING_DB, or in the system's temporary
-directory, and is created with demo balances on first use."""
+directory, and is created with demo balances on first use.
+
+While a runtime runs, its `lifespan` keeps one connection open and the actions take turns on
+it: opening a connection per call (a thread, a file, the pragmas) cost more than the query.
+Called outside a runtime, an action opens and closes its own."""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ import os
 import sqlite3
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 import aiosqlite
 
@@ -58,8 +65,7 @@ async def _set_up(connection: aiosqlite.Connection) -> None:
             await asyncio.sleep(0.01 * 2**attempt)
 
 
-async def _connect() -> aiosqlite.Connection:
-    path = _database()
+async def _connect(path: str) -> aiosqlite.Connection:
     connection = await aiosqlite.connect(path)
     if path not in _ready:
         try:
@@ -72,13 +78,51 @@ async def _connect() -> aiosqlite.Connection:
     return connection
 
 
-async def get_balance(account: str) -> dict[str, float]:
-    connection = await _connect()
+@dataclass
+class _Shared:
+    connection: aiosqlite.Connection
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One action at a time on the connection: a transfer's statements stay one transaction."""
+
+
+_shared: dict[str, list[_Shared]] = {}
+"""The connections the running runtimes' lifespans hold, by database."""
+
+
+@asynccontextmanager
+async def lifespan() -> AsyncIterator[None]:
+    path = _database()
+    shared = _Shared(await _connect(path))
+    _shared.setdefault(path, []).append(shared)
     try:
-        cursor = await connection.execute("select balance from accounts where name = ?", (account,))
-        row = await cursor.fetchone()
+        yield
+    finally:
+        _shared[path].remove(shared)
+        if not _shared[path]:
+            del _shared[path]
+        await shared.connection.close()
+
+
+@asynccontextmanager
+async def _connection() -> AsyncIterator[aiosqlite.Connection]:
+    path = _database()
+    held = _shared.get(path)
+    if held:
+        async with held[0].turn:
+            yield held[0].connection
+        return
+    connection = await _connect(path)
+    try:
+        yield connection
     finally:
         await connection.close()
+
+
+async def get_balance(account: str) -> dict[str, float]:
+    async with _connection() as connection:
+        cursor = await connection.execute("select balance from accounts where name = ?", (account,))
+        row = await cursor.fetchone()
+        await cursor.close()
     return {"balance": float(row[0]) if row else 0.0}
 
 
@@ -90,28 +134,26 @@ async def check_limits(amount: float) -> dict[str, bool | float]:
 
 async def execute_transfer(amount: float, beneficiary: str) -> dict[str, str]:
     reference = f"TX-{uuid.uuid4().hex[:8].upper()}"
-    connection = await _connect()
-    try:
-        await connection.execute(
-            "update accounts set balance = balance - ? where name = 'checking'", (amount,)
-        )
-        await connection.execute(
-            "insert into transfers values (?, ?, ?)", (reference, beneficiary, amount)
-        )
-        await connection.commit()
-    finally:
-        await connection.close()
+    async with _connection() as connection:
+        try:
+            await connection.execute(
+                "update accounts set balance = balance - ? where name = 'checking'", (amount,)
+            )
+            await connection.execute(
+                "insert into transfers values (?, ?, ?)", (reference, beneficiary, amount)
+            )
+            await connection.commit()
+        except BaseException:
+            await connection.rollback()  # a shared connection must not keep half a transfer
+            raise
     return {"tx_id": reference}
 
 
 async def block_card(card: str) -> dict[str, str]:
     reference = f"BLK-{uuid.uuid4().hex[:8].upper()}"
-    connection = await _connect()
-    try:
+    async with _connection() as connection:
         await connection.execute(
             "insert or replace into blocked_cards values (?, ?)", (card, reference)
         )
         await connection.commit()
-    finally:
-        await connection.close()
     return {"reference": reference}

@@ -18,6 +18,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from soni.config.loader import SoniConfig
 from soni.config.models import PersistenceSettings
+from soni.runtime.pg_pool import open_pool
 from soni.runtime.sqlite_saver import ThreadedSqliteSaver
 from soni.runtime.turn_lock import PostgresTurnLock, ProcessOnly, TurnLock
 
@@ -37,28 +38,24 @@ async def open_checkpointer(
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         return await stack.enter_async_context(ThreadedSqliteSaver.open(str(path)))
     # An optional dependency, imported when chosen; importing reads files: not on the loop.
-    await asyncio.to_thread(importlib.import_module, "langgraph.checkpoint.postgres.aio")
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    await asyncio.to_thread(importlib.import_module, "soni.runtime.postgres_saver")
     from psycopg import AsyncConnection
     from psycopg.rows import DictRow, dict_row
-    from psycopg_pool import AsyncConnectionPool
+
+    from soni.runtime.postgres_saver import RecoveringPostgresSaver
 
     assert settings.dsn is not None
-    # A pool, not one connection: a connection broken by a database restart is checked and
-    # replaced when next taken, so the server recovers without being restarted.
-    pool = await stack.enter_async_context(
-        AsyncConnectionPool(
-            settings.dsn,
-            connection_class=AsyncConnection[DictRow],
-            min_size=1,
-            max_size=SAVER_POOL_SIZE,
-            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-            check=AsyncConnectionPool.check_connection,
-            open=False,
-            name="soni-checkpoints",
-        )
+    # A pool, not one connection: connections a database restart broke are replaced, so
+    # the server recovers without being restarted (see `pg_pool`).
+    pool = await open_pool(
+        settings.dsn,
+        stack,
+        name="soni-checkpoints",
+        max_size=SAVER_POOL_SIZE,
+        connection_class=AsyncConnection[DictRow],
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
     )
-    saver = AsyncPostgresSaver(pool)
+    saver = RecoveringPostgresSaver(pool)
     async with _one_setup_at_a_time(pool):
         await saver.setup()
     return saver

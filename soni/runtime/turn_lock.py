@@ -10,10 +10,13 @@ that died is dropped, so a crash never leaves a user locked out.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Protocol
+
+from soni.runtime.pg_pool import open_pool, recovering
 
 POOL_SIZE = 20
 """Connections for turn locks per process: turns of this many users can hold one at once."""
@@ -43,22 +46,26 @@ class PostgresTurnLock:
         self._stack = stack
 
     async def open(self) -> PostgresTurnLock:
-        from psycopg_pool import AsyncConnectionPool
-
-        self._pool = await self._stack.enter_async_context(
-            AsyncConnectionPool(
-                self._dsn,
-                min_size=1,
-                max_size=POOL_SIZE,
-                check=AsyncConnectionPool.check_connection,  # survive a database restart
-                open=False,
-                name="soni-turn-locks",
-            )
+        self._pool = await open_pool(
+            self._dsn, self._stack, name="soni-turn-locks", max_size=POOL_SIZE
         )
         return self
 
     @asynccontextmanager
     async def hold(self, user_id: str) -> AsyncIterator[None]:
-        async with self._pool.connection() as connection, connection.transaction():
-            await connection.execute("select pg_advisory_xact_lock(%s)", (lock_key(user_id),))
+        held = await recovering(self._pool, functools.partial(self._take, lock_key(user_id)))
+        async with held:
             yield
+
+    async def _take(self, key: int) -> AsyncExitStack:
+        """A connection in a transaction that holds `key`; leaving the stack releases both."""
+        held = AsyncExitStack()
+        try:
+            connection = await held.enter_async_context(self._pool.connection())
+            await held.enter_async_context(connection.transaction())
+            await connection.execute("select pg_advisory_xact_lock(%s)", (key,))
+        except BaseException as error:
+            # unwind as the failure it is: the pool then drops a broken connection
+            await held.__aexit__(type(error), error, error.__traceback__)
+            raise
+        return held

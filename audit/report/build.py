@@ -27,6 +27,7 @@ RUN_TIME_REPORTS = {
     "profiling-overhead.md": "what the loop watchdog and py-spy cost a busy and an idle server",
     "profiling-accuracy.md": "how precisely the watchdog and py-spy time known blocks",
     "load-test.md": "the soni server under load",
+    "turn-cost.md": "where the CPU of a soni turn goes, LangGraph's own floor first",
     "bench-audit.md": "soni-audit's speed against its peers",
     "bench-fix.md": "what `--fix --unsafe-fixes` repairs on real code, verified, and its cost",
 }

@@ -26,6 +26,8 @@ report through the audit's Jinja2 environment.
     python scripts/loadtest.py                              # figures on stdout
     python scripts/loadtest.py --output reports/load-test.md
     python scripts/loadtest.py --requests 100000 --output reports/load-test.md   # with soak
+    python scripts/loadtest.py --replicas 2 --postgres DSN --duration 20 \
+        --output reports/load-test-replicas.md          # replicas instead (loadtest_replicas)
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ class Server:
     """More `soni serve` flags."""
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     """The service token the server requires (SONI_AUTH_TOKEN) and the clients send."""
+    config: Path | None = None
+    """A domain of its own, whose persistence settings apply (replicas on PostgreSQL);
+    without it, the banking example on `workdir/state.db`."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -108,10 +113,9 @@ class Server:
                 *(sys.executable, "-m", "uvicorn", "--factory", "floor_app:create"),
                 *("--app-dir", str(Path(__file__).parent), "--timeout-keep-alive", "75", *quiet),
             ]
-        return [
-            *(sys.executable, "-m", "soni", "serve", "--config", str(DOMAIN)),
-            *("--state", str(self.workdir / "state.db"), *quiet, *self.extra),
-        ]
+        domain = ("--config", str(self.config or DOMAIN))
+        state = () if self.config else ("--state", str(self.workdir / "state.db"))
+        return [sys.executable, "-m", "soni", "serve", *domain, *state, *quiet, *self.extra]
 
     async def start(self, limit_s: float = 60.0) -> None:
         command = self._command()
@@ -148,6 +152,16 @@ class Server:
     def rss_mb(self) -> float:
         assert self.process is not None
         return float(psutil.Process(self.process.pid).memory_info().rss) / 2**20
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown at all, as when a machine or container dies."""
+        assert self.process is not None
+        self.process.kill()
+        await self.process.wait()
 
     async def stop(self, limit_s: float = 30.0) -> int:
         """SIGTERM, then the exit code (SIGKILL after `limit_s`: reported as -9)."""
@@ -729,8 +743,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help="soak: N more requests from 50 users sharing one client, with idempotent retries",
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        metavar="N",
+        help="instead of the phases above: N `soni serve` replicas on --postgres, 1 against N "
+        "and a kill -9 under load (scripts/loadtest_replicas.py; --users, --duration and "
+        "--output apply)",
+    )
+    parser.add_argument(
+        "--postgres", metavar="DSN", help="the PostgreSQL the replicas share (with --replicas)"
+    )
     parser.add_argument("--output", type=Path, help="write the markdown report here")
     args = parser.parse_args(argv)
+    if args.replicas is not None:
+        return _replicas(parser, args)
     with tempfile.TemporaryDirectory(prefix="soni-loadtest-") as scratch:
         figures = asyncio.run(run(args, Path(scratch)))
     publish(
@@ -742,6 +769,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         command=" ".join(["python scripts/loadtest.py", *sys.argv[1:]]),
     )
     return 0 if figures.all_met else 1
+
+
+def _replicas(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.replicas < 2 or not args.postgres:
+        parser.error("--replicas needs N >= 2 and --postgres DSN")
+    if args.requests:
+        parser.error("--requests (the soak) is a single-server phase: not with --replicas")
+    import loadtest_replicas  # imports this module: only loaded when asked for
+
+    return loadtest_replicas.main(args)
 
 
 if __name__ == "__main__":

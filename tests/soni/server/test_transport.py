@@ -20,7 +20,6 @@ import pytest
 
 from tests.soni.server.conftest import Served, launch, serve_args
 from tests.soni.server.test_lifecycle import CLEAN_EXIT, assert_clean_log, slow_check_limits
-from tests.soni.test_state_roundtrip import POSTGRES, needs_postgres
 
 HTTPX_KEEPALIVE_EXPIRY_S = 5.0
 """httpx's default: it reuses a connection idle up to this long."""
@@ -326,42 +325,6 @@ def test_a_malformed_key_is_a_validation_error(test_app: Served, key: str) -> No
     assert reply.json()["error"]["details"][0]["field"] == "header.Idempotency-Key"
 
 
-def postgres_replicas(domain: Path, tmp_path: Path, count: int) -> list[Served]:
-    """`count` servers of `domain` sharing the test PostgreSQL, as replicas would."""
-    config = domain / "domain.yaml"
-    sqlite = "persistence: {backend: sqlite, path: ./state/soni.db}"
-    assert sqlite in config.read_text()
-    postgres = f"persistence: {{backend: postgres, dsn: '{POSTGRES}'}}"
-    config.write_text(config.read_text().replace(sqlite, postgres))
-    args = ["-m", "soni", "serve", "--config", str(config), "--port", "{port}"]
-    return [
-        launch([*args, "--insecure-no-auth"], tmp_path / f"replica-{n}.log") for n in range(count)
-    ]
-
-
-@needs_postgres
-def test_a_retry_sent_to_another_replica_is_answered_from_the_first(
-    domain_copy: Path, tmp_path: Path
-) -> None:
-    replicas = postgres_replicas(domain_copy, tmp_path, 2)
-    user, key = f"pg-{uuid.uuid4().hex}", str(uuid.uuid4())
-    try:
-        for replica in replicas:
-            replica.wait_ready()
-        first = chat(replicas[0], user, "send money", key)
-        retry = chat(replicas[1], user, "send money", key)
-        assert (first.json()["turn"], retry.json()["turn"]) == (1, 1)
-        assert retry.headers["idempotent-replayed"] == "true"
-        assert retry.json() == first.json()
-        assert chat(replicas[1], user, "Bob", str(uuid.uuid4())).json()["turn"] == 2
-        assert turn_of(replicas[0], user) == 2
-    finally:
-        for replica in replicas:
-            assert replica.stop() in CLEAN_EXIT
-    for replica in replicas:
-        assert_clean_log(replica)
-
-
 # -- behind a proxy ------------------------------------------------------------------------------
 
 
@@ -404,39 +367,3 @@ def test_timeouts_must_be_positive(
         main(["serve", "--config", "domain.yaml", flag, value])
     assert exit.value.code == 2
     assert f"argument {flag}:" in capsys.readouterr().err
-
-
-@needs_postgres
-def test_a_replica_killed_mid_turn_releases_the_user_to_the_others(
-    domain_copy: Path, tmp_path: Path
-) -> None:
-    slow_check_limits(domain_copy)  # "transfer 40 to Bob" holds the user's turn for 1 s
-    doomed, survivor = postgres_replicas(domain_copy, tmp_path, 2)
-    user = f"pg-{uuid.uuid4().hex}"
-    try:
-        doomed.wait_ready()
-        survivor.wait_ready()
-
-        def hold() -> None:
-            with suppress(httpx.TransportError):  # the replica dies while it answers
-                chat(doomed, user, "transfer 40 to Bob")
-
-        holder = threading.Thread(target=hold)
-        holder.start()
-        time.sleep(0.4)  # the doomed replica holds the user's lock, mid-turn
-        waiting: list[httpx.Response] = []
-        waiter = threading.Thread(target=lambda: waiting.append(chat(survivor, user, "hello")))
-        waiter.start()
-        time.sleep(0.3)
-        assert waiter.is_alive(), "the second replica ran the turn without waiting"
-        doomed.process.kill()  # SIGKILL: no cleanup, the connection just drops
-        waiter.join(timeout=20)
-        holder.join(timeout=20)
-        assert waiting[0].status_code == 200
-        assert waiting[0].json()["turn"] == 1  # the killed turn was never saved
-        assert turn_of(survivor, user) == 1
-    finally:
-        if doomed.process.poll() is None:
-            doomed.process.kill()
-        doomed.process.wait()
-        assert survivor.stop() in CLEAN_EXIT

@@ -92,6 +92,17 @@ def serve_args(config: Path, state: Path, *extra: str, secure: bool = False) -> 
     ]
 
 
+def use_postgres(domain: Path, dsn: str) -> Path:
+    """Point the copied test domain's conversations at PostgreSQL; its domain.yaml."""
+    config = domain / "domain.yaml"
+    sqlite = "persistence: {backend: sqlite, path: ./state/soni.db}"
+    assert sqlite in config.read_text()
+    config.write_text(
+        config.read_text().replace(sqlite, f"persistence: {{backend: postgres, dsn: '{dsn}'}}")
+    )
+    return config
+
+
 def factory_args(factory: str) -> list[str]:
     return ["-m", "uvicorn", "--factory", factory, "--port", "{port}", "--lifespan", "on"]
 

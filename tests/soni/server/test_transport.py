@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.soni.server.conftest import Served, launch, serve_args
+from tests.soni.server.conftest import Served, launch, serve_args, use_postgres
 from tests.soni.server.test_lifecycle import CLEAN_EXIT, assert_clean_log, slow_check_limits
 from tests.soni.test_state_roundtrip import POSTGRES, needs_postgres
 
@@ -328,11 +328,8 @@ def test_a_malformed_key_is_a_validation_error(test_app: Served, key: str) -> No
 
 def postgres_replicas(domain: Path, tmp_path: Path, count: int) -> list[Served]:
     """`count` servers of `domain` sharing the test PostgreSQL, as replicas would."""
-    config = domain / "domain.yaml"
-    sqlite = "persistence: {backend: sqlite, path: ./state/soni.db}"
-    assert sqlite in config.read_text()
-    postgres = f"persistence: {{backend: postgres, dsn: '{POSTGRES}'}}"
-    config.write_text(config.read_text().replace(sqlite, postgres))
+    assert POSTGRES is not None
+    config = use_postgres(domain, POSTGRES)
     args = ["-m", "soni", "serve", "--config", str(config), "--port", "{port}"]
     return [
         launch([*args, "--insecure-no-auth"], tmp_path / f"replica-{n}.log") for n in range(count)

@@ -79,7 +79,8 @@ def supervise(options: ServeOptions, main: WorkerMain) -> int:
         return EXIT_RUNTIME_FAILED
     with listener:
         host, port = listener.getsockname()[:2]
-        log.info("listening on http://%s:%d with %d workers", host, port, options.workers)
+        address = f"[{host}]" if listener.family == socket.AF_INET6 else host
+        log.info("listening on http://%s:%d with %d workers", address, port, options.workers)
         return _Supervisor(options.workers, main, listener).run()
 
 

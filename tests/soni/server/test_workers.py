@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -269,6 +270,20 @@ def test_the_loop_watchdog_report_needs_one_worker(
     args = ["serve", "--config", str(config), "--insecure-no-auth", "--workers", "3"]
     assert main([*args, "--loop-watchdog-report", report]) == 2
     assert "--loop-watchdog-report is written by one process" in capsys.readouterr().err
+
+
+def test_a_port_in_use_stops_the_supervisor_with_3(
+    domain_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = use_postgres(domain_copy, "postgresql://nobody@127.0.0.1:1/none")  # never reached
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        args = ["serve", "--config", str(config), "--insecure-no-auth", "--workers", "2"]
+        assert main([*args, "--port", port]) == 3
+    assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
+    assert "started" not in caplog.text
 
 
 @pytest.mark.parametrize(("value", "says"), [("0", "must be greater than 0"), ("two", "invalid")])

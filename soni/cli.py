@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from soni import __version__
 from soni.errors import SoniError
+
+if TYPE_CHECKING:
+    from soni.config.loader import SoniConfig
+    from soni.server.security import Security
+    from soni.server.serve import ServeOptions
 
 _N = TypeVar("_N", int, float)
 
@@ -32,6 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
     serve.add_argument(
         "--state", type=Path, help="keep conversations in this SQLite file (overrides settings)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the port, each with its own runtime and "
+        "database pools; a worker that dies is replaced (default: 1). N > 1 needs "
+        "conversations in PostgreSQL (settings.persistence.backend: postgres)",
     )
     serve.add_argument(
         "--keep-alive",
@@ -236,12 +252,45 @@ def _missing(error: ImportError, extra: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    prepared = _prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    config, options, security = prepared
+    if options.workers == 1:
+        from soni.server.serve import serve
+
+        return serve(config, options, security)
+    from soni.server.workers import refusal, supervise
+
+    problem = refusal(options, config.domain.settings.persistence)
+    if problem is not None:
+        print(f"soni: {problem}", file=sys.stderr)
+        return 2
+    return supervise(options, functools.partial(_serve_worker, args))
+
+
+def _serve_worker(
+    args: argparse.Namespace, sockets: list[socket.socket], on_ready: Callable[[], None]
+) -> int:
+    """One worker of `soni serve --workers N`, in its own process: the same server, built
+    again from the same arguments, on the socket its supervisor bound."""
+    prepared = _prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    from soni.server.serve import serve
+
+    return serve(*prepared, sockets=sockets, on_ready=on_ready)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[SoniConfig, ServeOptions, Security] | int:
+    """The configuration, options and security of `soni serve`, or the exit code (2, with
+    the problem on stderr) when one is wrong."""
     try:
         from pydantic import ValidationError
 
         from soni.config.loader import load_config
         from soni.server.security import build_security, with_overrides
-        from soni.server.serve import ServeOptions, serve
+        from soni.server.serve import ServeOptions
     except ImportError as error:
         return _missing(error, "server")
     try:
@@ -262,6 +311,7 @@ def _serve(args: argparse.Namespace) -> int:
     options = ServeOptions(
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_level=args.log_level,
         access_log=args.access_log,
         shutdown_delay=args.shutdown_delay,
@@ -276,7 +326,7 @@ def _serve(args: argparse.Namespace) -> int:
         loop_watchdog_ms=args.loop_watchdog_ms,
         loop_watchdog_report=args.loop_watchdog_report,
     )
-    return serve(config, options, security)
+    return config, options, security
 
 
 def main(argv: Sequence[str] | None = None) -> int:

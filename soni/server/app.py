@@ -31,12 +31,15 @@ from soni.server.security import Security, build_security, warn_insecure
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The runtime starts in the background, so the probes answer while it starts; it
-    closes before the lag monitor, which watches the loop until the last turn is done."""
+    """The runtime starts in the background, so the probes answer while it starts (unless
+    the host listens only once it is ready); it closes before the lag monitor, which
+    watches the loop until the last turn is done."""
     parts = parts_of(app)
     parts.lag.start()
     parts.host.start()
     try:
+        if parts.host.listen_once_ready:
+            await parts.host.settled()
         yield
     finally:
         await parts.host.stop()

@@ -46,8 +46,13 @@ class RuntimeHost:
         *,
         runtime_factory: Callable[[SoniConfig | str | os.PathLike[str]], RuntimeLoop] = RuntimeLoop,
         on_failure: Callable[[BaseException], None] | None = None,
+        listen_once_ready: bool = False,
     ) -> None:
         self._source = source
+        self.listen_once_ready = listen_once_ready
+        """The app's startup waits for the runtime, so the server listens only once it
+        serves turns: a worker sharing its port with others must not take in requests it
+        would refuse while another worker could serve them."""
         self._factory = runtime_factory
         self._on_failure = on_failure
         self._runtime: RuntimeLoop | None = None
@@ -81,6 +86,16 @@ class RuntimeHost:
             log.error("the runtime failed to start: %s", self.failure, exc_info=error)
             if self._on_failure is not None:
                 self._on_failure(error)
+
+    async def settled(self) -> None:
+        """Return once the runtime serves turns, has failed, or is asked to stop.
+
+        Polled, not an event: `begin_shutdown` runs in a signal handler, where setting an
+        asyncio event is not safe."""
+        while True:
+            if self.phase is not Phase.STARTING:
+                return
+            await asyncio.sleep(0.05)
 
     def begin_shutdown(self) -> None:
         """Stop reporting ready; turns are still served until `stop` closes the runtime.

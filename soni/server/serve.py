@@ -3,17 +3,21 @@ arrives and an exit code that says why the server stopped."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import logging
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
 
 import soni
 from soni.config.loader import SoniConfig
@@ -21,7 +25,7 @@ from soni.config.models import PersistenceSettings
 from soni.runtime import ReceiptPolicy, RuntimeLoop
 from soni.runtime.receipts import DAY_S
 from soni.server.app import create_app
-from soni.server.host import RuntimeHost
+from soni.server.host import Phase, RuntimeHost
 from soni.server.protocol import DeadlineHttpProtocol
 from soni.server.security import Security, warn_insecure
 
@@ -43,6 +47,9 @@ REQUEST_TIMEOUT_S = 20.0
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
+    """Processes serving the port (`soni.server.workers`); each log line names its process
+    when there are several."""
     keep_alive: int = KEEP_ALIVE_S
     """Close a connection idle this many seconds (also one that never sent a request)."""
     request_timeout: float = REQUEST_TIMEOUT_S
@@ -72,12 +79,20 @@ class _Server(uvicorn.Server):
     seconds later (time for a load balancer to notice); in-flight requests finish; then
     the runtime closes. A second signal skips the delay."""
 
-    def __init__(self, config: uvicorn.Config, host: RuntimeHost, shutdown_delay: float) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        host: RuntimeHost,
+        shutdown_delay: float,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(config)
         self.runtime_host = host
         self.shutdown_delay = shutdown_delay
         self.runtime_failed = False
         self._pending: tuple[float, int] | None = None
+        self._on_ready = on_ready
+        """Called once, when the runtime serves turns (a worker tells its supervisor)."""
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.runtime_host.begin_shutdown()
@@ -89,6 +104,9 @@ class _Server(uvicorn.Server):
     async def on_tick(self, counter: int) -> bool:
         if self._pending is not None and time.monotonic() >= self._pending[0]:
             super().handle_exit(self._pending[1], None)
+        if self._on_ready is not None and self.runtime_host.phase is Phase.READY:
+            on_ready, self._on_ready = self._on_ready, None
+            on_ready()
         return await super().on_tick(counter)
 
     def runtime_failure(self, error: BaseException) -> None:
@@ -135,11 +153,37 @@ def _watched(app: FastAPI, config: SoniConfig, options: ServeOptions) -> ASGIApp
     return watched
 
 
-def serve(config: SoniConfig, options: ServeOptions, security: Security) -> int:
-    """Serve until a signal; 0 after a clean shutdown, 3 if the runtime failed to start."""
-    logging.basicConfig(
-        level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def log_format(options: ServeOptions) -> str:
+    """soni's log lines; with several workers they name the process that wrote them."""
+    process = " [%(process)d]" if options.workers > 1 else ""
+    return f"%(asctime)s %(levelname)s{process} %(name)s: %(message)s"
+
+
+def _uvicorn_logging(options: ServeOptions) -> dict[str, Any]:
+    """uvicorn's own log configuration; with several workers its lines (the access log too)
+    name the process that wrote them."""
+    if options.workers == 1:
+        return LOGGING_CONFIG
+    logging_config = copy.deepcopy(LOGGING_CONFIG)
+    for formatter in logging_config["formatters"].values():
+        formatter["fmt"] = formatter["fmt"].replace(
+            "%(levelprefix)s ", "%(levelprefix)s [%(process)d] ", 1
+        )
+    return logging_config
+
+
+def serve(
+    config: SoniConfig,
+    options: ServeOptions,
+    security: Security,
+    *,
+    sockets: list[socket.socket] | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> int:
+    """Serve until a signal; 0 after a clean shutdown, 3 if the runtime failed to start.
+    A worker serves on the `sockets` its supervisor bound and calls `on_ready` once its
+    runtime serves turns."""
+    logging.basicConfig(level=options.log_level.upper(), format=log_format(options))
     if security.auth.enabled:
         log.info("authentication: %s", " and ".join(security.auth.methods))
     else:
@@ -155,12 +199,15 @@ def serve(config: SoniConfig, options: ServeOptions, security: Security) -> int:
     )
     receipts = ReceiptPolicy(ttl_s=options.idempotency_ttl)
     factory = functools.partial(RuntimeLoop, persistence=persistence, receipts=receipts)
-    host = RuntimeHost(config, runtime_factory=factory, on_failure=failed)
+    host = RuntimeHost(
+        config, runtime_factory=factory, on_failure=failed, listen_once_ready=options.workers > 1
+    )
     app = create_app(host=host, security=security)
     uvicorn_config = uvicorn.Config(
         _watched(app, config, options),
         host=options.host,
         port=options.port,
+        log_config=_uvicorn_logging(options),
         log_level=options.log_level,
         access_log=options.access_log,
         timeout_graceful_shutdown=options.graceful_timeout,
@@ -171,9 +218,9 @@ def serve(config: SoniConfig, options: ServeOptions, security: Security) -> int:
         root_path=options.root_path,
         lifespan="on",
     )
-    server = _Server(uvicorn_config, host, options.shutdown_delay)
+    server = _Server(uvicorn_config, host, options.shutdown_delay, on_ready)
     # Everything imported so far lives as long as the process: keep the collector off it.
     gc.collect()
     gc.freeze()
-    server.run()
+    server.run(sockets)
     return EXIT_RUNTIME_FAILED if server.runtime_failed else 0

@@ -4,6 +4,7 @@ process on a free 127.0.0.1 port, its log kept for assertions."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -90,6 +91,20 @@ def serve_args(config: Path, state: Path, *extra: str, secure: bool = False) -> 
         *("-m", "soni", "serve", "--config", str(config), "--state", str(state)),
         *("--port", "{port}", *extra, *(() if secure else ("--insecure-no-auth",))),
     ]
+
+
+PERSISTENCE = re.compile(r"persistence: \{[^}]*\}")
+
+
+def use_postgres(domain: Path, dsn: str) -> Path:
+    """Point a copied domain's conversations at PostgreSQL (whatever its persistence line
+    said); its domain.yaml."""
+    config = domain / "domain.yaml"
+    postgres = f"persistence: {{backend: postgres, dsn: '{dsn}'}}"
+    text, replaced = PERSISTENCE.subn(postgres, config.read_text())
+    assert replaced == 1
+    config.write_text(text)
+    return config
 
 
 def factory_args(factory: str) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.soni.server.conftest import Served, free_port, launch
+from tests.soni.server.conftest import Served, free_port, launch, use_postgres
 from tests.soni.server.test_lifecycle import CLEAN_EXIT
 
 
@@ -97,10 +97,7 @@ def _wait_for(served: Served, status: int, within: float) -> httpx.Response:
 def test_ready_follows_the_database_and_recovers_by_itself(
     private_postgres: PrivatePostgres, domain_copy: Path, tmp_path: Path
 ) -> None:
-    config = domain_copy / "domain.yaml"
-    sqlite = "persistence: {backend: sqlite, path: ./state/soni.db}"
-    postgres = f"persistence: {{backend: postgres, dsn: '{private_postgres.dsn}'}}"
-    config.write_text(config.read_text().replace(sqlite, postgres))
+    config = use_postgres(domain_copy, private_postgres.dsn)
     args = [
         "-m",
         "soni",

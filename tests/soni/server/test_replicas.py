@@ -4,7 +4,6 @@ also when turns arrive at several replicas at once or a replica dies mid-turn.""
 
 from __future__ import annotations
 
-import re
 import shutil
 import threading
 import time
@@ -19,22 +18,17 @@ import psycopg
 import pytest
 
 from soni.examples.banking import DOMAIN as BANKING
-from tests.soni.server.conftest import Served, launch
+from tests.soni.server.conftest import Served, launch, use_postgres
 from tests.soni.server.test_lifecycle import CLEAN_EXIT, assert_clean_log, slow_check_limits
 from tests.soni.server.test_transport import chat, turn_of
 from tests.soni.test_state_roundtrip import POSTGRES, needs_postgres
-
-PERSISTENCE = re.compile(r"persistence: \{[^}]*\}")
 
 
 def postgres_replicas(domain: Path, tmp_path: Path, count: int) -> list[Served]:
     """`count` servers of `domain` sharing the test PostgreSQL, as replicas would (the
     banking example's actions share one bank in `tmp_path`)."""
-    config = domain / "domain.yaml"
-    postgres = f"persistence: {{backend: postgres, dsn: '{POSTGRES}'}}"
-    text, replaced = PERSISTENCE.subn(postgres, config.read_text())
-    assert replaced == 1
-    config.write_text(text)
+    assert POSTGRES is not None
+    config = use_postgres(domain, POSTGRES)
     args = ["-m", "soni", "serve", "--config", str(config), "--port", "{port}"]
     bank = {"SONI_BANKING_DB": str(tmp_path / "bank.db")}
     return [

@@ -174,6 +174,11 @@ class PersistenceSettings(Model):
     backend: Literal["memory", "sqlite", "postgres"] = "sqlite"
     path: str = "./soni-state.db"
     dsn: str | None = None
+    keep_checkpoints: int = Field(default=3, ge=1)
+    """The checkpoints a conversation keeps (see `soni.runtime.history`). A turn reads only
+    the latest (the receipts of keyed messages are in it too); the two before it let an
+    operator look a turn or two back. 1 would prune after every turn; 3 prunes every third
+    and leaves a user 3 to 5 checkpoints between turns."""
 
     @model_validator(mode="after")
     def _dsn_for_postgres(self) -> PersistenceSettings:

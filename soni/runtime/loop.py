@@ -35,6 +35,7 @@ from soni.du.generator import RuleBasedCommandGenerator
 from soni.errors import SoniError, StaleStateError
 from soni.runtime.engine import ActionFailure, DialogueEngine
 from soni.runtime.graph import GraphState, Outcome, Services, build_graph
+from soni.runtime.history import HistoryPruner
 from soni.runtime.persistence import open_checkpointer, open_turn_lock
 from soni.runtime.receipts import Answer, IdempotencyKeyReused, ReceiptPolicy, request
 from soni.runtime.turn_lock import ProcessOnly, TurnLock
@@ -143,6 +144,7 @@ class RuntimeLoop:
         self._services: Services | None = None
         self._locks = _UserLocks()
         self._turn_lock: TurnLock = ProcessOnly()
+        self.pruner = HistoryPruner()
         self.config: SoniConfig | None = None
 
     async def __aenter__(self) -> RuntimeLoop:
@@ -181,6 +183,10 @@ class RuntimeLoop:
         else:
             saver = self._checkpointer
         await config.actions.open(self._exit)
+        locks = (self._locks.hold, self._turn_lock.hold)  # a turn's: pruning never overlaps one
+        await self._exit.enter_async_context(
+            self.pruner.serving(saver, persistence.keep_checkpoints, locks)
+        )
         self.config = config
         self._saver = saver
         self._services = Services(generator, engine, self._receipts)
@@ -198,7 +204,7 @@ class RuntimeLoop:
 
     @property
     def active_users(self) -> int:
-        """Users whose messages are being handled or waiting right now."""
+        """Users whose messages are being handled or waiting right now (or pruned)."""
         return len(self._locks)
 
     def _running(
@@ -222,11 +228,14 @@ class RuntimeLoop:
         asked = request(idempotency_key, message, time.time()) if idempotency_key else None
         async with self._locks.hold(user_id), self._turn_lock.hold(user_id):
             try:
-                result = await graph.ainvoke(
-                    {"inbox": {"message": message, "request": asked}},
-                    self._thread(user_id),
-                    context=services,
-                    durability="exit",
+                result = await self.pruner.watch(
+                    user_id,
+                    graph.ainvoke(
+                        {"inbox": {"message": message, "request": asked}},
+                        self._thread(user_id),
+                        context=services,
+                        durability="exit",
+                    ),
                 )
             except StaleStateError as error:
                 raise error.of_user(user_id) from error

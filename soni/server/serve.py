@@ -194,8 +194,11 @@ def serve(
         if server is not None:
             server.runtime_failure(error)
 
+    keep = config.domain.settings.persistence.keep_checkpoints
     persistence = (
-        PersistenceSettings(backend="sqlite", path=str(options.state)) if options.state else None
+        PersistenceSettings(backend="sqlite", path=str(options.state), keep_checkpoints=keep)
+        if options.state
+        else None
     )
     receipts = ReceiptPolicy(ttl_s=options.idempotency_ttl)
     factory = functools.partial(RuntimeLoop, persistence=persistence, receipts=receipts)

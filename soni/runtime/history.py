@@ -1,0 +1,288 @@
+"""Bounded history: a conversation keeps its last `keep` checkpoints; older ones are pruned
+after the turn, by a background task, never on the turn's path.
+
+Every message saves a checkpoint (one per message with durability "exit") and LangGraph
+deletes none: a 1,000-turn conversation stored 1,000, and its blobs. A turn reads only the
+latest (the receipts of keyed messages are in it too), so the older ones are dead weight.
+
+When a user is pruned: after a turn whose dialogue turn is a multiple of `keep`, and after a
+message that saved a checkpoint without advancing the turn (a replayed receipt, or a run
+that raised). The user goes into a set of pending users (coalesced, at most `BACKLOG`); one
+worker task prunes them one at a time, each under the locks a turn of that user holds (the
+process's and, on PostgreSQL, the cross-replica turn lock), so it never sees a turn half
+saved: PostgreSQL's `aput` writes the blobs before the checkpoint row, not in one
+transaction.
+
+The bound, per user and namespace: a prune leaves the newest `keep` checkpoints (so never the
+latest); the next is due at most `keep` saves later. Once the worker has caught up, a user has
+at most `2 * keep - 1` checkpoints between turns (`2 * keep` for the moment between a due
+turn's save and its prune; 3 to 5 with the default 3). The worker is behind when the user's
+next turn takes its lock first (each adds one until the prune runs) or the backlog is full.
+A prune that did not happen (the backlog was full, the runtime closed, it failed and was
+logged) is made up by the next, which prunes down to `keep` whatever it finds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+
+from soni.runtime.sqlite_saver import ThreadedSqliteSaver
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+log = logging.getLogger("soni.runtime")
+
+BACKLOG = 10_000
+"""Users waiting to be pruned at most; a user due beyond it is pruned at its next due turn."""
+
+Hold = Callable[[str], AbstractAsyncContextManager[None]]
+"""A lock a turn of a user holds, by user id."""
+Prune = Callable[[str, int], Awaitable[int]]
+"""Prunes one thread down to its newest `keep` checkpoints: the number deleted."""
+
+
+class HistoryPruner:
+    """Keeps each conversation's checkpoints bounded. Idle (it prunes nothing) until
+    `serving` runs it over a checkpointer."""
+
+    def __init__(self, *, backlog: int = BACKLOG) -> None:
+        self.keep = 1
+        self._backlog = backlog
+        self._prune: Prune | None = None
+        self._locks: tuple[Hold, ...] = ()
+        self._pending: dict[str, None] = {}  # an ordered set: the first due is pruned first
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @asynccontextmanager
+    async def serving(
+        self, saver: BaseCheckpointSaver[str], keep: int, locks: Sequence[Hold]
+    ) -> AsyncIterator[HistoryPruner]:
+        """Prune the conversations of `saver` while inside; leaving cancels the worker (a
+        prune is one transaction, so a cancelled one changes nothing) and drops the users
+        still pending."""
+        prune = backend(saver)
+        if prune is None:
+            log.info("checkpoints of %s are not pruned (no pruning for it)", type(saver).__name__)
+            yield self
+            return
+        self.keep, self._prune, self._locks = keep, prune, tuple(locks)
+        worker = asyncio.create_task(self._work(), name="soni-history-pruner")
+        try:
+            yield self
+        finally:
+            self._prune = None
+            self._pending.clear()
+            worker.cancel()
+            await asyncio.wait({worker})
+            self._idle.set()
+
+    async def watch(self, user_id: str, invocation: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+        """Await a turn's graph run (`invocation`) and queue its user if a prune is due."""
+        try:
+            result = await invocation
+        except BaseException:
+            self.schedule(user_id)  # the run saved a checkpoint, and no turn
+            raise
+        if due(result, self.keep):
+            self.schedule(user_id)
+        return result
+
+    def schedule(self, user_id: str) -> None:
+        """Queue `user_id` for the worker, once however often it is asked."""
+        if self._prune is None or user_id in self._pending:
+            return
+        if len(self._pending) >= self._backlog:
+            log.warning("history pruning is %d users behind; %r waits", self._backlog, user_id)
+            return
+        self._pending[user_id] = None
+        self._idle.clear()
+        self._wake.set()
+
+    async def settled(self) -> None:
+        """Return once no user is pending or being pruned (tests and benchmarks)."""
+        await self._idle.wait()
+
+    async def prune(self, user_id: str, keep: int | None = None) -> int:
+        """Prune `user_id`'s conversation down to `keep` (else `self.keep`) checkpoints now,
+        under a turn's locks: the number deleted."""
+        if self._prune is None:
+            return 0
+        async with AsyncExitStack() as held:
+            for hold in self._locks:
+                await held.enter_async_context(hold(user_id))
+            return await self._prune(user_id, keep or self.keep)
+
+    async def _work(self) -> None:
+        while True:
+            await self._wake.wait()
+            while self._pending:
+                user_id = next(iter(self._pending))
+                del self._pending[user_id]
+                try:
+                    await self.prune(user_id)
+                except Exception:
+                    log.exception("pruning the checkpoints of user %r failed", user_id)
+            self._wake.clear()
+            self._idle.set()
+
+
+def due(result: Mapping[str, Any], keep: int) -> bool:
+    """Whether the graph run that returned `result` (a `GraphState`) makes its user due."""
+    outcome = result["outcome"]
+    if outcome["replayed"]:
+        return True  # answered from a receipt: a checkpoint without a turn
+    return int(outcome["answer"]["turn"]) % keep == 0
+
+
+def backend(saver: BaseCheckpointSaver[str]) -> Prune | None:
+    """How to prune `saver`'s threads, or None for a checkpointer this module does not know."""
+    if isinstance(saver, ThreadedSqliteSaver):
+        return partial(_prune_sqlite, saver)
+    if isinstance(saver, InMemorySaver):
+        return partial(_prune_memory, saver)
+    if _is_postgres(saver):
+        return partial(_prune_postgres, saver)
+    return None
+
+
+def _is_postgres(saver: BaseCheckpointSaver[str]) -> TypeGuard[AsyncPostgresSaver]:
+    # Looked up, not imported: PostgreSQL is optional, and its module is loaded whenever
+    # one of its savers exists.
+    module = sys.modules.get("langgraph.checkpoint.postgres.aio")
+    return module is not None and isinstance(saver, module.AsyncPostgresSaver)
+
+
+# -- SQLite: `checkpoints` (values inline) and `writes`, on the saver's thread -------------
+
+_SQLITE_DOOMED = """
+SELECT checkpoint_ns, checkpoint_id FROM (
+    SELECT checkpoint_ns, checkpoint_id,
+        row_number() OVER (PARTITION BY checkpoint_ns ORDER BY checkpoint_id DESC) AS age
+    FROM checkpoints WHERE thread_id = ?
+) WHERE age > ?
+"""
+_SQLITE_DELETE = (
+    "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
+    "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
+    # the oldest one kept had its parent deleted: no reference to a missing checkpoint
+    "UPDATE checkpoints SET parent_checkpoint_id = NULL"
+    " WHERE thread_id = ? AND checkpoint_ns = ? AND parent_checkpoint_id = ?",
+)
+
+
+async def _prune_sqlite(saver: ThreadedSqliteSaver, thread_id: str, keep: int) -> int:
+    return await saver._call(_prune_sqlite_now, saver, thread_id, keep)
+
+
+def _prune_sqlite_now(saver: ThreadedSqliteSaver, thread_id: str, keep: int) -> int:
+    """On the saver's worker thread, the only user of its connection: one transaction."""
+    with saver.lock, saver.conn:
+        doomed = [
+            (thread_id, ns, checkpoint_id)
+            for ns, checkpoint_id in saver.conn.execute(_SQLITE_DOOMED, (thread_id, keep))
+        ]
+        for statement in _SQLITE_DELETE:
+            saver.conn.executemany(statement, doomed)
+    return len(doomed)
+
+
+# -- PostgreSQL: `checkpoints`, `checkpoint_writes` and the shared `checkpoint_blobs` ------
+
+_POSTGRES_PRUNE = """
+WITH ranked AS (
+    SELECT checkpoint_ns, checkpoint_id, checkpoint -> 'channel_versions' AS versions,
+        row_number() OVER (PARTITION BY checkpoint_ns ORDER BY checkpoint_id DESC) AS age
+    FROM checkpoints WHERE thread_id = %(thread)s
+), gone AS (
+    DELETE FROM checkpoints c USING ranked r
+    WHERE c.thread_id = %(thread)s AND r.age > %(keep)s
+        AND c.checkpoint_ns = r.checkpoint_ns AND c.checkpoint_id = r.checkpoint_id
+    RETURNING c.checkpoint_ns, c.checkpoint_id, r.versions
+), writes AS (
+    DELETE FROM checkpoint_writes w USING gone g
+    WHERE w.thread_id = %(thread)s
+        AND w.checkpoint_ns = g.checkpoint_ns AND w.checkpoint_id = g.checkpoint_id
+    RETURNING 1
+), unlinked AS (
+    UPDATE checkpoints c SET parent_checkpoint_id = NULL FROM ranked r
+    WHERE c.thread_id = %(thread)s AND r.age <= %(keep)s
+        AND c.checkpoint_ns = r.checkpoint_ns AND c.checkpoint_id = r.checkpoint_id
+        AND c.parent_checkpoint_id IN (
+            SELECT g.checkpoint_id FROM gone g WHERE g.checkpoint_ns = c.checkpoint_ns
+        )
+    RETURNING 1
+), garbage AS (
+    SELECT g.checkpoint_ns, v.key AS channel, v.value AS version
+    FROM gone g CROSS JOIN LATERAL jsonb_each_text(g.versions) AS v
+    EXCEPT
+    SELECT r.checkpoint_ns, v.key, v.value
+    FROM ranked r CROSS JOIN LATERAL jsonb_each_text(r.versions) AS v
+    WHERE r.age <= %(keep)s
+), blobs AS (
+    DELETE FROM checkpoint_blobs b USING garbage x
+    WHERE b.thread_id = %(thread)s AND b.checkpoint_ns = x.checkpoint_ns
+        AND b.channel = x.channel AND b.version = x.version
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM gone) AS checkpoints, (SELECT count(*) FROM writes) AS writes,
+    (SELECT count(*) FROM blobs) AS blobs, (SELECT count(*) FROM unlinked) AS unlinked
+"""
+"""One statement, so one snapshot and one transaction. A blob (keyed by channel and version)
+is shared by every checkpoint whose `channel_versions` name it: only those a deleted
+checkpoint named and no kept one does are deleted (what a turn is saving now is neither)."""
+
+
+async def _prune_postgres(saver: AsyncPostgresSaver, thread_id: str, keep: int) -> int:
+    async with saver._cursor() as cursor:  # the saver's own connection discipline
+        await cursor.execute(_POSTGRES_PRUNE, {"thread": thread_id, "keep": keep})
+        row = await cursor.fetchone()
+    return int(row["checkpoints"]) if row else 0
+
+
+# -- memory: InMemorySaver's dicts (blobs keyed like PostgreSQL's) -------------------------
+
+
+async def _prune_memory(saver: InMemorySaver, thread_id: str, keep: int) -> int:
+    deleted = 0
+    for ns, checkpoints in saver.storage.get(thread_id, {}).items():
+        newest = sorted(checkpoints, reverse=True)
+        kept, doomed = newest[:keep], newest[keep:]
+        if not doomed:
+            continue
+        garbage = _versions(saver, checkpoints, doomed) - _versions(saver, checkpoints, kept)
+        for checkpoint_id in doomed:
+            del checkpoints[checkpoint_id]
+            saver.writes.pop((thread_id, ns, checkpoint_id), None)
+        for channel, version in garbage:
+            saver.blobs.pop((thread_id, ns, channel, version), None)
+        for checkpoint_id in kept:
+            checkpoint, metadata, parent = checkpoints[checkpoint_id]
+            if parent in doomed:
+                checkpoints[checkpoint_id] = (checkpoint, metadata, None)
+        deleted += len(doomed)
+    return deleted
+
+
+def _versions(
+    saver: InMemorySaver, checkpoints: Mapping[str, Any], ids: Sequence[str]
+) -> set[tuple[str, Any]]:
+    """The (channel, version) pairs the checkpoints `ids` name."""
+    return {
+        (channel, version)
+        for checkpoint_id in ids
+        for channel, version in saver.serde.loads_typed(checkpoints[checkpoint_id][0])[
+            "channel_versions"
+        ].items()
+    }

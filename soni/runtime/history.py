@@ -61,6 +61,7 @@ class HistoryPruner:
         self._prune: Prune | None = None
         self._locks: tuple[Hold, ...] = ()
         self._pending: dict[str, None] = {}  # an ordered set: the first due is pruned first
+        self._behind = False  # the backlog overflowed (said once until it drains)
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -70,8 +71,8 @@ class HistoryPruner:
         self, saver: BaseCheckpointSaver[str], keep: int, locks: Sequence[Hold]
     ) -> AsyncIterator[HistoryPruner]:
         """Prune the conversations of `saver` while inside; leaving cancels the worker (a
-        prune is one transaction, so a cancelled one changes nothing) and drops the users
-        still pending."""
+        prune is one transaction: cancelled, it happens whole or not at all) and drops the
+        users still pending."""
         prune = backend(saver)
         if prune is None:
             log.info("checkpoints of %s are not pruned (no pruning for it)", type(saver).__name__)
@@ -104,7 +105,9 @@ class HistoryPruner:
         if self._prune is None or user_id in self._pending:
             return
         if len(self._pending) >= self._backlog:
-            log.warning("history pruning is %d users behind; %r waits", self._backlog, user_id)
+            if not self._behind:
+                log.warning("history pruning is %d users behind: later ones wait", self._backlog)
+            self._behind = True
             return
         self._pending[user_id] = None
         self._idle.clear()
@@ -135,6 +138,7 @@ class HistoryPruner:
                 except Exception:
                     log.exception("pruning the checkpoints of user %r failed", user_id)
             self._wake.clear()
+            self._behind = False
             self._idle.set()
 
 

@@ -22,7 +22,7 @@ from soni.core.commands import Command
 from soni.core.types import UnderstandingContext
 from soni.du.generator import RuleBasedCommandGenerator
 from soni.runtime import RuntimeLoop
-from soni.runtime.history import due
+from soni.runtime.history import HistoryPruner, due
 from soni.runtime.receipts import ReceiptPolicy
 from soni.runtime.turn_lock import lock_key
 from tests.soni.conftest import FixedClock
@@ -347,3 +347,25 @@ async def test_closing_with_prunes_pending_is_clean(
     async with _runtime(config, settings) as runtime:  # the store is whole
         for user in users:
             assert (await runtime.process_message(user, "hello")).turn == 3
+
+
+async def test_a_full_backlog_leaves_users_for_their_next_due_turn(
+    config: SoniConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings("memory", tmp_path, 3)
+    runtime = _runtime(config, settings)
+    runtime.pruner = HistoryPruner(backlog=2)
+    async with runtime:
+        for user in "abc":
+            await _converse(runtime, user, range(5), keyed=False)  # turn 3 was due, not 5
+        await runtime.pruner.settled()
+        left = (await _rows(runtime, settings, "c")).checkpoints
+        assert left > 3  # turns 4 and 5, and turn 3's unless its prune ran after turn 4
+        for user in "abc":  # at once: the worker has not run yet
+            runtime.pruner.schedule(user)
+        await runtime.pruner.settled()
+        assert [(await _rows(runtime, settings, u)).checkpoints for u in "abc"] == [3, 3, left]
+        assert "2 users behind" in caplog.text
+        await _converse(runtime, "c", range(5, 6), keyed=False)  # turn 6: due
+        await runtime.pruner.settled()
+        assert (await _rows(runtime, settings, "c")).checkpoints == 3

@@ -168,6 +168,22 @@ async def converse(settings: PersistenceSettings, turns: int) -> Conversation:
     return Conversation(latencies, measured, time.perf_counter() - started)
 
 
+async def prune_cost(settings: PersistenceSettings, turns: int = 150) -> float:
+    """The median ms of one prune (locks taken, 2 * `KEEP` checkpoints down to `KEEP`), timed
+    alone: a conversation not pruned by itself, pruned by hand every `KEEP` turns."""
+    user = f"bench-{uuid.uuid4().hex}"
+    times = []
+    async with RuntimeLoop(DOMAIN, persistence=settings) as runtime:
+        for n in range(turns):
+            await runtime.process_message(user, CONVERSATION[n % len(CONVERSATION)])
+            if n % KEEP == KEEP - 1:
+                before = time.perf_counter()
+                await runtime.pruner.prune(user, KEEP)
+                times.append(time.perf_counter() - before)
+        await runtime.reset_state(user)
+    return statistics.median(times[WARM_UP // KEEP :]) * 1000
+
+
 def summary(settings: PersistenceSettings, conversations: Sequence[Conversation]) -> Run:
     """Per point: the median over the conversations of their window's median latency, and
     the storage of the last conversation (the same in each but for the pruner's timing)."""
@@ -192,11 +208,13 @@ def summary(settings: PersistenceSettings, conversations: Sequence[Conversation]
     )
 
 
-async def run(turns: int, repeats: int, postgres: str | None, scratch: Path) -> list[Run]:
+async def run(
+    turns: int, repeats: int, postgres: str | None, scratch: Path
+) -> tuple[list[Run], dict[str, float]]:
     backends = [PersistenceSettings(backend="sqlite", path=str(scratch / "history.db"))]
     if postgres:
         backends.append(PersistenceSettings(backend="postgres", dsn=postgres))
-    runs = []
+    runs, prunes = [], {}
     for backend in backends:
         await converse(backend, WARM_UP)  # imports, first connections, caches
         variants = [backend.model_copy(update={"keep_checkpoints": k}) for k in (KEEP, OFF)]
@@ -207,7 +225,8 @@ async def run(turns: int, repeats: int, postgres: str | None, scratch: Path) -> 
         for variant in variants:
             runs.append(summary(variant, done[variant.keep_checkpoints]))
             _progress(runs[-1])
-    return runs
+        prunes[backend.backend] = await prune_cost(variants[1])
+    return runs, prunes
 
 
 def _progress(run: Run) -> None:
@@ -223,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=1000, help="turns of the conversation")
     parser.add_argument(
-        "--repeats", type=int, default=3, help="conversations per variant (default 3)"
+        "--repeats", type=int, default=5, help="conversations per variant (default 5)"
     )
     parser.add_argument("--postgres", metavar="DSN", help="measure PostgreSQL too, in this DB")
     parser.add_argument("--output", type=Path, help="write the markdown report here")
@@ -232,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--turns must be more than {STEADY + WINDOW}")
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="soni-history-") as scratch:
-        runs = asyncio.run(run(args.turns, args.repeats, args.postgres, Path(scratch)))
+        runs, prunes = asyncio.run(run(args.turns, args.repeats, args.postgres, Path(scratch)))
     load.append(os.getloadavg()[0])
     command = " ".join(["python scripts/bench_history.py", *sys.argv[1:]])
     if args.postgres:  # the report names no database
@@ -245,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window=WINDOW,
         repeats=args.repeats,
         load=load,
+        prunes=prunes,
         turns=args.turns,
         target=TARGET,
         command=command,

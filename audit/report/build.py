@@ -28,6 +28,7 @@ RUN_TIME_REPORTS = {
     "profiling-accuracy.md": "how precisely the watchdog and py-spy time known blocks",
     "load-test.md": "the soni server under load",
     "turn-cost.md": "where the CPU of a soni turn goes, LangGraph's own floor first",
+    "history.md": "bounded checkpoint history: turn 10 against turn 1,000, SQLite and PostgreSQL",
     "load-test-replicas.md": "soni server replicas on one PostgreSQL: 1 against N, and a kill -9 "
     "under load",
     "bench-audit.md": "soni-audit's speed against its peers",

@@ -33,8 +33,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.memory import InMemorySaver
 
+from soni.runtime.memory_saver import PrunableMemorySaver
 from soni.runtime.sqlite_saver import ThreadedSqliteSaver
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def backend(saver: BaseCheckpointSaver[str]) -> Prune | None:
     """How to prune `saver`'s threads, or None for a checkpointer this module does not know."""
     if isinstance(saver, ThreadedSqliteSaver):
         return partial(_prune_sqlite, saver)
-    if isinstance(saver, InMemorySaver):
+    if isinstance(saver, PrunableMemorySaver):
         return partial(_prune_memory, saver)
     if _is_postgres(saver):
         return partial(_prune_postgres, saver)
@@ -255,38 +255,8 @@ async def _prune_postgres(saver: AsyncPostgresSaver, thread_id: str, keep: int) 
     return int(row["checkpoints"]) if row else 0
 
 
-# -- memory: InMemorySaver's dicts (blobs keyed like PostgreSQL's) -------------------------
+# -- memory: `PrunableMemorySaver` prunes its own dicts ------------------------------------
 
 
-async def _prune_memory(saver: InMemorySaver, thread_id: str, keep: int) -> int:
-    deleted = 0
-    for ns, checkpoints in saver.storage.get(thread_id, {}).items():
-        newest = sorted(checkpoints, reverse=True)
-        kept, doomed = newest[:keep], newest[keep:]
-        if not doomed:
-            continue
-        garbage = _versions(saver, checkpoints, doomed) - _versions(saver, checkpoints, kept)
-        for checkpoint_id in doomed:
-            del checkpoints[checkpoint_id]
-            saver.writes.pop((thread_id, ns, checkpoint_id), None)
-        for channel, version in garbage:
-            saver.blobs.pop((thread_id, ns, channel, version), None)
-        for checkpoint_id in kept:
-            checkpoint, metadata, parent = checkpoints[checkpoint_id]
-            if parent in doomed:
-                checkpoints[checkpoint_id] = (checkpoint, metadata, None)
-        deleted += len(doomed)
-    return deleted
-
-
-def _versions(
-    saver: InMemorySaver, checkpoints: Mapping[str, Any], ids: Sequence[str]
-) -> set[tuple[str, Any]]:
-    """The (channel, version) pairs the checkpoints `ids` name."""
-    return {
-        (channel, version)
-        for checkpoint_id in ids
-        for channel, version in saver.serde.loads_typed(checkpoints[checkpoint_id][0])[
-            "channel_versions"
-        ].items()
-    }
+async def _prune_memory(saver: PrunableMemorySaver, thread_id: str, keep: int) -> int:
+    return saver.keep_newest(thread_id, keep)

@@ -14,10 +14,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.memory import InMemorySaver
 
 from soni.config.loader import SoniConfig
 from soni.config.models import PersistenceSettings
+from soni.runtime.memory_saver import PrunableMemorySaver
 from soni.runtime.pg_pool import open_pool
 from soni.runtime.sqlite_saver import ThreadedSqliteSaver
 from soni.runtime.turn_lock import PostgresTurnLock, ProcessOnly, TurnLock
@@ -32,7 +32,7 @@ async def open_checkpointer(
     settings: PersistenceSettings, config: SoniConfig, stack: AsyncExitStack
 ) -> BaseCheckpointSaver[str]:
     if settings.backend == "memory":
-        return InMemorySaver()
+        return PrunableMemorySaver()
     if settings.backend == "sqlite":
         path = config.resolve(settings.path)
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)

@@ -1,11 +1,18 @@
-"""LangGraph's `AsyncPostgresSaver` over a pool whose connections are not tested per use:
-an operation that a broken connection failed runs once more (see `pg_pool`). Each of them may
-run twice: reads, and writes that are upserts keyed by the checkpoint."""
+"""LangGraph's `AsyncPostgresSaver` over a pool, used as a pool.
+
+- Concurrently: the stock saver runs every operation of a process behind one asyncio lock
+  (its connection may be a single one), so with 50 users at once each turn's read and write
+  waited for everyone else's round trips. Each operation here takes its own connection from
+  the pool and nothing else.
+- Without testing a connection per use: an operation that a broken connection failed runs
+  once more (see `pg_pool`). Each may run twice: reads, and upserts keyed by the checkpoint.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -16,6 +23,8 @@ from langgraph.checkpoint.base import (
     CheckpointTuple,
 )
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg import AsyncCursor
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from soni.runtime.pg_pool import recovering
@@ -25,6 +34,21 @@ class RecoveringPostgresSaver(AsyncPostgresSaver):
     def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
         super().__init__(pool)
         self._pool = pool
+
+    @asynccontextmanager
+    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
+        """A cursor on a connection of its own; `pipeline` batches its statements into one
+        round trip."""
+        async with self._pool.connection() as connection:
+            if pipeline:
+                async with (
+                    connection.pipeline(),
+                    connection.cursor(binary=True, row_factory=dict_row) as cursor,
+                ):
+                    yield cursor
+            else:
+                async with connection.cursor(binary=True, row_factory=dict_row) as cursor:
+                    yield cursor
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return await recovering(self._pool, functools.partial(super().aget_tuple, config))

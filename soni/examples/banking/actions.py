@@ -120,10 +120,10 @@ async def _connection() -> AsyncIterator[aiosqlite.Connection]:
 
 async def get_balance(account: str) -> dict[str, float]:
     async with _connection() as connection:
-        cursor = await connection.execute("select balance from accounts where name = ?", (account,))
-        row = await cursor.fetchone()
-        await cursor.close()
-    return {"balance": float(row[0]) if row else 0.0}
+        rows = await connection.execute_fetchall(
+            "select balance from accounts where name = ?", (account,)
+        )
+    return {"balance": float(next(iter(rows))[0]) if rows else 0.0}
 
 
 async def check_limits(amount: float) -> dict[str, bool | float]:

@@ -1,5 +1,5 @@
 """Bounded history: a conversation keeps its last `keep` checkpoints; older ones are pruned
-after the turn, by a background task, never on the turn's path.
+after the turn, never on the reply's path.
 
 Every message saves a checkpoint (one per message with durability "exit") and LangGraph
 deletes none: a 1,000-turn conversation stored 1,000, and its blobs. A turn reads only the
@@ -7,19 +7,20 @@ latest (the receipts of keyed messages are in it too), so the older ones are dea
 
 When a user is pruned: after a turn whose dialogue turn is a multiple of `keep`, and after a
 message that saved a checkpoint without advancing the turn (a replayed receipt, or a run
-that raised). The user goes into a set of pending users (coalesced, at most `BACKLOG`); one
-worker task prunes them one at a time, each under the locks a turn of that user holds (the
-process's and, on PostgreSQL, the cross-replica turn lock), so it never sees a turn half
-saved: PostgreSQL's `aput` writes the blobs before the checkpoint row, not in one
-transaction.
+that raised). The turn hands its locks (the process's and, on PostgreSQL, the cross-replica
+turn lock) to a background task that prunes and then releases them: the reply goes out at
+once, and the user's next turn waits for the prune (a millisecond or two) instead of the
+prune waiting for a free moment. A first version queued users for one worker that took the
+locks anew; under 50 users in a closed loop each user's next turn always got there first,
+and conversations grew to 20 checkpoints and more.
 
-The bound, per user and namespace: a prune leaves the newest `keep` checkpoints (so never the
-latest); the next is due at most `keep` saves later. Once the worker has caught up, a user has
-at most `2 * keep - 1` checkpoints between turns (`2 * keep` for the moment between a due
-turn's save and its prune; 3 to 5 with the default 3). The worker is behind when the user's
-next turn takes its lock first (each adds one until the prune runs) or the backlog is full.
-A prune that did not happen (the backlog was full, the runtime closed, it failed and was
-logged) is made up by the next, which prunes down to `keep` whatever it finds.
+The prune never sees a turn half saved (PostgreSQL's `aput` writes the blobs before the
+checkpoint row, not in one transaction): it runs under the same locks. The bound, per user
+and namespace: a prune leaves the newest `keep` checkpoints (so never the latest) and the
+next is due at most `keep` saves later, so a user has at most `2 * keep - 1` checkpoints
+between turns, `2 * keep` while a due prune runs (3 to 6 with the default 3). A prune that
+did not happen (it failed and was logged) is made up by the next, which prunes down to
+`keep` whatever it finds.
 """
 
 from __future__ import annotations
@@ -42,9 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("soni.runtime")
 
-BACKLOG = 10_000
-"""Users waiting to be pruned at most; a user due beyond it is pruned at its next due turn."""
-
 Hold = Callable[[str], AbstractAsyncContextManager[None]]
 """A lock a turn of a user holds, by user id."""
 Prune = Callable[[str, int], Awaitable[int]]
@@ -55,67 +53,58 @@ class HistoryPruner:
     """Keeps each conversation's checkpoints bounded. Idle (it prunes nothing) until
     `serving` runs it over a checkpointer."""
 
-    def __init__(self, *, backlog: int = BACKLOG) -> None:
+    def __init__(self) -> None:
         self.keep = 1
-        self._backlog = backlog
         self._prune: Prune | None = None
         self._locks: tuple[Hold, ...] = ()
-        self._pending: dict[str, None] = {}  # an ordered set: the first due is pruned first
-        self._behind = False  # the backlog overflowed (said once until it drains)
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._running: set[asyncio.Task[None]] = set()
 
     @asynccontextmanager
     async def serving(
         self, saver: BaseCheckpointSaver[str], keep: int, locks: Sequence[Hold]
     ) -> AsyncIterator[HistoryPruner]:
-        """Prune the conversations of `saver` while inside; leaving cancels the worker (a
-        prune is one transaction: cancelled, it happens whole or not at all) and drops the
-        users still pending."""
+        """Prune the conversations of `saver` while inside; leaving lets the prunes under
+        way finish (each holds a user's locks, which must be released before the database
+        closes)."""
         prune = backend(saver)
         if prune is None:
             log.info("checkpoints of %s are not pruned (no pruning for it)", type(saver).__name__)
             yield self
             return
         self.keep, self._prune, self._locks = keep, prune, tuple(locks)
-        worker = asyncio.create_task(self._work(), name="soni-history-pruner")
         try:
             yield self
         finally:
             self._prune = None
-            self._pending.clear()
-            worker.cancel()
-            await asyncio.wait({worker})
-            self._idle.set()
+            await self.settled()
 
-    async def watch(self, user_id: str, invocation: Awaitable[dict[str, Any]]) -> dict[str, Any]:
-        """Await a turn's graph run (`invocation`) and queue its user if a prune is due."""
+    async def release(self, user_id: str, held: AsyncExitStack, *, due: bool) -> None:
+        """Release a turn's locks (`held`), after pruning its user if `due`: then in a task
+        of its own, so the caller (the reply) does not wait."""
+        if not due or self._prune is None:
+            await held.aclose()
+            return
+        task = asyncio.create_task(self._prune_then_release(user_id, held, self._prune))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _prune_then_release(self, user_id: str, held: AsyncExitStack, prune: Prune) -> None:
         try:
-            result = await invocation
-        except BaseException:
-            self.schedule(user_id)  # the run saved a checkpoint, and no turn
-            raise
-        if due(result, self.keep):
-            self.schedule(user_id)
-        return result
+            await prune(user_id, self.keep)
+        except Exception:
+            log.exception("pruning the checkpoints of user %r failed", user_id)
+        finally:
+            await held.aclose()
 
-    def schedule(self, user_id: str) -> None:
-        """Queue `user_id` for the worker, once however often it is asked."""
-        if self._prune is None or user_id in self._pending:
-            return
-        if len(self._pending) >= self._backlog:
-            if not self._behind:
-                log.warning("history pruning is %d users behind: later ones wait", self._backlog)
-            self._behind = True
-            return
-        self._pending[user_id] = None
-        self._idle.clear()
-        self._wake.set()
+    @property
+    def running(self) -> int:
+        """Prunes under way."""
+        return len(self._running)
 
     async def settled(self) -> None:
-        """Return once no user is pending or being pruned (tests and benchmarks)."""
-        await self._idle.wait()
+        """Return once no prune is under way (closing, tests and benchmarks)."""
+        while self._running:
+            await asyncio.wait(set(self._running))
 
     async def prune(self, user_id: str, keep: int | None = None) -> int:
         """Prune `user_id`'s conversation down to `keep` (else `self.keep`) checkpoints now,
@@ -126,20 +115,6 @@ class HistoryPruner:
             for hold in self._locks:
                 await held.enter_async_context(hold(user_id))
             return await self._prune(user_id, keep or self.keep)
-
-    async def _work(self) -> None:
-        while True:
-            await self._wake.wait()
-            while self._pending:
-                user_id = next(iter(self._pending))
-                del self._pending[user_id]
-                try:
-                    await self.prune(user_id)
-                except Exception:
-                    log.exception("pruning the checkpoints of user %r failed", user_id)
-            self._wake.clear()
-            self._behind = False
-            self._idle.set()
 
 
 def due(result: Mapping[str, Any], keep: int) -> bool:

@@ -35,7 +35,7 @@ from soni.du.generator import RuleBasedCommandGenerator
 from soni.errors import SoniError, StaleStateError
 from soni.runtime.engine import ActionFailure, DialogueEngine
 from soni.runtime.graph import GraphState, Outcome, Services, build_graph
-from soni.runtime.history import HistoryPruner
+from soni.runtime.history import HistoryPruner, due
 from soni.runtime.persistence import open_checkpointer, open_turn_lock
 from soni.runtime.receipts import Answer, IdempotencyKeyReused, ReceiptPolicy, request
 from soni.runtime.turn_lock import ProcessOnly, TurnLock
@@ -226,23 +226,37 @@ class RuntimeLoop:
         with another message raises `IdempotencyKeyReused`."""
         graph, services = self._running()
         asked = request(idempotency_key, message, time.time()) if idempotency_key else None
-        async with self._locks.hold(user_id), self._turn_lock.hold(user_id):
-            try:
-                result = await self.pruner.watch(
-                    user_id,
-                    graph.ainvoke(
-                        {"inbox": {"message": message, "request": asked}},
-                        self._thread(user_id),
-                        context=services,
-                        durability="exit",
-                    ),
-                )
-            except StaleStateError as error:
+        held = await self._hold(user_id)
+        try:
+            result = await graph.ainvoke(
+                {"inbox": {"message": message, "request": asked}},
+                self._thread(user_id),
+                context=services,
+                durability="exit",
+            )
+        except BaseException as error:
+            # the run saved a checkpoint and no turn: due for pruning like a turn
+            await self.pruner.release(user_id, held, due=True)
+            if isinstance(error, StaleStateError):
                 raise error.of_user(user_id) from error
+            raise
+        await self.pruner.release(user_id, held, due=due(result, self.pruner.keep))
         outcome: Outcome = result["outcome"]
         if outcome["conflict"] and asked is not None:
             raise IdempotencyKeyReused(user_id, asked["key"], outcome["answer"]["turn"])
         return TurnResult.of(outcome["answer"], replayed=outcome["replayed"])
+
+    async def _hold(self, user_id: str) -> AsyncExitStack:
+        """The locks a turn of `user_id` holds (this process's, then across replicas), held
+        until the stack is closed: `pruner.release` closes it, after a prune if one is due."""
+        held = AsyncExitStack()
+        try:
+            await held.enter_async_context(self._locks.hold(user_id))
+            await held.enter_async_context(self._turn_lock.hold(user_id))
+        except BaseException as error:
+            await held.__aexit__(type(error), error, error.__traceback__)
+            raise
+        return held
 
     async def get_state(self, user_id: str) -> UserState | None:
         graph, _ = self._running()

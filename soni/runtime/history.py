@@ -27,19 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from functools import partial
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import Any, Protocol, runtime_checkable
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-
-from soni.runtime.memory_saver import PrunableMemorySaver
-from soni.runtime.sqlite_saver import ThreadedSqliteSaver
-
-if TYPE_CHECKING:
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
 log = logging.getLogger("soni.runtime")
 
@@ -47,6 +39,17 @@ Hold = Callable[[str], AbstractAsyncContextManager[None]]
 """A lock a turn of a user holds, by user id."""
 Prune = Callable[[str, int], Awaitable[int]]
 """Prunes one thread down to its newest `keep` checkpoints: the number deleted."""
+
+
+@runtime_checkable
+class Prunable(Protocol):
+    """A checkpointer that prunes a thread itself (soni's SQLite, PostgreSQL and memory
+    savers): each knows its own tables."""
+
+    async def akeep_newest(self, thread_id: str, keep: int) -> int:
+        """Delete all but the newest `keep` checkpoints of each of `thread_id`'s namespaces,
+        with what only they used: the number of checkpoints deleted."""
+        ...
 
 
 class HistoryPruner:
@@ -126,112 +129,5 @@ def due(result: Mapping[str, Any], keep: int) -> bool:
 
 
 def backend(saver: BaseCheckpointSaver[str]) -> Prune | None:
-    """How to prune `saver`'s threads, or None for a checkpointer this module does not know."""
-    if isinstance(saver, ThreadedSqliteSaver):
-        return partial(_prune_sqlite, saver)
-    if isinstance(saver, PrunableMemorySaver):
-        return partial(_prune_memory, saver)
-    if _is_postgres(saver):
-        return partial(_prune_postgres, saver)
-    return None
-
-
-def _is_postgres(saver: BaseCheckpointSaver[str]) -> TypeGuard[AsyncPostgresSaver]:
-    # Looked up, not imported: PostgreSQL is optional, and its module is loaded whenever
-    # one of its savers exists.
-    module = sys.modules.get("langgraph.checkpoint.postgres.aio")
-    return module is not None and isinstance(saver, module.AsyncPostgresSaver)
-
-
-# -- SQLite: `checkpoints` (values inline) and `writes`, on the saver's thread -------------
-
-_SQLITE_DOOMED = """
-SELECT checkpoint_ns, checkpoint_id FROM (
-    SELECT checkpoint_ns, checkpoint_id,
-        row_number() OVER (PARTITION BY checkpoint_ns ORDER BY checkpoint_id DESC) AS age
-    FROM checkpoints WHERE thread_id = ?
-) WHERE age > ?
-"""
-_SQLITE_DELETE = (
-    "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
-    "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
-    # the oldest one kept had its parent deleted: no reference to a missing checkpoint
-    "UPDATE checkpoints SET parent_checkpoint_id = NULL"
-    " WHERE thread_id = ? AND checkpoint_ns = ? AND parent_checkpoint_id = ?",
-)
-
-
-async def _prune_sqlite(saver: ThreadedSqliteSaver, thread_id: str, keep: int) -> int:
-    return await saver._call(_prune_sqlite_now, saver, thread_id, keep)
-
-
-def _prune_sqlite_now(saver: ThreadedSqliteSaver, thread_id: str, keep: int) -> int:
-    """On the saver's worker thread, the only user of its connection: one transaction."""
-    with saver.lock, saver.conn:
-        doomed = [
-            (thread_id, ns, checkpoint_id)
-            for ns, checkpoint_id in saver.conn.execute(_SQLITE_DOOMED, (thread_id, keep))
-        ]
-        for statement in _SQLITE_DELETE:
-            saver.conn.executemany(statement, doomed)
-    return len(doomed)
-
-
-# -- PostgreSQL: `checkpoints`, `checkpoint_writes` and the shared `checkpoint_blobs` ------
-
-_POSTGRES_PRUNE = """
-WITH ranked AS (
-    SELECT checkpoint_ns, checkpoint_id, checkpoint -> 'channel_versions' AS versions,
-        row_number() OVER (PARTITION BY checkpoint_ns ORDER BY checkpoint_id DESC) AS age
-    FROM checkpoints WHERE thread_id = %(thread)s
-), gone AS (
-    DELETE FROM checkpoints c USING ranked r
-    WHERE c.thread_id = %(thread)s AND r.age > %(keep)s
-        AND c.checkpoint_ns = r.checkpoint_ns AND c.checkpoint_id = r.checkpoint_id
-    RETURNING c.checkpoint_ns, c.checkpoint_id, r.versions
-), writes AS (
-    DELETE FROM checkpoint_writes w USING gone g
-    WHERE w.thread_id = %(thread)s
-        AND w.checkpoint_ns = g.checkpoint_ns AND w.checkpoint_id = g.checkpoint_id
-    RETURNING 1
-), unlinked AS (
-    UPDATE checkpoints c SET parent_checkpoint_id = NULL FROM ranked r
-    WHERE c.thread_id = %(thread)s AND r.age <= %(keep)s
-        AND c.checkpoint_ns = r.checkpoint_ns AND c.checkpoint_id = r.checkpoint_id
-        AND c.parent_checkpoint_id IN (
-            SELECT g.checkpoint_id FROM gone g WHERE g.checkpoint_ns = c.checkpoint_ns
-        )
-    RETURNING 1
-), garbage AS (
-    SELECT g.checkpoint_ns, v.key AS channel, v.value AS version
-    FROM gone g CROSS JOIN LATERAL jsonb_each_text(g.versions) AS v
-    EXCEPT
-    SELECT r.checkpoint_ns, v.key, v.value
-    FROM ranked r CROSS JOIN LATERAL jsonb_each_text(r.versions) AS v
-    WHERE r.age <= %(keep)s
-), blobs AS (
-    DELETE FROM checkpoint_blobs b USING garbage x
-    WHERE b.thread_id = %(thread)s AND b.checkpoint_ns = x.checkpoint_ns
-        AND b.channel = x.channel AND b.version = x.version
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM gone) AS checkpoints, (SELECT count(*) FROM writes) AS writes,
-    (SELECT count(*) FROM blobs) AS blobs, (SELECT count(*) FROM unlinked) AS unlinked
-"""
-"""One statement, so one snapshot and one transaction. A blob (keyed by channel and version)
-is shared by every checkpoint whose `channel_versions` name it: only those a deleted
-checkpoint named and no kept one does are deleted (what a turn is saving now is neither)."""
-
-
-async def _prune_postgres(saver: AsyncPostgresSaver, thread_id: str, keep: int) -> int:
-    async with saver._cursor() as cursor:  # the saver's own connection discipline
-        await cursor.execute(_POSTGRES_PRUNE, {"thread": thread_id, "keep": keep})
-        row = await cursor.fetchone()
-    return int(row["checkpoints"]) if row else 0
-
-
-# -- memory: `PrunableMemorySaver` prunes its own dicts ------------------------------------
-
-
-async def _prune_memory(saver: PrunableMemorySaver, thread_id: str, keep: int) -> int:
-    return saver.keep_newest(thread_id, keep)
+    """How to prune `saver`'s threads, or None for a checkpointer that cannot say."""
+    return saver.akeep_newest if isinstance(saver, Prunable) else None

@@ -249,14 +249,10 @@ class RuntimeLoop:
     async def _hold(self, user_id: str) -> AsyncExitStack:
         """The locks a turn of `user_id` holds (this process's, then across replicas), held
         until the stack is closed: `pruner.release` closes it, after a prune if one is due."""
-        held = AsyncExitStack()
-        try:
-            await held.enter_async_context(self._locks.hold(user_id))
-            await held.enter_async_context(self._turn_lock.hold(user_id))
-        except BaseException as error:
-            await held.__aexit__(type(error), error, error.__traceback__)
-            raise
-        return held
+        async with AsyncExitStack() as taking:  # a failure part way releases what was taken
+            await taking.enter_async_context(self._locks.hold(user_id))
+            await taking.enter_async_context(self._turn_lock.hold(user_id))
+            return taking.pop_all()
 
     async def get_state(self, user_id: str) -> UserState | None:
         graph, _ = self._running()

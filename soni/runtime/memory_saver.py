@@ -9,10 +9,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 
 class PrunableMemorySaver(InMemorySaver):
-    def keep_newest(self, thread_id: str, keep: int) -> int:
-        """Keep each namespace's newest `keep` checkpoints of `thread_id`, and the blobs they
-        name (blobs are keyed by channel and version, shared like PostgreSQL's): the number
-        of checkpoints deleted."""
+    async def akeep_newest(self, thread_id: str, keep: int) -> int:
+        """See `soni.runtime.history.Prunable`. Blobs are keyed by channel and version and
+        shared, like PostgreSQL's: only those no kept checkpoint names go."""
         deleted = 0
         for ns, checkpoints in self.storage.get(thread_id, {}).items():
             newest = sorted(checkpoints, reverse=True)

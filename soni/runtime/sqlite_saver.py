@@ -94,6 +94,20 @@ class ThreadedSqliteSaver(SqliteSaver):
     async def adelete_thread(self, thread_id: str) -> None:
         await self._call(self.delete_thread, thread_id)
 
+    async def akeep_newest(self, thread_id: str, keep: int) -> int:
+        """See `soni.runtime.history.Prunable`: one transaction, on the connection's thread."""
+        return await self._call(self._keep_newest, thread_id, keep)
+
+    def _keep_newest(self, thread_id: str, keep: int) -> int:
+        with self.lock, self.conn:
+            doomed = [
+                (thread_id, ns, checkpoint_id)
+                for ns, checkpoint_id in self.conn.execute(_DOOMED, (thread_id, keep))
+            ]
+            for statement in _DELETE:
+                self.conn.executemany(statement, doomed)
+        return len(doomed)
+
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
@@ -101,6 +115,22 @@ class ThreadedSqliteSaver(SqliteSaver):
             return self.get_delta_channel_history(config=config, channels=channels)
 
         return await self._call(collect)
+
+
+_DOOMED = """
+SELECT checkpoint_ns, checkpoint_id FROM (
+    SELECT checkpoint_ns, checkpoint_id,
+        row_number() OVER (PARTITION BY checkpoint_ns ORDER BY checkpoint_id DESC) AS age
+    FROM checkpoints WHERE thread_id = ?
+) WHERE age > ?
+"""
+_DELETE = (
+    "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
+    "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
+    # the oldest one kept had its parent deleted: no reference to a missing checkpoint
+    "UPDATE checkpoints SET parent_checkpoint_id = NULL"
+    " WHERE thread_id = ? AND checkpoint_ns = ? AND parent_checkpoint_id = ?",
+)
 
 
 def _connect(path: str) -> sqlite3.Connection:

@@ -59,13 +59,9 @@ class PostgresTurnLock:
 
     async def _take(self, key: int) -> AsyncExitStack:
         """A connection in a transaction that holds `key`; leaving the stack releases both."""
-        held = AsyncExitStack()
-        try:
-            connection = await held.enter_async_context(self._pool.connection())
-            await held.enter_async_context(connection.transaction())
+        # a failure unwinds as the failure it is: the pool then drops a broken connection
+        async with AsyncExitStack() as taking:
+            connection = await taking.enter_async_context(self._pool.connection())
+            await taking.enter_async_context(connection.transaction())
             await connection.execute("select pg_advisory_xact_lock(%s)", (key,))
-        except BaseException as error:
-            # unwind as the failure it is: the pool then drops a broken connection
-            await held.__aexit__(type(error), error, error.__traceback__)
-            raise
-        return held
+            return taking.pop_all()

@@ -1,9 +1,14 @@
-"""One traversal of a libcst module that records scopes, bindings, classes and call sites.
+"""One traversal of a libcst module: scopes, bindings, where each binding and call is in the
+control flow, and what local names hold; everything else is told to recorders.
 
 libcst's own visitor rebuilds every node it passes and visits whitespace; on a 140k-line
 corpus that costs 4.5 s. This walker follows only the fields that can hold code (about a third
 of the nodes) and dispatches on the node's type, which brings the traversal to well under a
 second. Formatting fields (whitespace, commas, parentheses) are skipped by name.
+
+The core owns what every fact needs (the scope model, the points that make name lookups
+flow-sensitive, the alias flow, which branches can run at all) and tells the recorders it is
+given about the code it passes (`recorder.Recorder`): each recorder owns one kind of fact.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any, Final, cast
 import libcst as cst
 
 from audit.analysis.constants import ConditionReader, Truth
-from audit.analysis.flow import NO_FLOW, FunctionFlow
+from audit.analysis.flow import NO_FLOW, AliasFlow, Snapshot
 from audit.analysis.model import (
     Binding,
     BindingKind,
@@ -27,7 +32,6 @@ from audit.analysis.model import (
     CallSite,
     ClassInfo,
     FunctionInfo,
-    Guard,
     GuardKind,
     ImportRecord,
     ModuleModel,
@@ -37,6 +41,8 @@ from audit.analysis.model import (
     ScopeKind,
 )
 from audit.analysis.names import dotted_name
+from audit.analysis.recorder import HOOKS, FlowRecorder, Recorder
+from audit.catalogue import Catalogue, default_catalogue
 
 _FORMATTING_FIELDS = frozenset(
     {
@@ -101,7 +107,7 @@ _Handler = Callable[["ModuleWalker", cst.CSTNode], None]
 class _Fresh:
     """The names now hold new objects: nothing the function was given."""
 
-    def apply(self, flow: FunctionFlow, target: cst.BaseExpression, names: list[str]) -> None:
+    def apply(self, flow: AliasFlow, target: cst.BaseExpression, names: list[str]) -> None:
         for name in names:
             flow.forget(name)
 
@@ -109,7 +115,7 @@ class _Fresh:
 class _Kept:
     """The names keep what they held (`x += y` rebinds x to the same list)."""
 
-    def apply(self, flow: FunctionFlow, target: cst.BaseExpression, names: list[str]) -> None:
+    def apply(self, flow: AliasFlow, target: cst.BaseExpression, names: list[str]) -> None:
         return None
 
 
@@ -119,7 +125,7 @@ class _Assigned:
 
     value: cst.BaseExpression
 
-    def apply(self, flow: FunctionFlow, target: cst.BaseExpression, names: list[str]) -> None:
+    def apply(self, flow: AliasFlow, target: cst.BaseExpression, names: list[str]) -> None:
         flow.assign(target, self.value)
 
 
@@ -129,43 +135,61 @@ class _Iterated:
 
     iterable: cst.BaseExpression
 
-    def apply(self, flow: FunctionFlow, target: cst.BaseExpression, names: list[str]) -> None:
+    def apply(self, flow: AliasFlow, target: cst.BaseExpression, names: list[str]) -> None:
         flow.bind_iteration(target, self.iterable)
 
 
 _Holds = _Fresh | _Kept | _Assigned | _Iterated
 FRESH, KEPT = _Fresh(), _Kept()
 
-# Builtins that iterate their (first) argument, and lazy wrappers that iterate theirs when
-# they are iterated themselves.
-_CONSUMERS = frozenset(
-    {"list", "tuple", "set", "frozenset", "sorted", "dict", "sum", "min", "max", "any", "all"}
-)
-_ITERATING = _CONSUMERS | {"next"}
-_WRAPPERS = frozenset({"enumerate", "zip", "map", "filter", "reversed", "iter"})
-# Awaiting `asyncio.wrap_future(f)` (or shielding it, or waiting for it) leaves `f` done.
-_FUTURE_WAITERS = frozenset({"wrap_future", "shield", "wait_for"})
 _CURRENT = ConditionReader((sys.version_info.major, sys.version_info.minor), sys.platform)
+_FlowSnapshot = tuple[Snapshot, tuple[object, ...]] | None
+
+
+class _Hooks:
+    """The recorders' hooks, by name: only those a recorder overrides."""
+
+    def __init__(self, recorders: Sequence[Recorder]) -> None:
+        for name in HOOKS:
+            hooks = [
+                getattr(recorder, name)
+                for recorder in recorders
+                if getattr(type(recorder), name) is not getattr(Recorder, name)
+            ]
+            setattr(self, name, tuple(hooks))
+
+    def __getattr__(self, name: str) -> tuple[Callable[..., None], ...]:
+        raise AttributeError(name)  # every hook name is set in __init__
 
 
 class ModuleWalker:
-    """Builds a `ModuleModel` in a single pass over the tree."""
+    """Builds a `ModuleModel` in a single pass over the tree, telling `recorders` about it."""
 
     def __init__(
-        self, module_name: str, is_package: bool, conditions: ConditionReader = _CURRENT
+        self,
+        module_name: str,
+        is_package: bool,
+        conditions: ConditionReader = _CURRENT,
+        recorders: Sequence[type[Recorder]] = (),
+        catalogue: Catalogue | None = None,
     ) -> None:
         self.module_name = module_name
         self.is_package = is_package
         self.conditions = conditions
+        self.catalogue = catalogue or default_catalogue()
         self.scope = Scope(ScopeKind.MODULE, module_name, "", None)
         self.model = ModuleModel(module_name, self.scope)
-        self.flow: FunctionFlow = NO_FLOW
+        self.flow: AliasFlow = NO_FLOW
+        self.recorders = tuple(recorder(self) for recorder in recorders)
+        self._flow_recorders = tuple(r for r in self.recorders if isinstance(r, FlowRecorder))
+        hooks = _Hooks(self.recorders)
+        self._call_hooks: tuple[Callable[[CallSite], None], ...] = hooks.call
+        self._called_hooks: tuple[Callable[[cst.Call], None], ...] = hooks.called
+        self._looked_into: tuple[Callable[[cst.Call], None], ...] = hooks.looked_into
+        self._hooks = hooks
         self._statement: int | None = None  # index of the top-level simple statement
         self._place = CallPlace.BODY  # where calls being visited now are written
-        self._guard: Guard | None = None  # the outermost condition calls here depend on
-        self._handled: frozenset[str] = frozenset()  # exceptions caught around here
         self._typing_only = False  # in `if TYPE_CHECKING:`: names count, calls never run
-        self._sites: dict[int, CallSite] = {}
         self._kinds: dict[type, int] = {}
         self._order = 0  # bindings and calls seen so far
         self._regions: tuple[int, ...] = ()  # branches, loops and handlers around here
@@ -179,6 +203,9 @@ class ModuleWalker:
             self.visit(statement)
         self._statement = None
         return self.model
+
+    def recorded(self) -> dict[type[Recorder], Recorder]:
+        return {type(recorder): recorder for recorder in self.recorders}
 
     # -- traversal -----------------------------------------------------------------------
 
@@ -212,18 +239,20 @@ class ModuleWalker:
 
     @contextmanager
     def guarded(self, kind: GuardKind, decided_by: cst.CSTNode | None) -> Iterator[None]:
-        """Calls visited inside depend on a condition (the outermost one is kept)."""
-        outer, regions, loops = self._guard, self._regions, self._loops
-        if outer is None:
-            self._guard = Guard(kind, decided_by)
+        """Code visited inside runs only on a condition: a region of its own."""
+        regions, loops = self._regions, self._loops
         self._next_region += 1
         self._regions = (*regions, self._next_region)
         if kind in (GuardKind.LOOP, GuardKind.WHILE):
             self._loops = loops | {self._next_region}
+        for hook in self._hooks.region_entered:
+            hook(kind, decided_by)
         try:
             yield
         finally:
-            self._guard, self._regions, self._loops = outer, regions, loops
+            self._regions, self._loops = regions, loops
+            for left in self._hooks.region_left:
+                left()
 
     def _point(self) -> Point:
         self._order += 1
@@ -237,41 +266,44 @@ class ModuleWalker:
                 self.visit(node)
 
     def _block(self, node: cst.IndentedBlock) -> None:
-        """A block's statements in order: after `if c: return ...`, the rest of the block
-        runs only when `c` is false."""
-        outer = self._guard
+        hooks = self._hooks
+        for entered in hooks.block_entered:
+            entered()
         try:
             for statement in node.body:
                 self.visit(statement)
-                if self._guard is None and _returns_early(statement, self.conditions):
-                    assert isinstance(statement, cst.If)
-                    self._guard = Guard(GuardKind.AFTER_RETURN, statement.test)
+                for walked in hooks.statement_walked:
+                    walked(statement)
         finally:
-            self._guard = outer
+            for left in hooks.block_left:
+                left()
 
-    # -- iteration -----------------------------------------------------------------------
+    def _iterates(self, expr: cst.BaseExpression) -> None:
+        for hook in self._hooks.iterates:
+            hook(expr)
 
-    def _mark_iterated(self, expr: cst.BaseExpression, seen: set[int] | None = None) -> None:
-        """`expr` is iterated here: a call (through lazy wrappers such as `enumerate`), or a
-        name, and then every call assigned to it in this scope so far (`it = iter(it)`
-        refers to itself: each expression is followed once)."""
-        seen = set() if seen is None else seen
-        if id(expr) in seen:
+    # -- the flow: the alias flow and the recorders whose state follows branches ----------
+
+    def _snapshot(self) -> _FlowSnapshot:
+        aliases = self.flow.snapshot()
+        if aliases is None:
+            return None
+        return aliases, tuple(recorder.snapshot() for recorder in self._flow_recorders)
+
+    def _restore(self, snapshot: _FlowSnapshot) -> None:
+        self.flow.restore(snapshot[0] if snapshot is not None else None)
+        for index, recorder in enumerate(self._flow_recorders):
+            recorder.restore(snapshot[1][index] if snapshot is not None else None)
+
+    def _merge(self, *snapshots: _FlowSnapshot) -> None:
+        """Continue with what any of the given paths (and the current one) may hold."""
+        live = [s for s in (*snapshots, self._snapshot()) if s is not None]
+        if not live:
+            self._restore(None)
             return
-        seen.add(id(expr))
-        if isinstance(expr, cst.Name):
-            for binding in self.scope.bindings.get(expr.value, ()):
-                if isinstance(binding.value, cst.Call):
-                    self._mark_iterated(binding.value, seen)
-            return
-        if not isinstance(expr, cst.Call):
-            return
-        site = self._sites.get(id(expr))
-        if site is not None:
-            site.iterated = True
-        if isinstance(expr.func, cst.Name) and expr.func.value in _WRAPPERS:
-            for arg in expr.args:
-                self._mark_iterated(arg.value, seen)
+        self.flow.join([aliases for aliases, _ in live])
+        for index, recorder in enumerate(self._flow_recorders):
+            recorder.join([states[index] for _, states in live])
 
     # -- scopes --------------------------------------------------------------------------
 
@@ -315,7 +347,8 @@ class ModuleWalker:
         write to an object the function may have been given)."""
         names = self._bind_structure(target, kind, value, annotation, walrus)
         if statement is not None:
-            self.flow.store(target, statement)
+            for stores in self._hooks.stores:
+                stores(target, statement)
         holds.apply(self.flow, target, names)
 
     def _bind_structure(
@@ -436,9 +469,9 @@ class ModuleWalker:
         self, node: cst.Import | cst.ImportFrom, bound: list[tuple[str, str]]
     ) -> None:
         top_level = self.scope is self.model.module_scope and self._statement is not None
-        self.model.imports.append(
-            ImportRecord(node, tuple(bound), self._statement if top_level else None)
-        )
+        record = ImportRecord(node, tuple(bound), self._statement if top_level else None)
+        for imported in self._hooks.imported:
+            imported(record)
 
     # -- definitions ---------------------------------------------------------------------
 
@@ -469,18 +502,19 @@ class ModuleWalker:
         self, scope: Scope, node: cst.FunctionDef | cst.Lambda, receiver: str | None
     ) -> None:
         owner, outer_flow, outer_place = self.scope, self.flow, self._place
-        outer_guard, outer_handled = self._guard, self._handled
         parameters = self._bind_parameters(scope, owner, node.params, receiver)
         info = FunctionInfo(scope, node, parameters)
         self.model.functions.append(info)
-        self.scope, self.flow = scope, FunctionFlow.for_parameters(parameters)
-        self._place, self._guard, self._handled = CallPlace.BODY, None, frozenset()
+        self.scope, self.flow = scope, AliasFlow.for_parameters(parameters)
+        self._place = CallPlace.BODY
+        for entered in self._hooks.function_entered:
+            entered(info)
         try:
             self.visit(node.body)
         finally:
-            info.mutations = self.flow.mutations
+            for left in self._hooks.function_left:
+                left(info)
             self.scope, self.flow, self._place = owner, outer_flow, outer_place
-            self._guard, self._handled = outer_guard, outer_handled
 
     def _visit_parameter_expressions(self, params: cst.Parameters) -> None:
         """Defaults and annotations are evaluated where the function is defined."""
@@ -537,9 +571,13 @@ class ModuleWalker:
         scope.class_info = info
         self.model.classes[scope.qualname] = info
         self.scope, self.flow = scope, NO_FLOW
+        for entered in self._hooks.class_entered:
+            entered()
         try:
             self.visit(node.body)
         finally:
+            for left in self._hooks.class_left:
+                left()
             self.scope, self.flow = owner, outer_flow
         for bindings in scope.bindings.values():
             for binding in bindings:
@@ -551,7 +589,7 @@ class ModuleWalker:
     ) -> None:
         first: cst.CompFor = node.for_in
         self.visit(first.iter)
-        self._mark_iterated(first.iter)
+        self._iterates(first.iter)
         owner = self.scope
         saved = self.flow.snapshot()
         scope = self.scope = self._child_scope(ScopeKind.COMPREHENSION, "<comprehension>")
@@ -561,7 +599,7 @@ class ModuleWalker:
                 while clause is not None:
                     if clause is not first:
                         self.visit(clause.iter)
-                        self._mark_iterated(clause.iter)
+                        self._iterates(clause.iter)
                     self.bind(clause.target, BindingKind.OTHER, _Iterated(clause.iter))
                     for condition in clause.ifs:
                         self.visit(condition.test)
@@ -582,7 +620,7 @@ class ModuleWalker:
     def _assign(self, node: cst.Assign) -> None:
         self.visit(node.value)
         if any(isinstance(t.target, (cst.Tuple, cst.List)) for t in node.targets):
-            self._mark_iterated(node.value)
+            self._iterates(node.value)
         for target in node.targets:
             self.bind(
                 target.target,
@@ -613,7 +651,8 @@ class ModuleWalker:
             self.bind(node.target, BindingKind.OTHER, KEPT)
         else:
             self.visit(node.target)
-        self.flow.augmented(node)
+        for augments in self._hooks.augments:
+            augments(node)
 
     def _del(self, node: cst.Del) -> None:
         self.visit(node.target)
@@ -623,16 +662,17 @@ class ModuleWalker:
             if isinstance(expression, cst.Name):
                 self.flow.forget(expression.value)
             else:
-                self.flow.store(expression, node)
+                for stores in self._hooks.stores:
+                    stores(expression, node)
 
     def _for(self, node: cst.For) -> None:
         self.visit(node.iter)
-        self._mark_iterated(node.iter)
-        before = self.flow.snapshot()
+        self._iterates(node.iter)
+        before = self._snapshot()
         with self.guarded(GuardKind.LOOP, node.iter):
             self.bind(node.target, BindingKind.OTHER, _Iterated(node.iter))
             self.visit(node.body)
-            self.flow.merge(before)
+            self._merge(before)
             self.visit_optional(node.orelse)
 
     def _while(self, node: cst.While) -> None:
@@ -641,16 +681,15 @@ class ModuleWalker:
         if truth is Truth.FALSE:
             self.visit_optional(node.orelse)
             return
-        before = self.flow.snapshot()
+        before = self._snapshot()
         if truth is Truth.TRUE:
             self.visit(node.body)
         else:
             self.visit_guarded(node.body, GuardKind.WHILE, node.test)
-        self.flow.merge(before)
+        self._merge(before)
         self.visit_guarded(node.orelse, GuardKind.WHILE, node.test)
-        waited = _done_check(node.test, negated=True)
-        if waited is not None:
-            self.flow.settle(waited)  # `while not fut.done(): await ...`
+        for assumes in self._hooks.assumes:  # the loop ended: its test is false
+            assumes(node.test, False)
 
     def _if(self, node: cst.If) -> None:
         truth = self.conditions.truth(node.test)
@@ -665,62 +704,62 @@ class ModuleWalker:
             self.visit_optional(node.orelse)
             return
         self.visit(node.test)
-        before = self.flow.snapshot()
-        done, not_done = _done_check(node.test, negated=False), _done_check(node.test, True)
-        if done is not None:
-            self.flow.settle(done)
+        before = self._snapshot()
+        for assumes in self._hooks.assumes:
+            assumes(node.test, True)
         self.visit_guarded(node.body, GuardKind.IF, node.test)
-        after_body = self.flow.snapshot()
-        self.flow.restore(before)
-        if not_done is not None:
-            self.flow.settle(not_done)
+        after_body = self._snapshot()
+        self._restore(before)
+        for assumes in self._hooks.assumes:
+            assumes(node.test, False)
         self.visit_guarded(node.orelse, GuardKind.ELSE, node.test)
-        self.flow.merge(after_body)
+        self._merge(after_body)
 
     def _typing_block(self, body: cst.BaseSuite) -> None:
         """`if TYPE_CHECKING:`: its imports and definitions name things for annotations,
         its calls never run."""
-        before, outer = self.flow.snapshot(), self._typing_only
+        before, outer = self._snapshot(), self._typing_only
         self._typing_only = True
         try:
             self.visit(body)
         finally:
             self._typing_only = outer
-            self.flow.restore(before)
+            self._restore(before)
 
     def _try(self, node: cst.Try | cst.TryStar) -> None:
-        before = self.flow.snapshot()
-        outer_handled = self._handled
-        self._handled = outer_handled | _caught(node.handlers)
+        before = self._snapshot()
+        for trying in self._hooks.trying:
+            trying(node.handlers)
         try:
             self.visit(node.body)
         finally:
-            self._handled = outer_handled
-        after_body = self.flow.snapshot()
-        self.flow.merge(before)  # a handler may start anywhere in the body
-        may_raise = self.flow.snapshot()
-        self.flow.restore(after_body)
+            for tried in self._hooks.tried:
+                tried()
+        after_body = self._snapshot()
+        self._merge(before)  # a handler may start anywhere in the body
+        may_raise = self._snapshot()
+        self._restore(after_body)
         self.visit_optional(node.orelse)
-        outcomes = [self.flow.snapshot()]
+        outcomes = [self._snapshot()]
         for handler in node.handlers:
-            self.flow.restore(may_raise)
+            self._restore(may_raise)
             self.visit_guarded(handler, GuardKind.EXCEPT, handler.type)
-            outcomes.append(self.flow.snapshot())
-        self.flow.restore(None)
-        self.flow.merge(*outcomes)
+            outcomes.append(self._snapshot())
+        self._restore(None)
+        self._merge(*outcomes)
         if node.finalbody is not None:
             self.visit(node.finalbody)
 
     def _match(self, node: cst.Match) -> None:
         self.visit(node.subject)
-        before = self.flow.snapshot()
+        before = self._snapshot()
         outcomes = [before]
         for case in node.cases:
-            self.flow.restore(before)
+            self._restore(before)
             self.visit_guarded(case, GuardKind.CASE, node.subject)
-            outcomes.append(self.flow.snapshot())
-        self.flow.restore(None)
-        self.flow.merge(*outcomes)
+            outcomes.append(self._snapshot())
+        self._restore(None)
+        self._merge(*outcomes)
 
     def _with(self, node: cst.With) -> None:
         is_async = node.asynchronous is not None
@@ -729,7 +768,7 @@ class ModuleWalker:
             self.visit(item.item)
             self._place = outer_place
             if not is_async:  # entering a `@contextmanager` runs its generator to `yield`
-                self._mark_iterated(item.item)
+                self._iterates(item.item)
             if item.asname is not None:
                 target = item.asname.name
                 kind = BindingKind.OTHER
@@ -773,10 +812,8 @@ class ModuleWalker:
 
     def _leave(self, node: cst.Return | cst.Raise) -> None:
         self.visit_children(node)
-        if isinstance(node, cst.Return) and type(node.value) is cst.Call:
-            site = self._sites.get(id(node.value))
-            if site is not None:
-                site.returned = True
+        for leaving in self._hooks.leaving:
+            leaving(node)
         self.flow.stop()
 
     # -- expressions ---------------------------------------------------------------------
@@ -784,48 +821,19 @@ class ModuleWalker:
     def _call(self, node: cst.Call) -> None:
         func = node.func
         if not self._typing_only:
-            site = CallSite(node, self.scope, self._place, self._guard, False, self._handled)
-            site.point = self._point()
+            site = CallSite(node, self.scope, self._place, self._point())
             self.model.calls.append(site)
-            self._sites[id(node)] = site
-            self.flow.call(node)
-            if type(func) is cst.Attribute:
-                self._future_call(node, func)
+            self.model.sites[id(node)] = site
+            for hook in self._call_hooks:
+                hook(site)
         if type(func) is cst.Call:
-            self.model.trailer_calls.add(id(func))
+            for looked_into in self._looked_into:
+                looked_into(func)
         self.visit(func)
-        sites = self._sites
         for arg in node.args:
-            value = arg.value
-            self.visit(value)
-            if type(value) is cst.Call and (inner := sites.get(id(value))) is not None:
-                inner.handed_to = node
-        self._consumed(node, func)
-
-    def _consumed(self, node: cst.Call, func: cst.BaseExpression) -> None:
-        """Arguments the call iterates: `list(f())`, `"".join(f())`, `g(*f())`."""
-        for arg in node.args:
-            if arg.star == "*":
-                self._mark_iterated(arg.value)
-        if not node.args or node.args[0].keyword is not None:
-            return
-        if (type(func) is cst.Name and func.value in _ITERATING) or (
-            type(func) is cst.Attribute and func.attr.value == "join"
-        ):
-            self._mark_iterated(node.args[0].value)
-
-    def _future_call(self, node: cst.Call, func: cst.Attribute) -> None:
-        """`fut.result()` once `fut` is done; `fut.add_done_callback(...)` subscribes."""
-        method = func.attr.value
-        if method not in ("result", "exception", "add_done_callback"):
-            return
-        receiver = dotted_name(func.value)
-        if receiver is None:
-            return
-        if method == "add_done_callback":
-            self.flow.subscribe(receiver)
-        elif receiver in self.flow.done:
-            self.model.settled.add(id(node))
+            self.visit(arg.value)
+        for called in self._called_hooks:
+            called(node)
 
     def _boolean(self, node: cst.BooleanOperation) -> None:
         self.visit(node.left)
@@ -845,7 +853,7 @@ class ModuleWalker:
     def _starred(self, node: cst.StarredElement) -> None:
         """`[*f()]`, `(*f(), x)`: unpacking iterates."""
         self.visit(node.value)
-        self._mark_iterated(node.value)
+        self._iterates(node.value)
 
     def _yield(self, node: cst.Yield) -> None:
         scope: Scope | None = self.scope
@@ -856,30 +864,29 @@ class ModuleWalker:
         value = node.value
         if isinstance(value, cst.From):
             self.visit(value.item)
-            self._mark_iterated(value.item)
+            self._iterates(value.item)
         else:
             self.visit_optional(value)
 
     def _attribute(self, node: cst.Attribute) -> None:
         value = node.value
         if type(value) is cst.Call:
-            self.model.trailer_calls.add(id(value))
+            for looked_into in self._looked_into:
+                looked_into(value)
         self.visit(value)  # the attribute's name holds no code
 
     def _subscript(self, node: cst.Subscript) -> None:
         if type(node.value) is cst.Call:
-            self.model.trailer_calls.add(id(node.value))
+            for looked_into in self._looked_into:
+                looked_into(node.value)
         self.visit_children(node)
 
     def _await(self, node: cst.Await) -> None:
-        expression = node.expression
-        if isinstance(expression, cst.Call):
-            self.model.awaited.add(id(expression))
-        self.visit(expression)
-        self.flow.awaited()
-        future = _awaited_future(expression)
-        if future is not None:
-            self.flow.settle(future)
+        for awaiting in self._hooks.awaiting:
+            awaiting(node)
+        self.visit(node.expression)
+        for awaited in self._hooks.awaited:
+            awaited(node)
 
 
 def _paired(
@@ -892,61 +899,6 @@ def _paired(
     if any(isinstance(element, cst.StarredElement) for element in elements):
         return None
     return [element.value for element in value.elements]
-
-
-def _returns_early(statement: cst.CSTNode, conditions: ConditionReader) -> bool:
-    """`if c: ... return` with no `else`: what follows runs only when `c` is false."""
-    if not isinstance(statement, cst.If) or statement.orelse is not None:
-        return False
-    if conditions.truth(statement.test) is not Truth.UNKNOWN:
-        return False
-    body = statement.body
-    last: cst.CSTNode | None = body.body[-1] if body.body else None
-    if isinstance(last, cst.SimpleStatementLine):
-        last = last.body[-1] if last.body else None
-    return isinstance(last, cst.Return)
-
-
-def _caught(handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler]) -> frozenset[str]:
-    """The last part of each exception name the handlers catch (`BlockingIOError`)."""
-    names = set()
-    for handler in handlers:
-        caught = handler.type
-        items = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
-        for item in items:
-            name = dotted_name(item) if item is not None else None
-            if name is not None:
-                names.add(name.rpartition(".")[2])
-    return frozenset(names)
-
-
-def _done_check(test: cst.BaseExpression, negated: bool) -> str | None:
-    """The future `fut` in `fut.done()` (or in `not fut.done()` when `negated`)."""
-    if negated:
-        if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
-            return None
-        test = test.expression
-    if (
-        isinstance(test, cst.Call)
-        and not test.args
-        and isinstance(test.func, cst.Attribute)
-        and test.func.attr.value == "done"
-    ):
-        return dotted_name(test.func.value)
-    return None
-
-
-def _awaited_future(expression: cst.BaseExpression) -> str | None:
-    """The future an `await` leaves done: `await fut`, `await asyncio.wrap_future(fut)`,
-    `await asyncio.shield(asyncio.wrap_future(fut))`."""
-    while isinstance(expression, cst.Call):
-        name = dotted_name(expression.func)
-        if name is None or name.rpartition(".")[2] not in _FUTURE_WAITERS:
-            return None
-        if not expression.args or expression.args[0].keyword is not None:
-            return None
-        expression = expression.args[0].value
-    return dotted_name(expression)
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:

@@ -18,8 +18,8 @@ from audit.core.settings import AnalysisSettings
 from audit.core.sources import SourceFile
 from audit.fixes.plan import FixPlan, NoFix
 from audit.fixes.realise import anchors, realise
-from audit.interprocedural.collect import collect
-from audit.rules import file_rules
+from audit.interprocedural import collect as call_graph
+from audit.rules import file_rules, needed_facts
 from audit.rules.aud900_parse_error import ParseError
 from audit.rules.aud901_internal_error import InternalError
 from audit.rules.base import RawFinding
@@ -32,7 +32,7 @@ def count_lines(data: bytes) -> int:
 def analyze_file(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
     lines = count_lines(source.data)
     summary = FileSummary(source.path, lines, module=source.module, is_package=source.is_package)
-    ctx = load(source, settings)
+    ctx = load(source, settings, needed_facts() | call_graph.NEEDS)
     if isinstance(ctx, Unloadable):
         suppressions = parse_suppressions(ctx.text) if ctx.text is not None else Suppressions()
         return _problem(summary, ParseError.code, ctx.problem, suppressions)
@@ -40,7 +40,7 @@ def analyze_file(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
     try:
         raw: list[RawFinding] = [found for rule in file_rules() for found in rule.check(ctx)]
         inventory = ctx.inventory
-        facts = collect(ctx)
+        facts = call_graph.collect(ctx)
         plans = [found.fix for found in raw if isinstance(found.fix, FixPlan)]
         located = [n for found in raw for n in (found.node, found.def_node) if n is not None]
         spans = node_spans(ctx.tree, [*located, *anchors(plans)])

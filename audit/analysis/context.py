@@ -31,7 +31,7 @@ from audit.analysis.recorders.iteration import Iteration
 from audit.analysis.recorders.parameter_writes import ParameterWrites
 from audit.analysis.resolve import Resolver
 from audit.analysis.values import CallTarget, FunctionTarget, Instance, MethodTarget, Ref
-from audit.analysis.walker import ModuleWalker
+from audit.analysis.walk.walker import ModuleWalker
 from audit.catalogue import Catalogue
 from audit.core.findings import Inventory
 from audit.core.settings import AnalysisSettings

@@ -199,7 +199,7 @@ class Guard:
         return self.kind.value.format(render(self.decided_by))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class CallSite:
     """A call that runs (not one under `if TYPE_CHECKING:`): its scope, the kind of place it
     is written in, and its point in the walk. What else is known of it (awaited, iterated,

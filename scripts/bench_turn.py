@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         users=args.users,
         repeats=args.repeats,
         turns=args.users * len(CONVERSATION),
-        command=command("scripts/bench_turn.py", sys.argv[1:]),
+        command=command("scripts/bench_turn.py", sys.argv[1:], dsn=args.postgres),
     )
     return 0
 

@@ -40,7 +40,7 @@ def test_a_rule_reads_only_the_facts_it_declares(
     alone = analyze_file(source, rule.EXAMPLE_SETTINGS, rules=(rule(),))
     full = analyze_file(source, rule.EXAMPLE_SETTINGS)
     assert [f for f in alone.findings if f.code == "AUD901"] == []
-    assert [f for f in alone.findings] == [f for f in full.findings if f.code == rule.code]
+    assert list(alone.findings) == [f for f in full.findings if f.code == rule.code]
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)

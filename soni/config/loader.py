@@ -21,6 +21,7 @@ from soni.config.server import ServerSettings
 from soni.config.validate import Location, check_domain, field_name
 from soni.config.yaml_source import LocatedDocument, YamlSyntaxError, load_located
 from soni.core.slots import SlotType
+from soni.du.overlaps import builtin_overlaps
 from soni.errors import ConfigError, ConfigErrors
 
 _SECTIONS = ("slots", "flows")
@@ -35,6 +36,8 @@ class SoniConfig:
     base_dir: Path
     files: tuple[Path, ...]
     actions: ActionRegistry
+    warnings: tuple[ConfigError, ...] = ()
+    """What loads but may not do what its author meant (a trigger the built-ins shadow)."""
 
     @cached_property
     def slot_types(self) -> Mapping[str, SlotType]:
@@ -105,11 +108,16 @@ def build_config(
         raise ConfigErrors(_validation_problems(error, locate)) from None
     if actions is None:
         actions = _import_actions(domain, base_dir, locate)
-    problems = check_domain(domain, locate, frozenset(actions.names))
+    problems = check_domain(domain, locate, actions.actions)
     if problems:
         raise ConfigErrors(problems)
     files = tuple(Path(document.file) for document in documents)
-    return SoniConfig(domain, base_dir, files, actions)
+    warnings = tuple(
+        ConfigError(message, file=file, line=line, field=field_name(path))
+        for path, message in builtin_overlaps(domain)
+        for file, line in [locate(path)]
+    )
+    return SoniConfig(domain, base_dir, files, actions, warnings)
 
 
 def _files(source: Path) -> list[Path]:

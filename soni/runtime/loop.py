@@ -174,7 +174,7 @@ class RuntimeLoop:
             else await asyncio.to_thread(load_config, os.fspath(source))
         )
         programs = compile_domain(config.domain)
-        engine = DialogueEngine(config, programs)
+        engine = DialogueEngine(config, programs, clock=self._clock)
         generator = self._generator or RuleBasedCommandGenerator(config.domain, self._clock)
         persistence = self._persistence or config.domain.settings.persistence
         if self._checkpointer is None:

@@ -1,0 +1,106 @@
+"""Messages as words: tokens that remember where they stand, and lists of phrases matched
+word by word (at a position, at the start, at the end of a span).
+
+Captures, corrections and clauses are cut at token boundaries, so a value is always a
+stretch of the message as the user wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_WORD = re.compile(r"\S+")
+_CURLY = "\u2018\u2019\u201c\u201d"  # typographic quotes
+_EDGE = "\"'.,!?;:()[]{}<>*" + _CURLY
+_BREAK = ",;"
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    """As written, without the punctuation around it."""
+    norm: str
+    """Lower case: what phrases are compared with."""
+    start: int
+    end: int
+    breaks: bool = False
+    """A comma or semicolon follows it: a value or a request ends here."""
+
+
+def norm(word: str) -> str:
+    return word.strip(_EDGE).lower().replace("\u2019", "'")
+
+
+def tokenize(message: str) -> tuple[Token, ...]:
+    tokens: list[Token] = []
+    for match in _WORD.finditer(message):
+        raw = match.group()
+        stripped = raw.strip(_EDGE)
+        if not stripped:
+            if tokens and any(c in _BREAK for c in raw):
+                tokens[-1] = _broken(tokens[-1])
+            continue
+        start = match.start() + raw.index(stripped)
+        tail = raw[raw.index(stripped) + len(stripped) :]
+        tokens.append(
+            Token(
+                stripped,
+                stripped.lower().replace("\u2019", "'"),
+                start,
+                start + len(stripped),
+                breaks=any(c in _BREAK for c in tail),
+            )
+        )
+    return tuple(tokens)
+
+
+def _broken(token: Token) -> Token:
+    return Token(token.text, token.norm, token.start, token.end, breaks=True)
+
+
+def words_of(phrase: str) -> tuple[str, ...]:
+    return tuple(w for w in (norm(part) for part in phrase.split()) if w)
+
+
+def span_text(message: str, tokens: Sequence[Token]) -> str:
+    """The message between the first and the last token, as written."""
+    return message[tokens[0].start : tokens[-1].end] if tokens else ""
+
+
+class Phrases:
+    """Phrases of one or more words, matched against token words."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        found = {words_of(phrase) for phrase in phrases}
+        self._phrases = tuple(sorted((p for p in found if p), key=len, reverse=True))
+        self.longest = len(self._phrases[0]) if self._phrases else 0
+
+    def at(self, words: Sequence[str], position: int) -> int:
+        """The length of the longest phrase starting at `position` (0 for none)."""
+        for phrase in self._phrases:
+            if tuple(words[position : position + len(phrase)]) == phrase:
+                return len(phrase)
+        return 0
+
+    def ending_at(self, words: Sequence[str], end: int) -> int:
+        """The length of the longest phrase ending just before `end` (0 for none)."""
+        for phrase in self._phrases:
+            size = len(phrase)
+            if size <= end and tuple(words[end - size : end]) == phrase:
+                return size
+        return 0
+
+    def whole(self, words: Sequence[str]) -> bool:
+        return bool(words) and self.at(words, 0) == len(words)
+
+    def anywhere(self, words: Sequence[str]) -> bool:
+        return any(self.at(words, i) for i in range(len(words)))
+
+    def words(self) -> frozenset[str]:
+        return frozenset(word for phrase in self._phrases for word in phrase)
+
+    @property
+    def phrases(self) -> tuple[tuple[str, ...], ...]:
+        return self._phrases

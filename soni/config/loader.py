@@ -53,7 +53,7 @@ def load_config(path: str | Path, *, actions: ActionRegistry | None = None) -> S
     """Load and validate `path` (a YAML file or a directory of YAML files)."""
     source = Path(path)
     files = _files(source)
-    documents = [_read(file) for file in files]
+    documents = [read_document(file) for file in files]
     base_dir = source if source.is_dir() else source.parent
     return build_config(documents, base_dir, actions=actions)
 
@@ -62,7 +62,7 @@ def load_server_settings(path: str | Path) -> tuple[ServerSettings, Path]:
     """Only `settings.server` of `path`, and the directory its paths are relative to:
     what an app factory needs before the event loop runs, without importing the actions."""
     source = Path(path)
-    documents = [_read(file) for file in _files(source)]
+    documents = [read_document(file) for file in _files(source)]
     merged, origins = _merge(documents)
     settings = merged.get("settings")
     section = settings.get("server", {}) if isinstance(settings, dict) else {}
@@ -70,7 +70,7 @@ def load_server_settings(path: str | Path) -> tuple[ServerSettings, Path]:
         server = ServerSettings.model_validate(section)
     except ValidationError as error:
         locate = _locator(documents, origins)
-        problems = _validation_problems(error, lambda p: locate(("settings", "server", *p)))
+        problems = validation_problems(error, lambda p: locate(("settings", "server", *p)))
         raise ConfigErrors(
             [
                 ConfigError(
@@ -105,7 +105,7 @@ def build_config(
     try:
         domain = Domain.model_validate(merged)
     except ValidationError as error:
-        raise ConfigErrors(_validation_problems(error, locate)) from None
+        raise ConfigErrors(validation_problems(error, locate)) from None
     if actions is None:
         actions = _import_actions(domain, base_dir, locate)
     problems = check_domain(domain, locate, actions.actions)
@@ -131,7 +131,7 @@ def _files(source: Path) -> list[Path]:
     return [source]
 
 
-def _read(file: Path) -> LocatedDocument:
+def read_document(file: Path) -> LocatedDocument:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -211,7 +211,8 @@ def _locator(documents: list[LocatedDocument], origins: dict[tuple[str, str], in
     return locate
 
 
-def _validation_problems(error: ValidationError, locate: Location) -> list[ConfigError]:
+def validation_problems(error: ValidationError, locate: Location) -> list[ConfigError]:
+    """Each problem pydantic found, at the file and line of its field."""
     problems = []
     seen = set()
     for item in error.errors():

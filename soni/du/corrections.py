@@ -20,7 +20,7 @@ from soni.core.slots import SlotValue
 from soni.du.index import DomainIndex
 from soni.du.message import Message
 from soni.du.text import norm
-from soni.du.values import Span, trimmed, typed_value, value_for
+from soni.du.values import Span, trimmed, value_for, value_starts
 
 _SLOT, _VALUE, _OLD = "{slot}", "{value}", "{old}"
 
@@ -66,10 +66,13 @@ class CorrectionReader:
             return []
         start, end = self._body(message)
         marked = start > 0
-        for reading in self._forms(message, focus, start, end):
+        readings = list(self._forms(message, focus, start, end))
+        for reading in readings:
             command = self._named(message, focus, reading)
             if command is not None:
                 return [command]
+        if readings:
+            return []  # "make it 60" with nothing filled to take 60: an answer, read later
         start, end = trimmed(message, start, end)
         if start >= end:
             return []
@@ -209,8 +212,8 @@ class CorrectionReader:
             return None
         if words[0] in self.lexicon.not_values:
             return None
-        typed = focus.typed_slots(self.index)
-        if any(typed_value(message, slot, start, end) is not None for slot in typed):
+        starts = value_starts(message, focus.typed_slots(self.index))
+        if any(start <= position < end for position in starts):
             return None
         span = (start, end)
         texts = [slot for slot in focus.order() if self.index.is_text(slot)]

@@ -8,7 +8,6 @@ group named `value` when the pattern has one.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -19,15 +18,17 @@ from soni.core.slots import SlotType, SlotValue
 from soni.core.types import Clock
 from soni.du.dates import DateReader, TimeReader
 from soni.du.found import Found, non_overlapping
-from soni.du.lexicon import Lexicon, english
+from soni.du.lexicon import Lexicon, Typos, english
 from soni.du.text import tokenize
+from soni.du.typos import distance
 
 _NUMBER = re.compile(r"(?<![\w.:/-])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w:/]|[.,/-]\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _WORD = re.compile(r"[a-z]+", re.IGNORECASE)
 _SYMBOLS = "$€£"
-ENUM_CUTOFF = 0.8
-"""How close a word must be to an enum value (difflib's ratio) to count as a typo of it."""
+
+MAX_FUZZY_WORD = 30
+"""Longer words are never typos of an enum value."""
 
 Finder = Callable[[SlotDefinition, str, bool], tuple[Found, ...]]
 
@@ -135,14 +136,30 @@ class Extractor:
         ]
         if found or not fuzzy:
             return non_overlapping(found)
-        tokens = tokenize(text)
-        spans = [*((t, t) for t in tokens if len(t.norm) >= 4), *itertools.pairwise(tokens)]
+        tokens = tuple(t for t in tokenize(text) if len(t.norm) <= MAX_FUZZY_WORD)
+        spans = [*((t, t) for t in tokens), *itertools.pairwise(tokens)]
         for first, last in spans:
             words = text[first.start : last.end].lower()
-            close = difflib.get_close_matches(words, list(names), n=1, cutoff=ENUM_CUTOFF)
-            if close:
-                found.append(Found(names[close[0]], first.start, last.end))
+            close = _closest(words, tuple(names), self.lexicon.typos)
+            if close is not None:
+                found.append(Found(names[close], first.start, last.end))
         return non_overlapping(found)
+
+
+@lru_cache(maxsize=4096)
+def _closest(words: str, names: tuple[str, ...], typos: Typos) -> str | None:
+    """The one enum name `words` is a typo of ("savngs": savings), by the same edit
+    distance as trigger words."""
+    allowance = typos.allowance(words)
+    close = [
+        name
+        for name in names
+        if allowance
+        and abs(len(name) - len(words)) <= allowance
+        and distance(words, name, allowance) <= allowance
+        and not typos.substituted(words, name)
+    ]
+    return close[0] if len(close) == 1 else None
 
 
 def _enum_names(slot: SlotDefinition) -> dict[str, str]:

@@ -37,6 +37,15 @@ class Typos:
         size = len(word)
         return 2 if size >= self.two_from else 1 if size >= self.one_from else 0
 
+    def substituted(self, word: str, candidate: str) -> bool:
+        """A short word with one letter changed is another word more often than a typo
+        ("look" is not "book")."""
+        return (
+            len(word) == len(candidate)
+            and len(candidate) < self.substitution_from
+            and sorted(word) != sorted(candidate)
+        )
+
 
 @dataclass(frozen=True)
 class Corrections:

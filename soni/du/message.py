@@ -25,6 +25,8 @@ class Message:
         self.normalized = normalize(text)
         self._finds: dict[str, tuple[Found, ...]] = {}
         self._memo: dict[object, Any] = {}
+        self._places: dict[str, list[tuple[int, int]]] | None = None
+        self._present: frozenset[str] | None = None
 
     def part(self, start: int, end: int) -> Message:
         """The message made of tokens `start` to `end` (a clause, a value)."""
@@ -42,6 +44,32 @@ class Message:
     def candidates(self, position: int) -> frozenset[str]:
         """The trigger words the token at `position` may be a typo of."""
         return self.index.vocabulary.candidates(self.words[position])
+
+    def places(self, word: str) -> list[tuple[int, int]]:
+        """Where `word` stands: (position, 0) for the word itself, (position, 1) for a typo
+        of it, in message order."""
+        return self._place_index().get(word, [])
+
+    def present(self) -> frozenset[str]:
+        """The words in the message, and the trigger words its words may be typos of."""
+        if self._present is None:
+            self._present = frozenset(self._place_index())
+        return self._present
+
+    def _place_index(self) -> dict[str, list[tuple[int, int]]]:
+        if self._places is None:
+            self._places = self._index_places()
+        return self._places
+
+    def _index_places(self) -> dict[str, list[tuple[int, int]]]:
+        places: dict[str, list[tuple[int, int]]] = {}
+        for position, word in enumerate(self.words):
+            places.setdefault(word, []).append((position, 0))
+            for candidate in self.candidates(position):
+                places.setdefault(candidate, []).append((position, 1))
+        for found in places.values():
+            found.sort()
+        return places
 
     def token_at(self, offset: int) -> int | None:
         """The token a character offset falls in."""

@@ -23,15 +23,19 @@ def builtin_overlaps(domain: Domain, lexicon: Lexicon | None = None) -> Iterator
     builtins = {name: Phrases(phrases) for name, phrases in lexicon.builtins.items()}
     for flow_name, flow in domain.flows.items():
         trigger: Path = ("flows", flow_name, "trigger")
-        for position, phrase in enumerate(flow.trigger.phrases):
-            words = [w for w in words_of(phrase) if not w.startswith("{")]
-            for builtin, phrases in builtins.items():
-                if phrases.anywhere(words):
-                    yield (
-                        (*trigger, "phrases", position),
-                        f"phrase {phrase!r} holds words of the built-in {builtin}: this phrase "
-                        f"starts {flow_name!r}, any other message with them is a {builtin}",
-                    )
+        for builtin, phrases in builtins.items():
+            shared = [
+                (position, phrase)
+                for position, phrase in enumerate(flow.trigger.phrases)
+                if phrases.anywhere([w for w in words_of(phrase) if not w.startswith("{")])
+            ]
+            if shared:
+                quoted = ", ".join(repr(phrase) for _, phrase in shared)
+                yield (
+                    (*trigger, "phrases", shared[0][0]),
+                    f"{quoted} share words with the built-in {builtin}: these phrases start "
+                    f"{flow_name!r}, any other message with those words is a {builtin}",
+                )
         for position, keyword in enumerate(flow.trigger.keywords):
             for builtin, phrases in builtins.items():
                 if phrases.whole(list(words_of(keyword))):

@@ -35,8 +35,11 @@ class RequestSplitter:
 
     def split(self, message: Message) -> list[Request]:
         """The requests of a message; one when it holds a single one."""
+        parts = self._parts(message)
+        if len(parts) < 2:
+            return [Request((0, len(message.tokens)), None)]
         requests: list[Request] = []
-        for span in self._parts(message):
+        for span in parts:
             part = message.part(*span)
             start = self.start_of(part)
             previous = requests[-1] if requests else None
@@ -76,7 +79,7 @@ class RequestSplitter:
         in "send money to Bob" (the phrase "send money" captures nothing)."""
         used = {position for start, end in match.spans for position in range(start, end)}
         cues = self.index.cues.get(match.flow, {})
-        others = [s for s in self.index.flow_slots.get(match.flow, ()) if s != slot]
+        others = tuple(s for s in self.index.flow_slots.get(match.flow, ()) if s != slot)
         for position, word in enumerate(message.words[:-1]):
             if position in used or slot not in cues.get(word, ()) or position + 1 in used:
                 continue

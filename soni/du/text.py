@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _WORD = re.compile(r"\S+")
 _CURLY = "\u2018\u2019\u201c\u201d"  # typographic quotes
@@ -17,8 +17,7 @@ _EDGE = "\"'.,!?;:()[]{}<>*" + _CURLY
 _BREAK = ",;"
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str
     """As written, without the punctuation around it."""
     norm: str

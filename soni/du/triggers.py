@@ -18,7 +18,7 @@ from soni.config.models import Domain
 from soni.core.slots import SlotValue
 from soni.du.message import Message
 from soni.du.text import words_of
-from soni.du.values import Span, text_end, value_for
+from soni.du.values import Span, text_end, value_for, value_starts
 
 PHRASE_SCORE = 1.0
 REGEX_SCORE = 0.9
@@ -57,6 +57,7 @@ Element = str | Capture
 class Phrase:
     elements: tuple[Element, ...]
     specificity: float
+    literals: frozenset[str]
 
     @property
     def prefix(self) -> tuple[str, ...]:
@@ -77,7 +78,8 @@ def compile_phrase(text: str) -> Phrase:
             elements.append(Capture(capture.group(1)))
         else:
             elements.extend(words_of(part))
-    return Phrase(tuple(elements), len(text.split()) / 100)
+    literals = frozenset(e for e in elements if isinstance(e, str))
+    return Phrase(tuple(elements), len(text.split()) / 100, literals)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,10 @@ class Triggers:
 
     def phrase_match(self, trigger: FlowTrigger, message: Message) -> TriggerMatch | None:
         best: TriggerMatch | None = None
+        present = message.present()
         for phrase in trigger.phrases:
+            if not phrase.literals <= present:
+                continue  # a word of the phrase is missing: no need to read it
             candidate = _PhraseReader(trigger, phrase, message).best()
             if candidate is not None and (best is None or candidate.score > best.score):
                 best = candidate
@@ -158,6 +163,8 @@ def _find_words(words: tuple[str, ...], message: Message) -> tuple[int, int] | N
     """Where `words` stand in the message (exactly, else with typos): (position, typos)."""
     best: tuple[int, int] | None = None
     size = len(words)
+    if not message.present().issuperset(words):
+        return None
     for start in range(len(message.tokens) - size + 1):
         typos = 0
         for offset, word in enumerate(words):
@@ -185,10 +192,12 @@ class _PhraseReader:
 
     def best(self) -> TriggerMatch | None:
         first = self.phrase.elements[0] if self.phrase.elements else None
+        if isinstance(first, str):
+            starts = [p for p, _ in self.message.places(first) if p < self.size]
+        else:
+            starts = list(range(self.size))
         found: _Partial | None = None
-        for start in range(self.size):
-            if isinstance(first, str) and self._literal(first, start) is None:
-                continue
+        for start in starts:
             partial = self._from(0, start)
             if partial is not None and (found is None or partial.typos < found.typos):
                 found = partial
@@ -248,7 +257,10 @@ class _PhraseReader:
         if self.message.index.typed(slot):
             limit = min(self.size, position + MAX_VALUE_WORDS)
             return range(limit, position, -1) if last else range(position + 1, limit + 1)
-        others = [s for s in self.trigger.slots if s != slot]
+        others = tuple(s for s in self.trigger.slots if s != slot)
+        starts = self.message.memo(("starts", others), lambda: value_starts(self.message, others))
+        if position in starts:
+            return range(0)  # "pay 50": a value of another slot is not a name
         stop = min(text_end(self.message, position, others), self.size)
         return range(stop, stop + 1) if last else range(position + 1, stop + 1)
 

@@ -15,6 +15,9 @@ from functools import lru_cache
 
 from soni.du.lexicon import Typos
 
+MAX_WORD = 24
+"""Longer words are not looked up (no trigger word is that long; "xxxx..." costs nothing)."""
+
 
 def distance(a: str, b: str, limit: int) -> int:
     """Optimal string alignment distance of `a` and `b`, or `limit + 1` when above it."""
@@ -60,14 +63,15 @@ class Vocabulary:
 
     def _candidates(self, word: str) -> frozenset[str]:
         """The vocabulary words `word` may be a typo of, all at the smallest distance."""
-        if word in self.known or not word.isalpha() or len(word) < self.typos.one_from:
+        size = len(word)
+        if word in self.known or not word.isalpha() or not self.typos.one_from <= size <= MAX_WORD:
             return frozenset()
         allowance = self.typos.allowance(word)
         found: dict[str, int] = {}
         for deleted in _deletions(word, allowance):
             for candidate in self._index.get(deleted, ()):
                 limit = min(allowance, self.typos.allowance(candidate))
-                if candidate not in found and limit and not self._substituted(word, candidate):
+                if candidate not in found and limit and not self.typos.substituted(word, candidate):
                     gap = distance(word, candidate, limit)
                     if gap <= limit:
                         found[candidate] = gap
@@ -75,11 +79,3 @@ class Vocabulary:
             return frozenset()
         nearest = min(found.values())
         return frozenset(word for word, gap in found.items() if gap == nearest)
-
-    def _substituted(self, word: str, candidate: str) -> bool:
-        """A short word with one letter changed is another word more often than a typo."""
-        return (
-            len(word) == len(candidate)
-            and len(candidate) < self.typos.substitution_from
-            and sorted(word) != sorted(candidate)
-        )

@@ -45,9 +45,9 @@ def value_starts(message: Message, slots: Iterable[str]) -> frozenset[int]:
     return frozenset(starts)
 
 
-def text_end(message: Message, start: int, others: Iterable[str]) -> int:
+def text_end(message: Message, start: int, others: tuple[str, ...]) -> int:
     """Where a free-text value starting at `start` ends."""
-    stops = value_starts(message, others)
+    stops = message.memo(("starts", others), lambda: value_starts(message, others))
     connectives = message.index.lexicon.fillers.connectives
     for position in range(start + 1, len(message.tokens)):
         if message.tokens[position - 1].breaks or position in stops:
@@ -98,15 +98,23 @@ def value_for(message: Message, slot: str, start: int, end: int) -> SlotValue:
 def typed_value(message: Message, slot: str, start: int, end: int) -> SlotValue:
     """The value of `slot` that tokens `start:end` are, give or take the little words
     around a value ("the 30th of november", "$ 50"); None if they are not one."""
-    part = message.part(start, end)
-    definition = message.index.domain.slots[slot]
-    found = message.extractor.find(definition, part.text, fuzzy=True)
+    tokens = message.tokens[start:end]
+    low, high = tokens[0].start, tokens[-1].end
+    found = [f for f in message.finds(slot) if low <= f.start and f.end <= high]
+    if not found:
+        definition = message.index.domain.slots[slot]
+        part = message.text[low:high]
+        found = [
+            Found(f.value, f.start + low, f.end + low)
+            for f in message.extractor.find(definition, part, fuzzy=True)
+        ]
     if not found or len({f.value for f in found}) != 1:
         return None
-    around = message.index.lexicon.fillers.around_values | set(message.index.lexicon.currencies)
-    for token in part.tokens:
+    lexicon = message.index.lexicon
+    around = lexicon.fillers.around_values
+    for token in tokens:
         covered = any(f.overlaps(token.start, token.end) for f in found)
-        if not covered and token.norm not in around:
+        if not covered and token.norm not in around and token.norm not in lexicon.currencies:
             return None
     return found[0].value
 

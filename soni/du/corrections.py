@@ -162,12 +162,18 @@ class CorrectionReader:
         )
 
     def _owners(self, message: Message, focus: Focus, old: Span) -> tuple[str, ...]:
-        """The filled slots whose value the words `old` are ("not Bob, Carol")."""
-        said = message.text_of(*old).strip(" ,").lower()
+        """The filled slots whose value the words `old` name ("not Bob, Carol"; "not Ada"
+        for Ada Lovelace; "11" for 11:00)."""
+        said = message.text_of(*old).strip(" ,")
+        words = set(said.lower().split())
         owners = []
         for slot, value in focus.filled.items():
-            read = value_for(message, slot, *old)
-            if read == value or str(value).lower() == said:
+            definition = self.index.domain.slots[slot]
+            if self.index.typed(slot):
+                named = message.extractor.extract(definition, said) == value
+            else:
+                named = bool(words) and words <= set(str(value).lower().split())
+            if named:
                 owners.append(slot)
         return tuple(owners)
 

@@ -65,7 +65,7 @@ class RuleBasedCommandGenerator:
         read = Message(message, self.index, self.extractor)
         if not read.tokens:
             return [CannotHandle(reason="empty message")]
-        requests = self.requests.split(read)
+        requests = self.requests.split(read, context.active_flow)
         if len(requests) > 1:
             first: list[Command] = [
                 command
@@ -96,9 +96,11 @@ class RuleBasedCommandGenerator:
     # -- readings, in order ----------------------------------------------------------------
 
     def _repair(self, message: Message, context: UnderstandingContext) -> list[Command]:
-        if any(match.exact for match in self.triggers.match(message)):
+        if any(match.phrase for match in self.triggers.match(message)):
             return []  # "cancel my appointment": the domain's phrase wins over the built-in
         lexicon, words, size = self.lexicon, message.normalized, len(message.words)
+        if _confirming(context) and lexicon.leading_answer(message.words) is False:
+            return []  # "no, I changed my mind" answers the confirmation (read below)
         if lexicon.cancel.search(words) and size <= MAX_CANCEL_WORDS:
             return [CancelFlow()]
         if lexicon.handoff.search(words):
@@ -202,3 +204,8 @@ class RuleBasedCommandGenerator:
             and awaiting.kind is AwaitingKind.COLLECT
             and self.index.is_text(awaiting.slot)
         )
+
+
+def _confirming(context: UnderstandingContext) -> bool:
+    awaiting = context.awaiting
+    return awaiting is not None and awaiting.kind is AwaitingKind.CONFIRM

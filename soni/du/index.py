@@ -54,6 +54,15 @@ class DomainIndex:
         }
         self.cues = _cues(domain)
         self.names = _slot_names(domain, lexicon)
+        self._own_words = {
+            slot: frozenset(
+                word
+                for name in self.names
+                if name.slot == slot and name.rank == 0
+                for word in name.words
+            )
+            for slot in domain.slots
+        }
         self.vocabulary = _vocabulary(domain, lexicon)
 
     def typed(self, slot: str) -> bool:
@@ -63,6 +72,10 @@ class DomainIndex:
     def is_text(self, slot: str | None) -> bool:
         definition = self.domain.slots.get(slot) if slot else None
         return definition is not None and definition.type is SlotType.STRING
+
+    def own_words(self, slot: str) -> frozenset[str]:
+        """The words of a slot's name and aliases ("card" around "the credit card")."""
+        return self._own_words.get(slot, frozenset())
 
     def slots_named(self, words: tuple[str, ...], among: frozenset[str]) -> list[str]:
         """The slots of `among` that `words` name, the most direct names first."""

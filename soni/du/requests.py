@@ -33,8 +33,10 @@ class RequestSplitter:
         self.index = index
         self.triggers = triggers
 
-    def split(self, message: Message) -> list[Request]:
-        """The requests of a message; one when it holds a single one."""
+    def split(self, message: Message, active: str | None = None) -> list[Request]:
+        """The requests of a message; one when it holds a single one. A part that would
+        start the `active` flow again belongs to the message's reading ("no wait, send it
+        to Erin" corrects the transfer under way)."""
         parts = self._parts(message)
         if len(parts) < 2:
             return [Request((0, len(message.tokens)), None)]
@@ -42,6 +44,8 @@ class RequestSplitter:
         for span in parts:
             part = message.part(*span)
             start = self.start_of(part)
+            if start is not None and start.flow == active:
+                start = None
             previous = requests[-1] if requests else None
             if start is None and previous is not None and previous.start is not None:
                 start = self._elliptic(part, previous.start.flow)

@@ -111,7 +111,7 @@ def typed_value(message: Message, slot: str, start: int, end: int) -> SlotValue:
     if not found or len({f.value for f in found}) != 1:
         return None
     lexicon = message.index.lexicon
-    around = lexicon.fillers.around_values
+    around = lexicon.fillers.around_values | message.index.own_words(slot)
     for token in tokens:
         covered = any(f.overlaps(token.start, token.end) for f in found)
         if not covered and token.norm not in around and token.norm not in lexicon.currencies:

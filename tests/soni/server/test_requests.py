@@ -102,6 +102,14 @@ async def test_a_body_over_the_limit_is_a_413(client: httpx.AsyncClient) -> None
     assert_error(await client.post("/chat", content=chunks()), 413, "payload_too_large")
 
 
+async def test_a_handoff_ends_the_flow_and_the_state_shows_it(client: httpx.AsyncClient) -> None:
+    await say(client, "hal", "send money")
+    handed = await say(client, "hal", "I want to talk to a human")
+    assert handed.json()["reply"] == "I'll connect you with a human agent."
+    state = (await client.get("/state/hal")).json()
+    assert (state["handoff"], state["active_flow"], state["stack"]) == (True, None, [])
+
+
 async def test_bad_user_ids_in_the_path_are_422(client: httpx.AsyncClient) -> None:
     assert_error(await client.get("/state/a%20b"), 422, "validation_error")
     assert_error(await client.delete("/state/" + "x" * 129), 422, "validation_error")

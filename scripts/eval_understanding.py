@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import datetime
 import json
 import platform
@@ -147,15 +148,17 @@ def _domain(path: Path, data: Mapping[str, Any]) -> tuple[Domain, list[str]]:
         try:
             return Domain.model_validate(raw), dropped
         except ValidationError as error:
-            where = _drop(raw, [item["loc"] for item in error.errors()])
+            raw, where = _without(raw, [item["loc"] for item in error.errors()])
             if not where:
                 raise
             dropped.extend(f"{source.name}: {place}" for place in where)
     raise SystemExit(f"{source}: too many keys this version of soni does not read")
 
 
-def _drop(raw: Any, locations: Iterable[tuple[Any, ...]]) -> list[str]:
-    """Remove the deepest existing key of each location; the dotted paths removed."""
+def _without(original: Any, locations: Iterable[tuple[Any, ...]]) -> tuple[Any, list[str]]:
+    """A copy without the deepest existing key of each location, and the dotted paths
+    removed."""
+    raw = copy.deepcopy(original)
     removed = []
     for location in locations:
         node, path = raw, []
@@ -175,7 +178,7 @@ def _drop(raw: Any, locations: Iterable[tuple[Any, ...]]) -> list[str]:
         if path and isinstance(parent, dict) and path[-1] in parent:
             del parent[path[-1]]
             removed.append(".".join(map(str, path)))
-    return removed
+    return raw, removed
 
 
 def _context(spec: Mapping[str, Any]) -> UnderstandingContext:
@@ -218,7 +221,7 @@ def normalized(command: Mapping[str, Any]) -> dict[str, Any]:
 async def evaluate(backend: Factory, directory: Path) -> tuple[list[Outcome], list[str]]:
     outcomes: list[Outcome] = []
     dropped: list[str] = []
-    for domain, clock, items, lost, contexts in load_sets(directory):
+    for domain, clock, items, lost, contexts in await asyncio.to_thread(load_sets, directory):
         dropped.extend(lost)
         generator = backend(domain, clock)
         for item in items:

@@ -35,9 +35,7 @@ class FlowManager:
             below = (*below, stack[-1].model_copy(update={"interrupted": not called}))
         return FlowDelta((*below, frame), (FlowEvent(EventKind.STARTED, flow),))
 
-    def queue(
-        self, stack: Stack, flow: str, slots: dict[str, SlotValue], at: int
-    ) -> FlowDelta:
+    def queue(self, stack: Stack, flow: str, slots: dict[str, SlotValue], at: int) -> FlowDelta:
         """Put `flow` at position `at` of the stack, to start when the flows above it end
         ("check my balance and block my card": the card is blocked after the balance)."""
         frame = self._frame(stack, flow, slots, called=False, queued=True)

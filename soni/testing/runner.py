@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from soni.core.slots import SlotValue
 from soni.core.types import Clock
 from soni.errors import ConfigError, ConfigErrors, SoniError
 from soni.runtime.loop import RuntimeLoop, TurnResult
-from soni.testing.cases import Case, Turn, load_test_file
+from soni.testing.cases import Case, TestFile, Turn, load_test_file
 
 TEST_FILE_SUFFIXES = (".yaml", ".yml")
 
@@ -70,7 +71,7 @@ class FileResult:
     errors: tuple[ConfigError, ...] = ()
 
 
-def test_files(paths: Sequence[Path]) -> list[Path]:
+def find_test_files(paths: Sequence[Path]) -> list[Path]:
     """The test files named, directories searched for `.yaml`/`.yml` files."""
     found: list[Path] = []
     for path in paths:
@@ -82,7 +83,7 @@ def test_files(paths: Sequence[Path]) -> list[Path]:
 
 
 async def run_files(paths: Sequence[Path], *, domain: Path | None = None) -> list[FileResult]:
-    return [await run_file(path, domain=domain) for path in test_files(paths)]
+    return [await run_file(path, domain=domain) for path in find_test_files(paths)]
 
 
 async def run_file(path: Path, *, domain: Path | None = None) -> FileResult:
@@ -94,20 +95,25 @@ async def run_file(path: Path, *, domain: Path | None = None) -> FileResult:
     if source is None:
         message = "no domain: give `domain:` in the file or `soni test --config DOMAIN`"
         return FileResult(path, errors=(ConfigError(message, file=str(path), line=1),))
-    with (
-        tempfile.TemporaryDirectory(prefix="soni-test-") as scratch,
-        _environment(tests.env, scratch),
-    ):
-        try:
-            config = await asyncio.to_thread(load_config, source)
-            clock: Clock | None = FixedDay(tests.today) if tests.today else None
-            memory = PersistenceSettings(backend="memory")
-            async with RuntimeLoop(config, persistence=memory, clock=clock) as runtime:
-                results = [await _run_case(runtime, n, case) for n, case in enumerate(tests.cases)]
-        except ConfigErrors as error:
-            return FileResult(path, errors=tuple(error.errors))
-        except SoniError as error:
-            return FileResult(path, errors=(ConfigError(str(error), file=str(source)),))
+    scratch = await asyncio.to_thread(tempfile.mkdtemp, prefix="soni-test-")
+    try:
+        with _environment(tests.env, scratch):
+            return await _run_tests(path, source, tests)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, scratch, True)
+
+
+async def _run_tests(path: Path, source: Path, tests: TestFile) -> FileResult:
+    try:
+        config = await asyncio.to_thread(load_config, source)
+        clock: Clock | None = FixedDay(tests.today) if tests.today else None
+        memory = PersistenceSettings(backend="memory")
+        async with RuntimeLoop(config, persistence=memory, clock=clock) as runtime:
+            results = [await _run_case(runtime, n, case) for n, case in enumerate(tests.cases)]
+    except ConfigErrors as error:
+        return FileResult(path, errors=tuple(error.errors))
+    except SoniError as error:
+        return FileResult(path, errors=(ConfigError(str(error), file=str(source)),))
     return FileResult(path, tuple(results))
 
 

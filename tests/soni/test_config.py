@@ -355,7 +355,8 @@ def test_slot_limits_are_checked_by_type(tmp_path: Path, slot: str, expected: st
         load_config(path)
         return
     (error,) = _errors(path)
-    assert error.startswith(f"{path}:4: slots.target") and expected in error, error
+    assert error.startswith(f"{path}:4: slots.target"), error
+    assert expected in error, error
 
 
 def test_date_order_is_a_setting(tmp_path: Path) -> None:

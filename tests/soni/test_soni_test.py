@@ -105,7 +105,10 @@ def test_a_broken_file_is_named_with_its_line_and_the_others_still_run(tmp_path:
     _write(tmp_path, "c_no_domain.yaml", "tests:\n  - {name: x, turns: [{user: hi}]}\n")
     done = soni("test", str(tmp_path))
     assert done.returncode == 2
-    assert f"ERROR {tmp_path / 'a_broken.yaml'}:5: tests[0].turns[0].bots: unknown key 'bots'" in done.stdout
+    assert (
+        f"ERROR {tmp_path / 'a_broken.yaml'}:5: tests[0].turns[0].bots: unknown key 'bots'"
+        in done.stdout
+    )
     assert "PASS says hello" in done.stdout
     assert "no domain: give `domain:` in the file or `soni test --config DOMAIN`" in done.stdout
 

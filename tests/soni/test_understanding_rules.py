@@ -120,8 +120,16 @@ def clinic() -> Domain:
         ("50 dollars", WHO, [SetSlot(slot="amount", value=50)]),
         ("x" * 2500, WHO, [SetSlot(slot="beneficiary", value="x" * 2500)]),  # the engine refuses it
         # captures end where another value or a connective begins; values anywhere
-        ("send Bob 20", IDLE, [StartFlow(flow=TRANSFER, slots={"beneficiary": "Bob", "amount": 20})]),
-        ("pay Bob 20", IDLE, [StartFlow(flow=TRANSFER, slots={"beneficiary": "Bob", "amount": 20})]),
+        (
+            "send Bob 20",
+            IDLE,
+            [StartFlow(flow=TRANSFER, slots={"beneficiary": "Bob", "amount": 20})],
+        ),
+        (
+            "pay Bob 20",
+            IDLE,
+            [StartFlow(flow=TRANSFER, slots={"beneficiary": "Bob", "amount": 20})],
+        ),
         ("pay Alice please", IDLE, [StartFlow(flow=TRANSFER, slots={"beneficiary": "Alice"})]),
         ("pay 50", IDLE, [StartFlow(flow=TRANSFER, slots={"amount": 50})]),
         (
@@ -158,7 +166,9 @@ def clinic() -> Domain:
         ("transfer my balance", IDLE, [Clarify(options=("check_balance", TRANSFER))]),
     ],
 )
-def test_banking(banking: Domain, message: str, context: UnderstandingContext, commands: list[Command]) -> None:
+def test_banking(
+    banking: Domain, message: str, context: UnderstandingContext, commands: list[Command]
+) -> None:
     assert _understand(banking, message, context) == commands
 
 
@@ -208,7 +218,11 @@ BOOKING = "book_appointment"
             [StartFlow(flow="cancel_appointment", slots={"booking_ref": "APT-1234"})],
         ),
         ("cancel", DAY, [CancelFlow()]),
-        ("book a dermatolgy appointment", IDLE, [StartFlow(flow=BOOKING, slots={"specialty": "dermatology"})]),
+        (
+            "book a dermatolgy appointment",
+            IDLE,
+            [StartFlow(flow=BOOKING, slots={"specialty": "dermatology"})],
+        ),
         # answers: dates and times in their common forms
         ("24/12/2026", DAY, [SetSlot(slot="date", value="2026-12-24")]),
         ("the 30th of november", DAY, [SetSlot(slot="date", value="2026-11-30")]),
@@ -235,7 +249,9 @@ BOOKING = "book_appointment"
         ),
     ],
 )
-def test_clinic(clinic: Domain, message: str, context: UnderstandingContext, commands: list[Command]) -> None:
+def test_clinic(
+    clinic: Domain, message: str, context: UnderstandingContext, commands: list[Command]
+) -> None:
     assert _understand(clinic, message, context) == commands
 
 

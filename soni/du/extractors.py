@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
+from types import MappingProxyType
 
 from soni.config.models import SlotDefinition
 from soni.core.slots import SlotType, SlotValue
@@ -162,12 +163,20 @@ def _closest(words: str, names: tuple[str, ...], typos: Typos) -> str | None:
     return close[0] if len(close) == 1 else None
 
 
-def _enum_names(slot: SlotDefinition) -> dict[str, str]:
-    names = {value.lower(): value for value in slot.values}
-    for value, synonyms in slot.synonyms.items():
-        for synonym in synonyms:
+def _enum_names(slot: SlotDefinition) -> Mapping[str, str]:
+    return _names(slot.values, tuple(slot.synonyms.items()))
+
+
+@lru_cache(maxsize=256)
+def _names(
+    values: tuple[str, ...], synonyms: tuple[tuple[str, tuple[str, ...]], ...]
+) -> Mapping[str, str]:
+    """Every name of an enum slot's values (lower case) -> the value it names."""
+    names = {value.lower(): value for value in values}
+    for value, others in synonyms:
+        for synonym in others:
             names.setdefault(synonym.lower(), value)
-    return names
+    return MappingProxyType(names)
 
 
 def _enum_pattern(slot: SlotDefinition) -> re.Pattern[str]:

@@ -36,27 +36,19 @@ def tokenize(message: str) -> tuple[Token, ...]:
     tokens: list[Token] = []
     for match in _WORD.finditer(message):
         raw = match.group()
-        stripped = raw.strip(_EDGE)
-        if not stripped:
-            if tokens and any(c in _BREAK for c in raw):
-                tokens[-1] = _broken(tokens[-1])
+        core = raw.lstrip(_EDGE)
+        lead = len(raw) - len(core)
+        core = core.rstrip(_EDGE)
+        tail = raw[lead + len(core) :]
+        breaks = "," in tail or ";" in tail
+        if not core:
+            if breaks and tokens:
+                tokens[-1] = tokens[-1]._replace(breaks=True)
             continue
-        start = match.start() + raw.index(stripped)
-        tail = raw[raw.index(stripped) + len(stripped) :]
-        tokens.append(
-            Token(
-                stripped,
-                stripped.lower().replace("\u2019", "'"),
-                start,
-                start + len(stripped),
-                breaks=any(c in _BREAK for c in tail),
-            )
-        )
+        start = match.start() + lead
+        lowered = core.lower().replace("\u2019", "'")
+        tokens.append(Token(core, lowered, start, start + len(core), breaks))
     return tuple(tokens)
-
-
-def _broken(token: Token) -> Token:
-    return Token(token.text, token.norm, token.start, token.end, breaks=True)
 
 
 def words_of(phrase: str) -> tuple[str, ...]:
@@ -75,10 +67,16 @@ class Phrases:
         found = {words_of(phrase) for phrase in phrases}
         self._phrases = tuple(sorted((p for p in found if p), key=len, reverse=True))
         self.longest = len(self._phrases[0]) if self._phrases else 0
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in self._phrases:
+            by_first.setdefault(phrase[0], []).append(phrase)
+        self._by_first = {word: tuple(group) for word, group in by_first.items()}
 
     def at(self, words: Sequence[str], position: int) -> int:
         """The length of the longest phrase starting at `position` (0 for none)."""
-        for phrase in self._phrases:
+        if position >= len(words):
+            return 0
+        for phrase in self._by_first.get(words[position], ()):
             if tuple(words[position : position + len(phrase)]) == phrase:
                 return len(phrase)
         return 0

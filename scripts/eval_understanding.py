@@ -23,7 +23,6 @@ import asyncio
 import copy
 import datetime
 import json
-import platform
 import subprocess
 import sys
 from collections import Counter
@@ -36,6 +35,8 @@ import yaml
 from pydantic import ValidationError
 
 import soni
+from harness.report import command as harness_command
+from harness.report import emit, machine, render
 from soni.config.models import Domain
 from soni.core.types import Awaiting, AwaitingKind, CommandGenerator, UnderstandingContext
 
@@ -161,24 +162,28 @@ def _without(original: Any, locations: Iterable[tuple[Any, ...]]) -> tuple[Any, 
     raw = copy.deepcopy(original)
     removed = []
     for location in locations:
-        node, path = raw, []
-        for part in location:
-            if isinstance(node, dict) and part in node:
-                path.append(part)
-                if isinstance(node[part], dict | list):
-                    parent, node = node, node[part]
-                    continue
-                parent = node
-                break
-            if isinstance(node, list) and isinstance(part, int) and part < len(node):
-                path.append(part)
-                parent, node = node, node[part]
-                continue
-            break
-        if path and isinstance(parent, dict) and path[-1] in parent:
+        path = _existing(raw, location)
+        parent = raw
+        for part in path[:-1]:
+            parent = parent[part]
+        if path and isinstance(parent, dict):
             del parent[path[-1]]
             removed.append(".".join(map(str, path)))
     return raw, removed
+
+
+def _existing(raw: Any, location: tuple[Any, ...]) -> list[Any]:
+    """The longest start of `location` that names something in `raw`."""
+    path: list[Any] = []
+    node = raw
+    for part in location:
+        in_mapping = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_mapping or in_list):
+            break
+        path.append(part)
+        node = node[part]
+    return path
 
 
 def _context(spec: Mapping[str, Any]) -> UnderstandingContext:
@@ -222,7 +227,7 @@ async def evaluate(backend: Factory, directory: Path) -> tuple[list[Outcome], li
     outcomes: list[Outcome] = []
     dropped: list[str] = []
     for domain, clock, items, lost, contexts in await asyncio.to_thread(load_sets, directory):
-        dropped.extend(lost)
+        dropped.extend(key for key in lost if key not in dropped)
         generator = backend(domain, clock)
         for item in items:
             commands = await generator.generate(item.say, contexts[item.context])
@@ -291,113 +296,38 @@ def _version() -> str:
 # -- reporting ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Row:
+    name: str
+    count: int
+    cells: tuple[str, ...]
+
+
 def _rate(hits: int, total: int) -> str:
     return f"{hits / total:.1%}" if total else "-"
 
 
-def _kind_rows(before: Figures | None, after: Figures) -> Iterable[str]:
-    kinds = sorted(set(after.by_kind) | set(before.by_kind if before else ()))
-    for kind in kinds:
-        cells = []
-        for run in (before, after):
-            if run is None:
-                continue
+def _shares(table: str, runs: Sequence[Figures]) -> list[Row]:
+    latest: dict[str, list[int]] = getattr(runs[-1], table)
+    return [
+        Row(
+            key, latest[key][1], tuple(_rate(*getattr(run, table).get(key, [0, 0])) for run in runs)
+        )
+        for key in sorted(latest)
+    ]
+
+
+def _kinds(runs: Sequence[Figures]) -> list[Row]:
+    rows = []
+    for kind in sorted({kind for run in runs for kind in run.by_kind}):
+        cells: list[str] = []
+        for run in runs:
             counts = run.by_kind.get(kind, {})
             tp, fp, fn = counts.get("tp", 0), counts.get("fp", 0), counts.get("fn", 0)
             cells += [_rate(tp, tp + fp), _rate(tp, tp + fn)]
-        support = sum(after.by_kind.get(kind, {}).get(k, 0) for k in ("tp", "fn"))
-        yield f"| {kind} | {support} | " + " | ".join(cells) + " |"
-
-
-def _share_rows(table: str, before: Figures | None, after: Figures) -> Iterable[str]:
-    keys = sorted(getattr(after, table))
-    for key in keys:
-        hits, total = getattr(after, table)[key]
-        cells = []
-        if before is not None:
-            old = getattr(before, table).get(key, [0, 0])
-            cells.append(_rate(*old))
-        cells.append(_rate(hits, total))
-        yield f"| {key} | {total} | " + " | ".join(cells) + " |"
-
-
-def markdown(after: Figures, before: Figures | None, command: str) -> str:
-    runs = ["before", "after"] if before else ["now"]
-    lines = [
-        "# Understanding: the rule-based commands on labelled utterances",
-        "",
-        f"Measured by `scripts/eval_understanding.py` on {datetime.date.today():%Y-%m-%d} "
-        f"(Python {platform.python_version()}): {after.items} utterances in "
-        f"{len(after.by_domain)} domains ({', '.join(sorted(after.by_domain))}), each read "
-        "in a conversation context (the flow running, what the bot asked, the slots "
-        "filled), labelled with the commands it should give. Reproduce: "
-        f"`{command}`.",
-        "",
-    ]
-    if before is not None:
-        lines += [
-            f"- before: {before.version}",
-            f"- after: {after.version}",
-            "",
-        ]
-    header = " | ".join(runs)
-    cells = [_rate(before.exact, before.items)] if before else []
-    cells.append(_rate(after.exact, after.items))
-    lines += [
-        "## Exact match per turn",
-        "",
-        "The development sets were written while the rules were built, and their misses "
-        "were worked on; the held-out sets were written afterwards and measured once, "
-        "untouched: they say how the rules meet words nobody tuned them for.",
-        "",
-        f"| set | utterances | {header} |",
-        "|---|---:|" + "---:|" * len(runs),
-        *_share_rows("by_split", before, after),
-        f"| all | {after.items} | " + " | ".join(cells) + " |",
-        "",
-    ]
-    lines += [
-        "## Per category (exact match)",
-        "",
-        f"| category | utterances | {header} |",
-        "|---|---:|" + "---:|" * len(runs),
-        *_share_rows("by_category", before, after),
-        "",
-        "## Per domain (exact match)",
-        "",
-        f"| domain | utterances | {header} |",
-        "|---|---:|" + "---:|" * len(runs),
-        *_share_rows("by_domain", before, after),
-        "",
-        "## Per command type",
-        "",
-        "A predicted command counts when it equals an expected one of the same utterance "
-        "(kind and every argument; the reason of `cannot_handle` is not compared).",
-        "",
-    ]
-    pairs = " | ".join(f"precision {run} | recall {run}" for run in runs)
-    lines += [
-        f"| command | expected | {pairs} |",
-        "|---|---:|" + "---:|---:|" * len(runs),
-        *_kind_rows(before, after),
-        "",
-    ]
-    for run in (before, after):
-        if run is not None and run.dropped:
-            lines += [
-                f"Domain keys {run.version} does not read, dropped for its run: "
-                + ", ".join(f"`{key}`" for key in run.dropped)
-                + ".",
-                "",
-            ]
-    lines += [f"## Still wrong ({len(after.misses)})", ""]
-    lines += [
-        f"- {miss['domain']} {miss['split']}, {miss['category']} in `{miss['context']}`: "
-        f'"{miss["say"]}" expected `{_commands(miss["expected"])}`, '
-        f"got `{_commands(miss['got'])}`"
-        for miss in after.misses
-    ]
-    return "\n".join(lines) + "\n"
+        latest = runs[-1].by_kind.get(kind, {})
+        rows.append(Row(kind, latest.get("tp", 0) + latest.get("fn", 0), tuple(cells)))
+    return rows
 
 
 def _commands(commands: Iterable[Mapping[str, Any]]) -> str:
@@ -406,6 +336,28 @@ def _commands(commands: Iterable[Mapping[str, Any]]) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in command.items() if k != "kind")
         parts.append(f"{command['kind']}({arguments})")
     return "; ".join(parts) or "nothing"
+
+
+def report(after: Figures, before: Figures | None, command: str) -> str:
+    runs = [before, after] if before is not None else [after]
+    everything = Row("all", after.items, tuple(_rate(run.exact, run.items) for run in runs))
+    return render(
+        "understanding.md.j2",
+        date=datetime.date.today().isoformat(),
+        machine=machine(),
+        command=command,
+        labels=["before", "after"] if before is not None else ["now"],
+        runs=runs,
+        after=after,
+        splits=[*_shares("by_split", runs), everything],
+        categories=_shares("by_category", runs),
+        domains=_shares("by_domain", runs),
+        kinds=_kinds(runs),
+        misses=[
+            {**miss, "expected": _commands(miss["expected"]), "got": _commands(miss["got"])}
+            for miss in after.misses
+        ],
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -424,15 +376,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     before = None
     if args.baseline:
         before = Figures(**json.loads(args.baseline.read_text(encoding="utf-8")))
-    command = " ".join(["python scripts/eval_understanding.py", *sys.argv[1:]])
-    report = markdown(after, before, command)
-    print(report)
+    text = report(after, before, harness_command("scripts/eval_understanding.py", sys.argv[1:]))
+    emit(text, args.output)
     if args.json:
         args.json.write_text(
             json.dumps(asdict(after), indent=1, sort_keys=True) + "\n", encoding="utf-8"
         )
-    if args.output:
-        args.output.write_text(report, encoding="utf-8")
     return 0
 
 

@@ -13,7 +13,7 @@ from soni.config.models import Domain, StepKind
 from soni.core.slots import SlotType
 from soni.core.templates import template_fields
 from soni.du.lexicon import Lexicon
-from soni.du.text import Phrases, norm, words_of
+from soni.du.text import norm, words_of
 from soni.du.typos import Vocabulary
 
 TYPED = frozenset(
@@ -84,9 +84,6 @@ class DomainIndex:
         if best:
             return best
         return [slot for _, slot in ranked if slot in among]
-
-    def name_phrases(self) -> Phrases:
-        return Phrases(" ".join(name.words) for name in self.names)
 
 
 def _cues(domain: Domain) -> Mapping[str, Mapping[str, frozenset[str]]]:

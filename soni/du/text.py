@@ -66,7 +66,6 @@ class Phrases:
     def __init__(self, phrases: Iterable[str]) -> None:
         found = {words_of(phrase) for phrase in phrases}
         self._phrases = tuple(sorted((p for p in found if p), key=len, reverse=True))
-        self.longest = len(self._phrases[0]) if self._phrases else 0
         by_first: dict[str, list[tuple[str, ...]]] = {}
         for phrase in self._phrases:
             by_first.setdefault(phrase[0], []).append(phrase)
@@ -94,10 +93,3 @@ class Phrases:
 
     def anywhere(self, words: Sequence[str]) -> bool:
         return any(self.at(words, i) for i in range(len(words)))
-
-    def words(self) -> frozenset[str]:
-        return frozenset(word for phrase in self._phrases for word in phrase)
-
-    @property
-    def phrases(self) -> tuple[tuple[str, ...], ...]:
-        return self._phrases

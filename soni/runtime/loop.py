@@ -180,10 +180,13 @@ class RuntimeLoop:
             log.warning("%s", warning)
         programs = compile_domain(config.domain)
         engine = DialogueEngine(config, programs, clock=self._clock)
-        # building the rules' indexes (typo deletions, slot words) is CPU work: off the loop
-        generator = self._generator or await asyncio.to_thread(
-            RuleBasedCommandGenerator, config.domain, self._clock
-        )
+        generator: CommandGenerator
+        if self._generator is not None:
+            generator = self._generator
+        else:  # building the rules' indexes (typo deletions, slot words) is CPU: off the loop
+            generator = await asyncio.to_thread(
+                RuleBasedCommandGenerator, config.domain, self._clock
+            )
         persistence = self._persistence or config.domain.settings.persistence
         if self._checkpointer is None:
             saver = await open_checkpointer(persistence, config, self._exit)

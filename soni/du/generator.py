@@ -96,8 +96,12 @@ class RuleBasedCommandGenerator:
     # -- readings, in order ----------------------------------------------------------------
 
     def _repair(self, message: Message, context: UnderstandingContext) -> list[Command]:
-        if any(match.phrase for match in self.triggers.match(message)):
+        repair = self._builtin(message, context)
+        if repair and any(match.phrase for match in self.triggers.match(message)):
             return []  # "cancel my appointment": the domain's phrase wins over the built-in
+        return repair
+
+    def _builtin(self, message: Message, context: UnderstandingContext) -> list[Command]:
         lexicon, words, size = self.lexicon, message.normalized, len(message.words)
         if _confirming(context) and lexicon.leading_answer(message.words) is False:
             return []  # "no, I changed my mind" answers the confirmation (read below)

@@ -101,7 +101,8 @@ def typed_value(message: Message, slot: str, start: int, end: int) -> SlotValue:
     tokens = message.tokens[start:end]
     low, high = tokens[0].start, tokens[-1].end
     found = [f for f in message.finds(slot) if low <= f.start and f.end <= high]
-    if not found:
+    known = message.index.vocabulary.known
+    if not found and not all(token.norm in known for token in tokens):  # typos of a value
         definition = message.index.domain.slots[slot]
         part = message.text[low:high]
         found = [

@@ -109,7 +109,12 @@ def reply_schema(
         _object(kind=_one("chitchat"), topic=_names(topics)),
         _object(kind={"type": "string", "enum": list(PLAIN_KINDS)}),
     ]
-    commands = {"type": "array", "items": {"anyOf": variants}}
+    commands = {
+        "type": "array",
+        "items": {"anyOf": variants},
+        "minItems": 1,
+        "maxItems": MAX_COMMANDS,
+    }
     return _object(commands=commands)
 
 

@@ -49,6 +49,14 @@ def banking_with(target: Path, **understanding: Any) -> Path:
     return config
 
 
+def assert_not_stored(directory: Path, key: str) -> None:
+    """Neither the checkpoint database nor its WAL holds `key`."""
+    stored = list(directory.glob("state.db*"))
+    assert stored
+    for path in stored:
+        assert key.encode() not in path.read_bytes(), path
+
+
 def settings(server: ScriptedChatServer, backend: str = "llm", **more: Any) -> dict[str, Any]:
     return {
         "backend": backend,
@@ -66,9 +74,7 @@ def key(monkeypatch: pytest.MonkeyPatch) -> str:
     return KEY
 
 
-async def generator_for(
-    config: Path, resources: AsyncExitStack
-) -> CommandGenerator:
+async def generator_for(config: Path, resources: AsyncExitStack) -> CommandGenerator:
     """The generator the runtime builds for `config` (its client closed with `resources`)."""
     domain = load_config(config).domain
     return await open_generator(domain, FixedClock(), resources)

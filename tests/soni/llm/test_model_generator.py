@@ -21,13 +21,13 @@ from soni.core.commands import (
     SetSlot,
     StartFlow,
 )
+from soni.core.state import Turn
 from soni.core.types import (
     Awaiting,
     AwaitingKind,
     UnderstandingContext,
     Understood,
 )
-from soni.core.state import Turn
 from tests.soni.llm.conftest import KEY, banking_with, generator_for, settings
 
 IDLE = UnderstandingContext(active_flow=None, awaiting=None, filled_slots={})
@@ -35,9 +35,7 @@ CONFIRM = UnderstandingContext(
     active_flow="transfer_funds",
     awaiting=Awaiting(kind=AwaitingKind.CONFIRM, instance="transfer_funds#1", step="confirm"),
     filled_slots={"beneficiary": "Alice", "amount": 50, "over_limit": False},
-    history=(
-        Turn(user="send 50 to Alice", bot="Send 50.00 to Alice from checking?"),
-    ),
+    history=(Turn(user="send 50 to Alice", bot="Send 50.00 to Alice from checking?"),),
 )
 HOW_MUCH = UnderstandingContext(
     active_flow="transfer_funds",
@@ -48,7 +46,9 @@ HOW_MUCH = UnderstandingContext(
 )
 WHICH_CARD = UnderstandingContext(
     active_flow="block_card",
-    awaiting=Awaiting(kind=AwaitingKind.COLLECT, instance="block_card#1", slot="card", step="which"),
+    awaiting=Awaiting(
+        kind=AwaitingKind.COLLECT, instance="block_card#1", slot="card", step="which"
+    ),
     filled_slots={},
 )
 UNREAD = "I want to wire 200 to my mum"
@@ -98,12 +98,36 @@ async def test_the_model_starts_a_flow_the_rules_cannot_read(
 @pytest.mark.parametrize(
     ("context", "said", "expected"),
     [
-        (HOW_MUCH, {"kind": "set_slot", "slot": "amount", "value": "fifty dollars"}, SetSlot(slot="amount", value=50)),
-        (HOW_MUCH, {"kind": "set_slot", "slot": "amount", "value": "$1,250.50"}, SetSlot(slot="amount", value=1250.5)),
-        (HOW_MUCH, {"kind": "set_slot", "slot": "amount", "value": 75}, SetSlot(slot="amount", value=75)),
-        (WHICH_CARD, {"kind": "set_slot", "slot": "card", "value": "visa"}, SetSlot(slot="card", value="credit")),
-        (WHICH_CARD, {"kind": "set_slot", "slot": "card", "value": "Debit"}, SetSlot(slot="card", value="debit")),
-        (CONFIRM, {"kind": "correct_slot", "slot": "beneficiary", "value": " Carol. "}, CorrectSlot(slot="beneficiary", value="Carol")),
+        (
+            HOW_MUCH,
+            {"kind": "set_slot", "slot": "amount", "value": "fifty dollars"},
+            SetSlot(slot="amount", value=50),
+        ),
+        (
+            HOW_MUCH,
+            {"kind": "set_slot", "slot": "amount", "value": "$1,250.50"},
+            SetSlot(slot="amount", value=1250.5),
+        ),
+        (
+            HOW_MUCH,
+            {"kind": "set_slot", "slot": "amount", "value": 75},
+            SetSlot(slot="amount", value=75),
+        ),
+        (
+            WHICH_CARD,
+            {"kind": "set_slot", "slot": "card", "value": "visa"},
+            SetSlot(slot="card", value="credit"),
+        ),
+        (
+            WHICH_CARD,
+            {"kind": "set_slot", "slot": "card", "value": "Debit"},
+            SetSlot(slot="card", value="debit"),
+        ),
+        (
+            CONFIRM,
+            {"kind": "correct_slot", "slot": "beneficiary", "value": " Carol. "},
+            CorrectSlot(slot="beneficiary", value="Carol"),
+        ),
     ],
 )
 async def test_values_are_read_by_the_rules_extractors(
@@ -126,7 +150,11 @@ async def test_several_commands_in_one_reply_keep_their_order(
         commands(
             {"kind": "correct_slot", "slot": "beneficiary", "value": "Carol"},
             {"kind": "correct_slot", "slot": "amount", "value": "60"},
-            {"kind": "start_flow", "flow": "check_balance", "slots": [{"slot": "account", "value": "savings"}]},
+            {
+                "kind": "start_flow",
+                "flow": "check_balance",
+                "slots": [{"slot": "account", "value": "savings"}],
+            },
         )
     )
     result = await understood(
@@ -146,14 +174,26 @@ async def test_the_model_is_shown_the_domain_the_state_and_the_last_turns(
     await understood(tmp_path, model, "yep go ahead", CONFIRM, history_turns=2)
     [request] = model.received
     system, user = request.messages
-    assert system["role"] == "system" and user["role"] == "user"
-    for shown in ("transfer_funds: Send money to someone", "check_balance: Check an account balance",
-                  "card: enum", "one of: debit, credit", "visa means credit",
-                  '"How much would you like to send?"', "greeting, thanks"):
+    assert system["role"] == "system"
+    assert user["role"] == "user"
+    for shown in (
+        "transfer_funds: Send money to someone",
+        "check_balance: Check an account balance",
+        "card: enum",
+        "one of: debit, credit",
+        "visa means credit",
+        '"How much would you like to send?"',
+        "greeting, thanks",
+    ):
         assert shown in system["content"], shown
-    for shown in ("Running flow: transfer_funds (filled: beneficiary = Alice, amount = 50",
-                  "user: send 50 to Alice", "assistant: Send 50.00 to Alice from checking?",
-                  "asked the user to confirm", "The user's message: yep go ahead", "Today is 2026-11-25"):
+    for shown in (
+        "Running flow: transfer_funds (filled: beneficiary = Alice, amount = 50",
+        "user: send 50 to Alice",
+        "assistant: Send 50.00 to Alice from checking?",
+        "asked the user to confirm",
+        "The user's message: yep go ahead",
+        "Today is 2026-11-25",
+    ):
         assert shown in user["content"], shown
     assert request.payload["model"] == "scripted"
     assert request.payload["temperature"] == 0
@@ -171,7 +211,10 @@ async def test_the_pending_slot_is_shown_with_its_question_and_values(
     model.script(commands({"kind": "set_slot", "slot": "card", "value": "credit"}))
     await understood(tmp_path, model, "the visa one", WHICH_CARD)
     prompt = model.received[0].messages[1]["content"]
-    assert 'asked for slot card: enum; asked as "Which card: debit or credit?"; one of: debit, credit' in prompt
+    assert (
+        'asked for slot card: enum; asked as "Which card: debit or credit?"; one of: debit, credit'
+        in prompt
+    )
 
 
 @pytest.mark.parametrize(
@@ -202,7 +245,9 @@ async def test_hybrid_asks_nothing_when_the_rules_read_the_message(
     tmp_path: Path, model: ScriptedChatServer, key: str
 ) -> None:
     result = await understood(tmp_path, model, "send 50 to Bob", backend="hybrid")
-    assert list(result) == [StartFlow(flow="transfer_funds", slots={"amount": 50, "beneficiary": "Bob"})]
+    assert list(result) == [
+        StartFlow(flow="transfer_funds", slots={"amount": 50, "beneficiary": "Bob"})
+    ]
     assert result.use.model_calls == 0
     assert result.use.answered_by == "rules"
     assert model.received == []
@@ -213,7 +258,9 @@ async def test_hybrid_asks_the_model_when_the_rules_find_nothing(
 ) -> None:
     model.script(WIRE)
     result = await understood(tmp_path, model, UNREAD, backend="hybrid")
-    assert result[0] == StartFlow(flow="transfer_funds", slots={"amount": 200, "beneficiary": "my mum"})
+    assert result[0] == StartFlow(
+        flow="transfer_funds", slots={"amount": 200, "beneficiary": "my mum"}
+    )
     assert (result.use.model_calls, result.use.answered_by) == (1, "model")
 
 
@@ -231,11 +278,29 @@ def refused_port() -> int:
 NOT_JSON = Scripted(content="Sure! You want to send 200 to your mum.")
 OUTSIDE = commands({"kind": "launch_rocket"})
 UNKNOWN_FLOW = commands({"kind": "start_flow", "flow": "order_pizza", "slots": []})
-UNKNOWN_SLOT = commands({"kind": "start_flow", "flow": "transfer_funds", "slots": [{"slot": "pin", "value": "1234"}]})
-FOREIGN_SLOT = commands({"kind": "start_flow", "flow": "transfer_funds", "slots": [{"slot": "card", "value": "debit"}]})
-ACTION_SLOT = commands({"kind": "start_flow", "flow": "transfer_funds", "slots": [{"slot": "over_limit", "value": "false"}]})
-BAD_VALUE = commands({"kind": "start_flow", "flow": "transfer_funds", "slots": [{"slot": "amount", "value": "banana"}]})
-BAD_ENUM = commands({"kind": "start_flow", "flow": "block_card", "slots": [{"slot": "card", "value": "platinum"}]})
+UNKNOWN_SLOT = commands(
+    {"kind": "start_flow", "flow": "transfer_funds", "slots": [{"slot": "pin", "value": "1234"}]}
+)
+FOREIGN_SLOT = commands(
+    {"kind": "start_flow", "flow": "transfer_funds", "slots": [{"slot": "card", "value": "debit"}]}
+)
+ACTION_SLOT = commands(
+    {
+        "kind": "start_flow",
+        "flow": "transfer_funds",
+        "slots": [{"slot": "over_limit", "value": "false"}],
+    }
+)
+BAD_VALUE = commands(
+    {
+        "kind": "start_flow",
+        "flow": "transfer_funds",
+        "slots": [{"slot": "amount", "value": "banana"}],
+    }
+)
+BAD_ENUM = commands(
+    {"kind": "start_flow", "flow": "block_card", "slots": [{"slot": "card", "value": "platinum"}]}
+)
 BAD_TOPIC = commands({"kind": "chitchat", "topic": "weather"})
 ONE_OPTION = commands({"kind": "clarify", "options": ["transfer_funds"]})
 
@@ -243,23 +308,70 @@ ONE_OPTION = commands({"kind": "clarify", "options": ["transfer_funds"]})
 @pytest.mark.parametrize(
     ("replies", "failure", "calls"),
     [
-        pytest.param([Scripted(status=500)] * 2, "HTTP 500 from the model server", 2, id="http-500-retried"),
-        pytest.param([Scripted(status=503), Scripted(status=502)], "HTTP 502 from the model server", 2, id="http-5xx"),
-        pytest.param([Scripted(status=429)] * 2, "HTTP 429 from the model server", 2, id="http-429"),
-        pytest.param([Scripted(status=401)], "HTTP 401 from the model server", 1, id="http-401-not-retried"),
-        pytest.param([Scripted(status=404)], "HTTP 404 from the model server", 1, id="http-404-not-retried"),
-        pytest.param([Scripted(status=400)], "HTTP 400 from the model server", 1, id="http-400-not-retried"),
-        pytest.param([Scripted(body="<html>bad gateway</html>")] * 2, "a reply that is not a chat completion", 2, id="body-not-json"),
+        pytest.param(
+            [Scripted(status=500)] * 2, "HTTP 500 from the model server", 2, id="http-500-retried"
+        ),
+        pytest.param(
+            [Scripted(status=503), Scripted(status=502)],
+            "HTTP 502 from the model server",
+            2,
+            id="http-5xx",
+        ),
+        pytest.param(
+            [Scripted(status=429)] * 2, "HTTP 429 from the model server", 2, id="http-429"
+        ),
+        pytest.param(
+            [Scripted(status=401)], "HTTP 401 from the model server", 1, id="http-401-not-retried"
+        ),
+        pytest.param(
+            [Scripted(status=404)], "HTTP 404 from the model server", 1, id="http-404-not-retried"
+        ),
+        pytest.param(
+            [Scripted(status=400)], "HTTP 400 from the model server", 1, id="http-400-not-retried"
+        ),
+        pytest.param(
+            [Scripted(body="<html>bad gateway</html>")] * 2,
+            "a reply that is not a chat completion",
+            2,
+            id="body-not-json",
+        ),
         pytest.param([NOT_JSON] * 2, "invalid reply: not JSON", 2, id="content-not-json"),
         pytest.param([Scripted(content="")] * 2, "invalid reply: an empty reply", 2, id="empty"),
         pytest.param([OUTSIDE] * 2, "invalid reply: outside the schema", 2, id="outside-schema"),
-        pytest.param([Scripted(content='{"commands": []}')] * 2, "invalid reply: outside the schema", 2, id="no-commands"),
-        pytest.param([UNKNOWN_FLOW] * 2, "invalid reply: unknown flow 'order_pizza'", 2, id="unknown-flow"),
+        pytest.param(
+            [Scripted(content='{"commands": []}')] * 2,
+            "invalid reply: outside the schema",
+            2,
+            id="no-commands",
+        ),
+        pytest.param(
+            [UNKNOWN_FLOW] * 2, "invalid reply: unknown flow 'order_pizza'", 2, id="unknown-flow"
+        ),
         pytest.param([UNKNOWN_SLOT] * 2, "invalid reply: unknown slot 'pin'", 2, id="unknown-slot"),
-        pytest.param([FOREIGN_SLOT] * 2, "slot 'card' is not asked by flow 'transfer_funds'", 2, id="slot-of-another-flow"),
-        pytest.param([ACTION_SLOT] * 2, "slot 'over_limit' is not asked by flow 'transfer_funds'", 2, id="slot-an-action-fills"),
-        pytest.param([BAD_VALUE] * 2, "the value of slot 'amount' is not a valid amount", 2, id="value-not-an-amount"),
-        pytest.param([BAD_ENUM] * 2, "the value of slot 'card' is not a valid enum", 2, id="value-not-allowed"),
+        pytest.param(
+            [FOREIGN_SLOT] * 2,
+            "slot 'card' is not asked by flow 'transfer_funds'",
+            2,
+            id="slot-of-another-flow",
+        ),
+        pytest.param(
+            [ACTION_SLOT] * 2,
+            "slot 'over_limit' is not asked by flow 'transfer_funds'",
+            2,
+            id="slot-an-action-fills",
+        ),
+        pytest.param(
+            [BAD_VALUE] * 2,
+            "the value of slot 'amount' is not a valid amount",
+            2,
+            id="value-not-an-amount",
+        ),
+        pytest.param(
+            [BAD_ENUM] * 2,
+            "the value of slot 'card' is not a valid enum",
+            2,
+            id="value-not-allowed",
+        ),
         pytest.param([BAD_TOPIC] * 2, "unknown small-talk topic 'weather'", 2, id="unknown-topic"),
         pytest.param([ONE_OPTION] * 2, "a clarification needs two flows", 2, id="clarify-one-flow"),
     ],
@@ -278,7 +390,8 @@ async def test_a_fault_falls_back_to_the_rules(
         result = await understood(tmp_path, model, UNREAD)
     assert list(result) == [CannotHandle(reason="no flow, slot or phrase matched")]  # the rules'
     assert result.use.answered_by == "rules"
-    assert result.use.fallback is not None and failure in result.use.fallback
+    assert result.use.fallback is not None
+    assert failure in result.use.fallback
     assert result.use.model_calls == calls == len(model.received)
     assert model.pending() == 0
     [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -291,10 +404,10 @@ async def test_a_timeout_falls_back(
 ) -> None:
     model.script(Scripted(content=WIRE.content, delay_s=3))
     with caplog.at_level(logging.WARNING, logger="soni.understanding"):
-        result = await understood(
-            tmp_path, model, "send 50 to Bob", timeout_s=0.2, max_retries=0
-        )
-    assert list(result) == [StartFlow(flow="transfer_funds", slots={"amount": 50, "beneficiary": "Bob"})]
+        result = await understood(tmp_path, model, "send 50 to Bob", timeout_s=0.2, max_retries=0)
+    assert list(result) == [
+        StartFlow(flow="transfer_funds", slots={"amount": 50, "beneficiary": "Bob"})
+    ]
     assert result.use.fallback == "no reply within 0.2 s"
     assert result.use.model_calls == 1
     assert "no reply within 0.2 s" in caplog.text
@@ -306,7 +419,9 @@ async def test_a_refused_connection_falls_back(
     result = await understood(
         tmp_path, model, "send 50 to Bob", base_url=f"http://127.0.0.1:{refused_port()}/v1"
     )
-    assert list(result) == [StartFlow(flow="transfer_funds", slots={"amount": 50, "beneficiary": "Bob"})]
+    assert list(result) == [
+        StartFlow(flow="transfer_funds", slots={"amount": 50, "beneficiary": "Bob"})
+    ]
     assert result.use.fallback == "cannot connect to the model server"
     assert result.use.model_calls == 2  # asked again once (max_retries: 1)
 

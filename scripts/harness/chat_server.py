@@ -70,6 +70,7 @@ def nothing_to_do(_: Received) -> Scripted:
 @dataclass
 class ScriptedChatServer:
     default: Callable[[Received], Scripted] = nothing_to_do
+    """The reply to a request when none is queued."""
     port: int = field(default_factory=free_port)
     received: list[Received] = field(default_factory=list)
     _queue: deque[Scripted] = field(default_factory=deque)

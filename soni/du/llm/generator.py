@@ -83,7 +83,7 @@ class ModelReader:
                 failure = f"unexpected error ({type(error).__name__})"
                 break
             try:
-                commands = self.reader.read(text, context)
+                commands = self.reader.interpret(text, context)
             except InvalidReply as error:
                 failure = f"invalid reply: {error.reason}"
                 messages = (*messages[:2], *_told_why(text, error.reason))

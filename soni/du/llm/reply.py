@@ -81,7 +81,7 @@ class ReplyReader:
         self.extractor = extractor
         self.topics = topics
 
-    def read(self, text: str | None, context: UnderstandingContext) -> tuple[Command, ...]:
+    def interpret(self, text: str | None, context: UnderstandingContext) -> tuple[Command, ...]:
         reply = _parse(text)
         flow = context.active_flow
         commands: list[Command] = []

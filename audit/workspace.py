@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +23,7 @@ from audit.config import Config
 from audit.discovery import FileFinder
 from audit.filtering import FindingFilter
 from audit.findings import FileSummary, Finding
+from audit.interprocedural.facts import CallLocation
 from audit.interprocedural.project import Project
 from audit.noqa_pass import noqa_findings
 from audit.pool import analyse_all, default_jobs
@@ -45,8 +46,18 @@ class _Files:
 
 
 class Workspace:
-    def __init__(self, config: Config, *, use_cache: bool = True, jobs: int | None = None):
+    def __init__(
+        self,
+        config: Config,
+        *,
+        use_cache: bool = True,
+        jobs: int | None = None,
+        save_cache: bool = True,
+    ):
+        """`save_cache=False`: `check` leaves the cache file alone (a language server checks
+        on every edit and writes the cache with `self.cache.save` when it chooses)."""
         self.config = config
+        self.save_cache = save_cache
         self.root = config.root.resolve()
         self.settings = config.analysis_settings
         self.jobs = jobs or default_jobs()
@@ -138,9 +149,10 @@ class Workspace:
         graph = self.with_facts([*summaries, *self.summaries(context)[0]], every_key)
         from audit.interprocedural.run import project_findings
 
-        known = {path: self.cache.locations(path, k) for path, k in keys.items()}
+        known = _KnownLocations(self.cache, every_key)
         read = _reader(self.root, {s.path: s.data for s in (*checked, *context)})
-        result = project_findings(graph, read, self.nonblocking, known, self.settings)
+        only = frozenset(keys) if context else None
+        result = project_findings(graph, read, self.nonblocking, known, self.settings, only)
         findings = [finding for finding in result.findings if finding.path in keys]
         for path, located in result.locations.items():
             self.cache.put_locations(path, every_key[path], located)
@@ -183,12 +195,17 @@ class Workspace:
         mypy: bool = False,
         details: bool = False,
         adoption: Adoption | None = None,
+        context: Sequence[SourceFile] | None = None,
     ) -> CheckResult:
+        """`context`: the project's other files, when the caller holds them already (a
+        language server reads them once, not on every edit)."""
         files = self.read(self.files(paths, force_exclude=force_exclude))
         summaries, analysed = self.summaries(files.sources)
-        context = self.context(paths, files.sources)
+        if context is None:
+            context = self.context(paths, files.sources)
         extra = self.project_findings(summaries, files.sources, context)
-        self.cache.save(self.root)
+        if self.save_cache:
+            self.cache.save(self.root)
         report = self._mypy([s.path for s in files.sources]) if mypy else None
         if report is not None:
             extra.extend(f for rule in file_rules() for f in rule.check_mypy(report))
@@ -245,6 +262,23 @@ def _with_findings(summaries: list[FileSummary], extra: list[Finding]) -> list[F
         else s
         for s in summaries
     ]
+
+
+class _KnownLocations(Mapping[str, Mapping[int, CallLocation]]):
+    """Located calls of every file of the run, read from the cache when asked for (the
+    project pass asks only for the files its chains pass through)."""
+
+    def __init__(self, cache: SummaryCache, keys: Mapping[str, str]) -> None:
+        self._cache, self._keys = cache, keys
+
+    def __getitem__(self, path: str) -> Mapping[int, CallLocation]:
+        return self._cache.locations(path, self._keys[path])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def _reader(root: Path, sources: dict[str, bytes]) -> Callable[[str], bytes]:

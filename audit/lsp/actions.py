@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
 from lsprotocol import types
 
 from audit.lsp.diagnostics import covering, diagnostic
@@ -79,15 +80,16 @@ def fix_all_action(uri: str, version: int | None) -> types.CodeAction:
 def resolve_fix_all(
     action: types.CodeAction, uri: str, version: int | None, text: str, fixed: str | None
 ) -> types.CodeAction:
-    """The action with its edit: the whole buffer replaced by its fixed text."""
+    """The action with its edit: the whole buffer replaced by its fixed text (none when
+    nothing is left to fix)."""
     lines = Lines(text)
     end = lines.position(len(lines.lines), len(lines.lines[-1]) + 1)
     edits = [] if fixed is None else [types.TextEdit(types.Range(types.Position(0, 0), end), fixed)]
     document = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
-    action.edit = types.WorkspaceEdit(
+    edit = types.WorkspaceEdit(
         document_changes=[types.TextDocumentEdit(text_document=document, edits=edits)]
     )
-    return action
+    return attrs.evolve(action, edit=edit)
 
 
 def wants(only: Sequence[str] | None, kind: str) -> bool:

@@ -8,6 +8,7 @@ sends (`client/registerCapability`, `workspace/diagnostic/refresh`) are answered
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import queue
@@ -33,7 +34,7 @@ class LspClient:
     def __init__(
         self, command: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None
     ) -> None:
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 -- the server command the caller chose
             list(command),
             cwd=cwd,
             env=env,
@@ -41,12 +42,14 @@ class LspClient:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self._stdin: IO[bytes] = self.process.stdin
         self._ids = itertools.count(1)
         self._responses: dict[int, queue.Queue[Message]] = {}
         self._lock = threading.Lock()
         self.notifications: queue.Queue[Message] = queue.Queue()
+        self._closed = threading.Event()
         self.stderr = b""
         self._reader = threading.Thread(target=self._read, args=(self.process.stdout,))
         self._reader.start()
@@ -68,11 +71,13 @@ class LspClient:
                 name, _, value = header.decode().partition(":")
                 if name.lower() == "content-length":
                     length = int(value)
-            if not header:
+            if not header:  # the server is gone: nothing more will answer
+                self._closed.set()
                 return
             message: Message = json.loads(stream.read(length))
             if "method" in message and "id" in message:  # a request from the server
-                self.send({"id": message["id"], "result": None})
+                with contextlib.suppress(OSError, ValueError):  # unless we hung up
+                    self.send({"id": message["id"], "result": None})
                 self.notifications.put(message)
             elif "method" in message:
                 self.notifications.put(message)
@@ -94,7 +99,14 @@ class LspClient:
         number = next(self._ids)
         slot = self._slot(number)
         self.send({"id": number, "method": method, "params": params})
-        response = slot.get(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                response = slot.get(timeout=0.1)
+                break
+            except queue.Empty:
+                if self._closed.is_set() or time.monotonic() > deadline:
+                    raise ServerError({"message": f"no answer to {method}"}) from None
         if "error" in response:
             raise ServerError(response["error"])
         return response.get("result")

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from audit.lsp.server import serve
     except ModuleNotFoundError as error:
-        if error.name not in {"pygls", "lsprotocol", "cattrs", "attrs"}:
+        if (error.name or "").partition(".")[0] not in {"pygls", "lsprotocol", "cattrs", "attrs"}:
             raise
         print(EXTRA_MISSING.format(name=error.name), file=sys.stderr)
         return 2

@@ -102,16 +102,12 @@ class Project:
         if not path.is_file():
             return []  # never saved: nothing on disk to discover yet
         relative = self.relative(path)
+        others = self._others(relative)  # from disk: read before the buffer is held
         workspace = self.workspace
-        workspace.release()
         workspace.hold(relative, encode(text))
         try:
             result = workspace.check(
-                [path],
-                selection=self.selection,
-                force_exclude=True,
-                cwd=self.root,
-                context=self._others(relative),
+                [path], selection=self.selection, force_exclude=True, cwd=self.root, context=others
             )
         except Exception as error:  # a bug in soni-audit: report it on the file, keep serving
             traceback.print_exc()
@@ -129,7 +125,6 @@ class Project:
         nothing changes."""
         relative = self.relative(path)
         workspace = self.workspace
-        workspace.release()
         workspace.hold(relative, encode(text))
         try:
             run = run_fixes(

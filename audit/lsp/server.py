@@ -10,8 +10,10 @@ when a saved file may have changed other buffers' chains.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -124,25 +126,16 @@ class AuditServer(LanguageServer):
         root = document.project.root if document.project is not None else document.path.parent
         return [diagnostic(f, lines, root, rules.get(f.code)) for f in document.findings]
 
+    # -- the client's notifications and requests ---------------------------------------------
 
-def _path(uri: str) -> Path | None:
-    path = to_fs_path(uri) if uri.startswith("file:") else None
-    return Path(path).resolve() if path else None
-
-
-def build() -> AuditServer:
-    server = AuditServer()
-
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: AuditServer, params: types.InitializeParams) -> None:
+    def on_initialize(self, params: types.InitializeParams) -> None:
         folders = [f.uri for f in params.workspace_folders or []] or [params.root_uri or ""]
-        ls.projects.folders = [p for uri in folders if (p := _path(uri)) is not None]
+        self.projects.folders = [p for uri in folders if (p := _path(uri)) is not None]
         text = params.capabilities.text_document
-        ls.pull = text is not None and text.diagnostic is not None
+        self.pull = text is not None and text.diagnostic is not None
 
-    @server.feature(types.INITIALIZED)
-    def initialized(ls: AuditServer, params: types.InitializedParams) -> None:
-        workspace = ls.client_capabilities.workspace
+    def on_initialized(self, params: types.InitializedParams) -> None:
+        workspace = self.client_capabilities.workspace
         watching = workspace.did_change_watched_files if workspace is not None else None
         if watching is None or not watching.dynamic_registration:
             return
@@ -152,82 +145,74 @@ def build() -> AuditServer:
         registration = types.Registration(
             "soni-audit-watch", types.WORKSPACE_DID_CHANGE_WATCHED_FILES, options
         )
-        ls.client_register_capability(types.RegistrationParams([registration]))
+        self.client_register_capability(types.RegistrationParams([registration]))
 
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: AuditServer, params: types.DidOpenTextDocumentParams) -> None:
+    def on_open(self, params: types.DidOpenTextDocumentParams) -> None:
         uri = params.text_document.uri
         path = _path(uri)
-        if path is None:
-            return
-        ls.documents[uri] = Document(uri, path)
-        ls.checks.touch(uri, 0)
+        if path is not None:
+            self.documents[uri] = Document(uri, path)
+            self.checks.touch(uri, 0)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: AuditServer, params: types.DidChangeTextDocumentParams) -> None:
-        if params.text_document.uri in ls.documents:
-            ls.checks.touch(params.text_document.uri)
+    def on_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        if params.text_document.uri in self.documents:
+            self.checks.touch(params.text_document.uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
-    def did_save(ls: AuditServer, params: types.DidSaveTextDocumentParams) -> None:
+    def on_save(self, params: types.DidSaveTextDocumentParams) -> None:
         path = _path(params.text_document.uri)
         if path is not None:
-            _changed_on_disk(ls, [path])
+            self.changed_on_disk([path])
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: AuditServer, params: types.DidCloseTextDocumentParams) -> None:
+    def on_close(self, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        ls.checks.forget(uri)
-        if ls.documents.pop(uri, None) is not None and not ls.pull:
-            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
+        self.checks.forget(uri)
+        if self.documents.pop(uri, None) is not None and not self.pull:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
 
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def watched(ls: AuditServer, params: types.DidChangeWatchedFilesParams) -> None:
-        paths = [path for change in params.changes if (path := _path(change.uri)) is not None]
-        _changed_on_disk(ls, paths)
+    def on_watched_files(self, params: types.DidChangeWatchedFilesParams) -> None:
+        self.changed_on_disk([p for change in params.changes if (p := _path(change.uri))])
 
-    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    def folders(ls: AuditServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    def on_folders(self, params: types.DidChangeWorkspaceFoldersParams) -> None:
         gone = {p for f in params.event.removed if (p := _path(f.uri)) is not None}
         added = [p for f in params.event.added if (p := _path(f.uri)) is not None]
-        ls.projects.folders = [f for f in ls.projects.folders if f not in gone] + added
-        ls.projects.reload()
-        ls.recheck_all()
+        self.projects.folders = [f for f in self.projects.folders if f not in gone] + added
+        self.projects.reload()
+        self.recheck_all()
 
-    @server.feature(
-        types.TEXT_DOCUMENT_DIAGNOSTIC,
-        types.DiagnosticOptions(
-            identifier="soni-audit", inter_file_dependencies=True, workspace_diagnostics=False
-        ),
-    )
-    async def pull(
-        ls: AuditServer, params: types.DocumentDiagnosticParams
+    def changed_on_disk(self, paths: list[Path]) -> None:
+        """A save or a change on disk: a pyproject.toml reloads every project; a Python
+        file is read again by its projects. Every open buffer is checked again, since a
+        chain through the file may have appeared, changed or gone."""
+        if any(path.name == "pyproject.toml" for path in paths):
+            self.projects.reload()
+        for path in paths:
+            for project in self.projects.touched(path):
+                project.refresh()
+        self.recheck_all()
+        self.cache_writes.touch("cache")
+
+    async def on_pull(
+        self, params: types.DocumentDiagnosticParams
     ) -> types.DocumentDiagnosticReport:
-        document = await ls.current(params.text_document.uri)
+        document = await self.current(params.text_document.uri)
         if document is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
         if params.previous_result_id == document.result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=document.result_id)
         return types.RelatedFullDocumentDiagnosticReport(
-            items=ls.diagnostics(document), result_id=document.result_id
+            items=self.diagnostics(document), result_id=document.result_id
         )
 
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=actions.KINDS, resolve_provider=True),
-    )
-    async def code_action(
-        ls: AuditServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction] | None:
+    async def on_code_action(self, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         uri = params.text_document.uri
-        document = await ls.current(uri)
+        document = await self.current(uri)
         if document is None or document.project is None:
             return None
         only = params.context.only
         found: list[types.CodeAction] = []
         if actions.wants(only, types.CodeActionKind.QuickFix):
-            lines = ls.lines(uri)
-            rules = ls.rule_infos(document.findings)
+            lines = self.lines(uri)
+            rules = self.rule_infos(document.findings)
             found += actions.quick_fixes(
                 uri, document.findings, lines, params.range, document.project, rules
             )
@@ -237,64 +222,89 @@ def build() -> AuditServer:
         )
         if fixable and actions.wants(only, actions.FIX_ALL):
             action = actions.fix_all_action(uri, document.version)
-            found.append(action if _can_resolve(ls) else await _resolve(ls, action))
+            found.append(action if self.can_resolve else await self.on_resolve(action))
         return found
 
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def resolve(ls: AuditServer, action: types.CodeAction) -> types.CodeAction:
-        return await _resolve(ls, action)
+    async def on_resolve(self, action: types.CodeAction) -> types.CodeAction:
+        uri = str(actions.action_data(action).get("uri", ""))
+        document = await self.current(uri)
+        if document is None or document.project is None:
+            return action
+        text = self.workspace.get_text_document(uri).source
+        fixed = await self.run_engine(document.project.fix_all, document.path, text)
+        return actions.resolve_fix_all(action, uri, document.version, text, fixed)
 
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    async def hover(ls: AuditServer, params: types.HoverParams) -> types.Hover | None:
-        document = await ls.current(params.text_document.uri)
+    @property
+    def can_resolve(self) -> bool:
+        """Whether the client resolves a code action's edit when it is chosen."""
+        text = self.client_capabilities.text_document
+        code_action = text.code_action if text is not None else None
+        support = code_action.resolve_support if code_action is not None else None
+        return support is not None and "edit" in support.properties
+
+    async def on_hover(self, params: types.HoverParams) -> types.Hover | None:
+        document = await self.current(params.text_document.uri)
         if document is None or document.project is None:
             return None
-        lines = ls.lines(document.uri)
+        lines = self.lines(document.uri)
         point = types.Range(params.position, params.position)
         under = covering(document.findings, lines, point)
         if not under:
             return None
-        text = hover_text(under, ls.rule_infos(under), document.project.root)
+        text = hover_text(under, self.rule_infos(under), document.project.root)
         return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text))
 
-    @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: AuditServer, params: None) -> None:
-        ls.checks.stop()
-        ls.cache_writes.stop()
-        await ls._save_caches("")
+    async def on_shutdown(self, params: None) -> None:
+        self.checks.stop()
+        self.cache_writes.stop()
+        await self._save_caches("")
 
+
+def _path(uri: str) -> Path | None:
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(path).resolve() if path else None
+
+
+def build() -> AuditServer:
+    server = AuditServer()
+    pull_options = types.DiagnosticOptions(
+        identifier="soni-audit", inter_file_dependencies=True, workspace_diagnostics=False
+    )
+    code_actions = types.CodeActionOptions(code_action_kinds=actions.KINDS, resolve_provider=True)
+    features: list[tuple[str, Any, Callable[..., Any]]] = [
+        (types.INITIALIZE, None, server.on_initialize),
+        (types.INITIALIZED, None, server.on_initialized),
+        (types.TEXT_DOCUMENT_DID_OPEN, None, server.on_open),
+        (types.TEXT_DOCUMENT_DID_CHANGE, None, server.on_change),
+        (types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False), server.on_save),
+        (types.TEXT_DOCUMENT_DID_CLOSE, None, server.on_close),
+        (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, None, server.on_watched_files),
+        (types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, None, server.on_folders),
+        (types.TEXT_DOCUMENT_DIAGNOSTIC, pull_options, server.on_pull),
+        (types.TEXT_DOCUMENT_CODE_ACTION, code_actions, server.on_code_action),
+        (types.CODE_ACTION_RESOLVE, None, server.on_resolve),
+        (types.TEXT_DOCUMENT_HOVER, None, server.on_hover),
+        (types.SHUTDOWN, None, server.on_shutdown),
+    ]
+    for method, options, handler in features:
+        server.feature(method, options)(_function(handler))
     return server
 
 
-async def _resolve(ls: AuditServer, action: types.CodeAction) -> types.CodeAction:
-    data = actions.action_data(action)
-    uri = str(data.get("uri", ""))
-    document = await ls.current(uri)
-    if document is None or document.project is None:
-        return action
-    text = ls.workspace.get_text_document(uri).source
-    fixed = await ls.run_engine(document.project.fix_all, document.path, text)
-    return actions.resolve_fix_all(action, uri, document.version, text, fixed)
+def _function(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """A plain function calling the bound method (pygls marks the functions it registers,
+    which a bound method does not allow)."""
+    if inspect.iscoroutinefunction(handler):
 
+        async def call_async(params: Any) -> Any:
+            return await handler(params)
 
-def _can_resolve(ls: AuditServer) -> bool:
-    text = ls.client_capabilities.text_document
-    code_action = text.code_action if text is not None else None
-    support = code_action.resolve_support if code_action is not None else None
-    return support is not None and "edit" in support.properties
+        return call_async
 
+    def call(params: Any) -> Any:
+        return handler(params)
 
-def _changed_on_disk(ls: AuditServer, paths: list[Path]) -> None:
-    """A save or a change on disk: a pyproject.toml reloads every project; a Python file is
-    read again by its projects. Every open buffer is checked again, since a chain through
-    the file may have appeared, changed or gone."""
-    if any(path.name == "pyproject.toml" for path in paths):
-        ls.projects.reload()
-    for path in paths:
-        for project in ls.projects.touched(path):
-            project.refresh()
-    ls.recheck_all()
-    ls.cache_writes.touch("cache")
+    return call
 
 
 def serve() -> None:

@@ -74,6 +74,7 @@ class Workspace:
         # Files held in memory in place of their content on disk (fixed, not yet written;
         # later an editor's unsaved buffers), by path relative to the root.
         self._overlays: dict[str, bytes] = {}
+        self._context_memo: tuple[str, list[FileSummary]] | None = None
 
     # -- files ---------------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class Workspace:
         cached = self.cache.project_findings(key)
         if cached is not None:
             return cached
-        graph = self.with_facts([*summaries, *self.summaries(context)[0]], every_key)
+        graph = [*self.with_facts(summaries, keys), *self._context_graph(context)]
         from audit.interprocedural.run import project_findings
 
         known = _KnownLocations(self.cache, every_key)
@@ -158,6 +159,15 @@ class Workspace:
             self.cache.put_locations(path, every_key[path], located)
         self.cache.put_project_findings(key, findings)
         return findings
+
+    def _context_graph(self, context: Sequence[SourceFile]) -> list[FileSummary]:
+        """The other files' summaries with their facts, kept while those files are unchanged
+        (a language server checks buffer after buffer against the same project)."""
+        keys = {source.path: source.key for source in context}
+        key = project_key(keys, "")
+        if self._context_memo is None or self._context_memo[0] != key:
+            self._context_memo = (key, self.with_facts(self.summaries(context)[0], keys))
+        return self._context_memo[1]
 
     def context(self, paths: Sequence[Path], checked: Sequence[SourceFile]) -> list[SourceFile]:
         """The project's files that are not being checked, when only some are."""

@@ -66,7 +66,7 @@ class Project:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.root = config.root.resolve()
-        self.workspace = Workspace(config, jobs=1, save_cache=False)
+        self.workspace = Workspace(config, save_cache=False)
         self.selection = config.selection()
         self.offered = config.fix_policy(unsafe=True)  # fixes a code action may offer
         self.safe = config.fix_policy()  # what "fix all" applies

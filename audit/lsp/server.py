@@ -73,7 +73,11 @@ class AuditServer(LanguageServer):
             return
         buffer = self.workspace.get_text_document(uri)
         text, version = buffer.source, buffer.version
-        project, findings = await self.run_engine(self._analyse, document.path, text)
+        try:
+            project, findings = await self.run_engine(self._analyse, document.path, text)
+        except Exception:  # not the analysis (that is AUD901): keep serving, say why
+            logging.exception("checking %s failed", document.path)
+            return
         if self.documents.get(uri) is not document:
             return  # closed (or reopened) meanwhile
         document.record(version, findings, project)

@@ -17,16 +17,16 @@ from pathlib import Path
 
 from audit import __version__
 from audit.add_noqa import _edits as noqa_edits
-from audit.config import Config, ConfigError, find_config, load_config
+from audit.core.findings import Applicability, Edit, FileSummary, Finding, Fix, Location
+from audit.core.sources import SourceFile
 from audit.docs import rule_page
-from audit.findings import Applicability, Edit, FileSummary, Finding, Fix, Location
+from audit.engine.config import Config, ConfigError, find_config, load_config
+from audit.engine.fix_loop import run_fixes
+from audit.engine.workspace import Workspace
 from audit.fixes.edits import Text, apply
-from audit.fixes.engine import run_fixes
 from audit.rules import all_rules, rule_named
 from audit.rules.aud900_parse_error import ParseError
 from audit.rules.aud901_internal_error import InternalError
-from audit.sources import SourceFile
-from audit.workspace import Workspace
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -157,7 +157,7 @@ class Project:
 
 def _noqa_directives(text: str) -> FileSummary:
     """A summary carrying the buffer's `# noqa` directives (all `--add-noqa` reads)."""
-    from audit.noqa import parse_suppressions
+    from audit.analysis.noqa import parse_suppressions
 
     return FileSummary("<buffer>", 0, suppressions=parse_suppressions(text))
 
@@ -176,7 +176,7 @@ def encode(text: str) -> bytes:
 
 
 def decode(data: bytes) -> str:
-    from audit.sources import decoded
+    from audit.core.sources import decoded
 
     return decoded(data)[0]
 

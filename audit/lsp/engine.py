@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audit import __version__
-from audit.add_noqa import _edits as noqa_edits
+from audit.add_noqa import _edits as noqa_edits  # the line edit `--add-noqa` makes
+from audit.analysis.noqa import parse_suppressions
 from audit.core.findings import Applicability, Edit, FileSummary, Finding, Fix, Location
-from audit.core.sources import SourceFile
+from audit.core.sources import SourceFile, decoded
 from audit.docs import rule_page
 from audit.engine.config import Config, ConfigError, find_config, load_config
 from audit.engine.fix_loop import run_fixes
@@ -66,7 +67,10 @@ class Project:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.root = config.root.resolve()
-        self.workspace = Workspace(config, save_cache=False)
+        # One job: the engine's worker pool forks, and a fork of this threaded process
+        # (pygls' reader, the check thread) can deadlock in the child.
+        self.workspace = Workspace(config, jobs=1, save_cache=False)
+        self.warm = False  # whether a check has read (or analysed) the whole project
         self.selection = config.selection()
         self.offered = config.fix_policy(unsafe=True)  # fixes a code action may offer
         self.safe = config.fix_policy()  # what "fix all" applies
@@ -77,10 +81,6 @@ class Project:
         """The project configured by the pyproject.toml `config`, or the defaults rooted at
         `default_root` when None. Raises ConfigError."""
         return cls(load_config(config, default_root=default_root))
-
-    @property
-    def config_file(self) -> Path | None:
-        return self.config.source.resolve() if self.config.source is not None else None
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
@@ -115,6 +115,7 @@ class Project:
             return [Finding(relative, 1, 1, 1, 2, INTERNAL_ERROR, message)]
         finally:
             workspace.release()
+        self.warm = True
         return [
             finding if self.offered.applies(finding) else replace(finding, fix=None)
             for finding in result.findings
@@ -157,8 +158,6 @@ class Project:
 
 def _noqa_directives(text: str) -> FileSummary:
     """A summary carrying the buffer's `# noqa` directives (all `--add-noqa` reads)."""
-    from audit.analysis.noqa import parse_suppressions
-
     return FileSummary("<buffer>", 0, suppressions=parse_suppressions(text))
 
 
@@ -176,8 +175,6 @@ def encode(text: str) -> bytes:
 
 
 def decode(data: bytes) -> str:
-    from audit.core.sources import decoded
-
     return decoded(data)[0]
 
 

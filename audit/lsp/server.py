@@ -63,9 +63,11 @@ class AuditServer(LanguageServer):
             self.window_show_message(types.ShowMessageParams(types.MessageType.Error, message))
         return result
 
-    def _analyse(self, path: Path, text: str) -> tuple[Project, list[Finding]]:
+    def _analyse(self, path: Path, text: str) -> tuple[Project, list[Finding], bool]:
+        """The buffer's findings, and whether this was its project's first check."""
         project = self.projects.for_file(path)
-        return project, project.check(path, text)
+        first = not project.warm
+        return project, project.check(path, text), first
 
     async def _check(self, uri: str) -> None:
         document = self.documents.get(uri)
@@ -74,10 +76,12 @@ class AuditServer(LanguageServer):
         buffer = self.workspace.get_text_document(uri)
         text, version = buffer.source, buffer.version
         try:
-            project, findings = await self.run_engine(self._analyse, document.path, text)
+            project, findings, first = await self.run_engine(self._analyse, document.path, text)
         except Exception:  # not the analysis (that is AUD901): keep serving, say why
             logging.exception("checking %s failed", document.path)
             return
+        if first:  # it analysed what the cache lacked: write it soon, for a warm restart
+            self.cache_writes.touch("cache")
         if self.documents.get(uri) is not document:
             return  # closed (or reopened) meanwhile
         document.record(version, findings, project)

@@ -3,6 +3,7 @@ with Content-Length framing, as an editor does)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -48,9 +49,15 @@ EDITOR = {
 }
 
 
-def _server(tmp_path: Path) -> LspClient:
+@contextlib.contextmanager
+def _server(tmp_path: Path) -> Iterator[LspClient]:
+    """`soni-audit server` in a subprocess, killed after the test if still running."""
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "user-cache")}
-    return LspClient([sys.executable, "-m", "audit", "server"], cwd=tmp_path, env=env)
+    server = LspClient([sys.executable, "-m", "audit", "server"], cwd=tmp_path, env=env)
+    try:
+        yield server
+    finally:
+        server.kill()
 
 
 @pytest.fixture
@@ -64,10 +71,9 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(tmp_path: Path, project: Path) -> Iterator[LspClient]:
-    server = _server(tmp_path)
-    server.initialize([project], EDITOR)
-    yield server
-    server.kill()
+    with _server(tmp_path) as server:
+        server.initialize([project], EDITOR)
+        yield server
 
 
 def _codes(diagnostics: list[dict[str, Any]]) -> list[str]:
@@ -100,8 +106,7 @@ def _apply(text: str, edits: list[dict[str, Any]]) -> str:
 
 
 def test_initialize_announces_what_the_server_does(tmp_path: Path, project: Path) -> None:
-    server = _server(tmp_path)
-    try:
+    with _server(tmp_path) as server:
         result = server.initialize([project], {"general": {"positionEncodings": ["utf-32"]}})
         capabilities = result["capabilities"]
         assert result["serverInfo"]["name"] == "soni-audit"
@@ -114,8 +119,6 @@ def test_initialize_announces_what_the_server_does(tmp_path: Path, project: Path
         assert capabilities["diagnosticProvider"]["interFileDependencies"] is True
         assert capabilities["textDocumentSync"]["save"] == {"includeText": False}
         assert server.close() == 0
-    finally:
-        server.kill()
 
 
 def test_blocking_call_is_reported_and_its_fix_removes_it(client: LspClient, project: Path) -> None:
@@ -327,23 +330,19 @@ def test_each_workspace_folder_has_its_own_configuration(tmp_path: Path) -> None
         folder.mkdir()
         (folder / "app.py").write_text(BLOCKING)
     (quiet / "pyproject.toml").write_text("[tool.soni-audit]\nignore = ['BLK']\n")
-    server = _server(tmp_path)
-    try:
+    with _server(tmp_path) as server:
         server.initialize([quiet, plain])
         quiet_uri = server.open(quiet / "app.py", BLOCKING)
         plain_uri = server.open(plain / "app.py", BLOCKING)
         assert server.diagnostics(quiet_uri) == []
         assert _codes(server.diagnostics(plain_uri)) == ["BLK100"]
         assert server.close() == 0
-    finally:
-        server.kill()
 
 
 def test_clients_that_pull_diagnostics_get_them_on_request(tmp_path: Path, project: Path) -> None:
     path = project / "pkg" / "app.py"
     path.write_text(BLOCKING)
-    server = _server(tmp_path)
-    try:
+    with _server(tmp_path) as server:
         server.initialize([project], {"textDocument": {"diagnostic": {}}})
         uri = server.open(path, BLOCKING)
         report = server.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
@@ -361,8 +360,6 @@ def test_clients_that_pull_diagnostics_get_them_on_request(tmp_path: Path, proje
             if m["method"] == "textDocument/publishDiagnostics"
         ]
         assert pushed == []
-    finally:
-        server.kill()
 
 
 def test_without_the_lsp_extra_the_command_names_it() -> None:

@@ -161,7 +161,7 @@ def main() -> int:
         latencies=latencies,
         load=load,
         footprints=footprints,
-        command=" ".join(["python scripts/bench_lsp.py", *sys.argv[1:]]),
+        command=f"python scripts/bench_lsp.py --edits {args.edits} --output reports/bench-lsp.md",
     )
     print(report, end="")
     if args.output is not None:

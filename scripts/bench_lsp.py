@@ -18,23 +18,20 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
-from bench_audit import SOURCES, _bin, corpus_size, install_corpus, versions
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from audit.lsp.client import LspClient
-from audit.report.build import machine
+from harness.corpus import SOURCES, corpus_size, install_corpus, versions
+from harness.report import publish
+from harness.tools import SONI_AUDIT, tool
 
 EDITS = 100
 OPENED = 50
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -62,8 +59,8 @@ class Footprint:
 
 
 SERVERS = {
-    "soni-audit server": [sys.executable, "-m", "audit", "server"],
-    "ruff server": [_bin("ruff"), "server"],
+    "soni-audit server": [*SONI_AUDIT, "server"],
+    "ruff server": [tool("ruff"), "server"],
 }
 
 
@@ -114,7 +111,7 @@ def footprint(name: str, corpus: Path, files: list[Path]) -> Footprint:
 
 
 def warm_cache(corpus: Path) -> None:
-    command = [_bin("soni-audit"), "check", "--exit-zero", "--jobs", "2", *SOURCES]
+    command = [*SONI_AUDIT, "check", "--exit-zero", "--jobs", "2", *SOURCES]
     subprocess.run(command, cwd=corpus, capture_output=True, check=True)
 
 
@@ -142,17 +139,9 @@ def main() -> int:
         count, lines = corpus_size(corpus)
         installed = versions(corpus)
         load = os.getloadavg()[0]
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=False,  # noqa: S701 -- markdown, not HTML
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=StrictUndefined,
-    )
-    report = environment.get_template("bench-lsp.md.j2").render(
-        date=datetime.now(UTC).strftime("%Y-%m-%d"),
-        machine=machine(),
+    publish(
+        "bench-lsp.md.j2",
+        args.output,
         corpus=", ".join(installed),
         files=count,
         corpus_lines=lines,
@@ -163,9 +152,6 @@ def main() -> int:
         footprints=footprints,
         command=f"python scripts/bench_lsp.py --edits {args.edits} --output reports/bench-lsp.md",
     )
-    print(report, end="")
-    if args.output is not None:
-        args.output.write_text(report, encoding="utf-8")
     return 0
 
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit.analysis.comments import lines_ending_in_strings
-from audit.findings import Edit, FileSummary
+from audit.core.findings import Edit, FileSummary
+from audit.core.sources import decoded
+from audit.engine.fix_loop import FileChange
+from audit.engine.workspace import Workspace
 from audit.fixes.edits import Text, apply
-from audit.fixes.engine import FileChange
 from audit.rules.aud900_parse_error import ParseError
-from audit.selection import RuleSelection
-from audit.sources import decoded
-from audit.workspace import Workspace
+from audit.rules.selection import RuleSelection
 
 
 @dataclass

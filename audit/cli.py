@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit import __version__
-from audit.baseline import BaselineError
+from audit.analysis.mypy_unused import MypyError
 from audit.budget import BudgetError
-from audit.config import ConfigError, find_config, load_config
-from audit.discovery import DiscoveryError
-from audit.findings import Inventory
-from audit.mypy_unused import MypyError
+from audit.core.findings import Inventory
+from audit.engine.baseline import BaselineError
+from audit.engine.config import ConfigError, find_config, load_config
+from audit.engine.discovery import DiscoveryError
+from audit.engine.since import SinceError
 from audit.profiling.errors import ProfileError
-from audit.selection import RuleSelection, SelectionError
-from audit.since import SinceError
+from audit.rules.selection import RuleSelection, SelectionError
 
 if TYPE_CHECKING:
-    from audit.workspace import Workspace
+    from audit.engine.workspace import Workspace
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -109,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the current counts to the --budget FILE instead of checking them",
     )
-    from audit.adoption import add_arguments as add_adoption_arguments
-    from audit.fixes.command import add_arguments as add_fix_arguments
+    from audit.engine.adoption import add_arguments as add_adoption_arguments
+    from audit.fix_command import add_arguments as add_fix_arguments
 
     add_fix_arguments(check, _codes)
     add_adoption_arguments(check, writing=True)
@@ -177,12 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from audit.adoption import adoption_for, baseline_file
-    from audit.baseline import write_baseline
-    from audit.fixes import command as fixes
+    from audit import fix_command as fixes
+    from audit.engine.adoption import adoption_for, baseline_file
+    from audit.engine.baseline import write_baseline
+    from audit.engine.workspace import Workspace
     from audit.output import FORMATS
     from audit.output.text import summary_line
-    from audit.workspace import Workspace
 
     if args.write_budget and args.budget is None:
         raise BudgetError("--write-budget needs --budget FILE to know where to write")
@@ -246,10 +246,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from audit.adoption import adoption_for
     from audit.budget import read_budget
+    from audit.engine.adoption import adoption_for
+    from audit.engine.workspace import Workspace
     from audit.report.build import build_reports, write_reports
-    from audit.workspace import Workspace
 
     config_path = args.config or find_config(Path.cwd())
     config = load_config(config_path, default_root=Path.cwd())
@@ -279,8 +279,8 @@ def _add_noqa(
     args: argparse.Namespace, workspace: Workspace, selection: RuleSelection, cwd: Path
 ) -> int:
     from audit.add_noqa import add_noqa
-    from audit.fixes.engine import write_changes
-    from audit.workspace import display_path
+    from audit.engine.fix_loop import write_changes
+    from audit.engine.workspace import display_path
 
     outcome = add_noqa(
         workspace, args.paths or [Path(".")], selection=selection, force_exclude=args.force_exclude

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from audit.analysis.file_pass import analyze_file
-from audit.analysis.settings import AnalysisSettings
-from audit.filtering import FindingFilter
-from audit.findings import Finding
-from audit.interprocedural.run import project_findings
-from audit.noqa_pass import noqa_findings
+from audit.core.findings import Finding
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
+from audit.engine.file_pass import analyze_file
+from audit.engine.filtering import FindingFilter
+from audit.engine.noqa_pass import noqa_findings
+from audit.engine.project_pass import project_findings
 from audit.rules import RULE_CODES, precedence
-from audit.selection import RuleSelection
-from audit.sources import SourceFile
+from audit.rules.selection import RuleSelection
 
 REPO = Path(__file__).resolve().parent.parent
 # Fixture projects carry test suites of their own: they run on copies, from the tests that

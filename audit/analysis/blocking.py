@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import libcst as cst
 
 from audit.analysis.names import string_value
-from audit.analysis.settings import AnalysisSettings
 from audit.analysis.values import CallTarget, FunctionTarget, Instance, MethodTarget
 from audit.catalogue import Catalogue, Family, Heuristic
+from audit.core.settings import AnalysisSettings
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ ignore comments), all built lazily and at most once."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar, cast
 
 import libcst as cst
 
@@ -19,17 +21,17 @@ from audit.analysis.mutations import ParameterWrite, parameter_writes
 from audit.analysis.names import string_value
 from audit.analysis.nonblocking import Exemptions
 from audit.analysis.resolve import Resolver
-from audit.analysis.settings import AnalysisSettings
 from audit.analysis.values import CallTarget, FunctionTarget, Instance, MethodTarget, Ref
 from audit.analysis.walker import ModuleWalker
 from audit.catalogue import Catalogue
-from audit.findings import Inventory
-from audit.fixes.codemods import Fixer
+from audit.core.findings import Inventory
+from audit.core.settings import AnalysisSettings
 
 _PROBES = frozenset({"builtins.hasattr", "builtins.getattr"})
 _NO_TYPE_CHECK = frozenset({"typing.no_type_check", "typing_extensions.no_type_check"})
 _CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
 _ANY = frozenset({"typing.Any", "typing_extensions.Any"})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class FileContext:
         self.catalogue = catalogue
         self.settings = settings
         self._calls: dict[int, LoopCall] = {}
+        self._derived: dict[Callable[[FileContext], object], object] = {}
 
     @cached_property
     def has_async(self) -> bool:
@@ -106,10 +109,13 @@ class FileContext:
     def resolver(self) -> Resolver:
         return Resolver(self.model, self.catalogue, self.settings.configured_types)
 
-    @cached_property
-    def fixer(self) -> Fixer:
-        """The rewrites fixes are made of, planned on this file."""
-        return Fixer(self)
+    def derived(self, build: Callable[[FileContext], T]) -> T:
+        """What `build` derives from this file, built once: facts that layers above the
+        analysis (fixes, rules) compute from it without the analysis knowing them."""
+        known = self._derived.get(build)
+        if known is None:
+            known = self._derived[build] = build(self)
+        return cast(T, known)
 
     # -- calls ---------------------------------------------------------------------------
 

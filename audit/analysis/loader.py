@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit.analysis.context import FileContext
-from audit.analysis.settings import AnalysisSettings
 from audit.analysis.source import SourceProblem, decode_source, parse_source
 from audit.catalogue import default_catalogue
-from audit.sources import SourceFile
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
 
 
 @dataclass(frozen=True)

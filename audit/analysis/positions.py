@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from audit.span import Span
+from audit.core.span import Span
 
 
 class _AllFound(Exception):

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from audit.analysis.model import CallPlace, CallSite, FunctionInfo, Scope, ScopeKind
+from audit.analysis.model import CallPlace, CallSite, FunctionInfo, ModuleModel, Scope, ScopeKind
+from audit.analysis.resolve import Resolver
 from audit.analysis.values import Ref
-from audit.catalogue import Call, Replacement
-from audit.findings import Applicability
+from audit.catalogue import Call, Catalogue, Replacement
+from audit.core.findings import Applicability
 from audit.fixes.plan import FixPlan, NoFix, PlannedEdit, Where
 
 if TYPE_CHECKING:
@@ -25,8 +26,23 @@ if TYPE_CHECKING:
 
 
 class Fixer:
-    def __init__(self, ctx: FileContext) -> None:
-        self.ctx = ctx
+    """Plans rewrites on one file from the parts they read: its tree (code and newline
+    style), its model (imports, awaited calls, calls looked into), its resolver (what a
+    name means where the fix goes) and the catalogue (replacements, thread bridges)."""
+
+    def __init__(
+        self, tree: cst.Module, model: ModuleModel, resolver: Resolver, catalogue: Catalogue
+    ) -> None:
+        self.tree = tree
+        self.model = model
+        self.resolver = resolver
+        self.catalogue = catalogue
+        self.imported_packages = frozenset(name.partition(".")[0] for name in model.imported)
+
+    @staticmethod
+    def of(ctx: FileContext) -> Fixer:
+        """The fixer of a file, built once."""
+        return ctx.derived(_fixer)
 
     # -- calls ---------------------------------------------------------------------------
 
@@ -69,7 +85,7 @@ class Fixer:
     def offload(self, site: CallSite, message: str) -> FixPlan | NoFix:
         """`f(a, k=v)` -> `await asyncio.to_thread(f, a, k=v)`, or the bridge of the async
         library the module uses (with `functools.partial` when it passes no keywords)."""
-        bridge = self.ctx.catalogue.offload(self.ctx.imported_packages)
+        bridge = self.catalogue.offload(self.imported_packages)
         if bridge is None or bridge.call is not Call.OFFLOAD:
             return NoFix("the catalogue names no thread bridge")
         reference = self.module_reference(site, bridge.library)
@@ -105,8 +121,8 @@ class Fixer:
         reason = self.unrewritable(site)
         if reason is not None:
             return NoFix(reason)
-        model = self.ctx.model
-        code = self.ctx.tree.code_for_node(call)
+        model = self.model
+        code = self.tree.code_for_node(call)
         if not model.is_awaited(site.node):
             code = f"await {code}"
             if id(site.node) in model.trailer_calls:
@@ -144,7 +160,7 @@ class Fixer:
                 edit = PlannedEdit(small[0], Where.AFTER, f"; {statement}")
         elif isinstance(body, cst.IndentedBlock):
             statements = list(body.body)
-            line = statement + self.ctx.tree.default_newline
+            line = statement + self.tree.default_newline
             if not _is_docstring(statements[0]):
                 edit = PlannedEdit(statements[0], Where.LINE_BEFORE, line, indent=True)
             elif len(statements) > 1:
@@ -157,7 +173,7 @@ class Fixer:
 
     def builtin(self, name: str, function: FunctionInfo) -> bool:
         """Whether `name` means the builtin of that name inside the function."""
-        value = self.ctx.resolver.name_value(name, function.scope)
+        value = self.resolver.name_value(name, function.scope)
         return value == Ref(f"builtins.{name}")
 
     # -- imports -------------------------------------------------------------------------
@@ -172,7 +188,7 @@ class Fixer:
     ) -> tuple[str, tuple[PlannedEdit, ...]] | NoFix:
         """The name `module` goes by where the fix is, and the import to add when the module
         does not import it yet. No fix when the name means something else there."""
-        resolver, model = self.ctx.resolver, self.ctx.model
+        resolver, model = self.resolver, self.model
         alias = model.module_binding(module)
         if alias is not None and resolver.name_value(alias, scope) == Ref(module):
             return alias, ()
@@ -188,7 +204,7 @@ class Fixer:
         it: before the first plain import that sorts after it, else after the last plain
         import, else before the first `from` import (not `__future__`), else after the
         docstring and `__future__` imports."""
-        tree, model = self.ctx.tree, self.ctx.model
+        tree, model = self.tree, self.model
         content = f"import {module}{tree.default_newline}"
         body = tree.body
         index = model.import_insertion(tree)
@@ -221,6 +237,10 @@ class Fixer:
     ) -> PlannedEdit:
         assert statement is not None
         return PlannedEdit(body[statement], where, content)
+
+
+def _fixer(ctx: FileContext) -> Fixer:
+    return Fixer(ctx.tree, ctx.model, ctx.resolver, ctx.catalogue)
 
 
 def _rebased(callable_name: str, library: str, name: str) -> str:

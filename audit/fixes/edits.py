@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from audit.findings import Edit, Fix
+from audit.core.findings import Edit, Fix
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from audit.findings import Applicability
+from audit.core.findings import Applicability
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import libcst as cst
 
-from audit.findings import Edit, Fix
+from audit.core.findings import Edit, Fix
+from audit.core.span import Span
 from audit.fixes.plan import FixPlan, PlannedEdit, Where
-from audit.span import Span
 
 
 def anchors(plans: Iterable[FixPlan]) -> list[cst.CSTNode]:

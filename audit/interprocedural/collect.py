@@ -10,7 +10,7 @@ from audit.analysis import prefilter
 from audit.analysis.context import FileContext
 from audit.analysis.model import BindingKind, CallSite, Scope, ScopeKind
 from audit.analysis.values import BoundMethod, FunctionTarget, MethodTarget, Ref
-from audit.interprocedural.facts import (
+from audit.core.facts import (
     ClassFacts,
     Edge,
     FunctionFacts,

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from audit.findings import FileSummary
-from audit.interprocedural.facts import CallLocation
+from audit.core.facts import CallLocation
+from audit.core.findings import FileSummary
 from audit.interprocedural.project import Project
 
 if TYPE_CHECKING:

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable, Mapping
 
 from audit.analysis.loader import Unloadable, load
 from audit.analysis.positions import node_spans
-from audit.analysis.settings import AnalysisSettings
-from audit.findings import FileSummary
+from audit.core.facts import CallLocation
+from audit.core.findings import FileSummary
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
 from audit.interprocedural.context import CallRef
-from audit.interprocedural.facts import CallLocation
-from audit.sources import SourceFile
 
 
 def locate(

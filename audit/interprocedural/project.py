@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from audit.findings import FileSummary
-from audit.interprocedural.facts import ClassFacts, Edge, FunctionFacts, Leaf
+from audit.core.facts import ClassFacts, Edge, FunctionFacts, Leaf
+from audit.core.findings import FileSummary
 
 _MAX_ALIAS_DEPTH = 12
 # The condition of a generator that is returned or handed to another call, not iterated.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from audit.engine.results import CheckResult
 from audit.output import github, json_format, sarif, text
-from audit.results import CheckResult
 
 Renderer = Callable[[CheckResult], str]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.results import CheckResult
+from audit.engine.results import CheckResult
 
 
 def _data(value: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from audit.results import CheckResult
+from audit.engine.results import CheckResult
 
 FORMAT_VERSION = 1
 

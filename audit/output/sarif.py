@@ -6,8 +6,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from audit import __version__
-from audit.findings import Finding, Fix, Location
-from audit.results import CheckResult
+from audit.core.findings import Finding, Fix, Location
+from audit.engine.results import CheckResult
 
 if TYPE_CHECKING:
     from audit.rules.base import Rule

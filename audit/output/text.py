@@ -3,7 +3,7 @@ summary line, and how many findings `--fix` (and `--unsafe-fixes`) would repair.
 
 from __future__ import annotations
 
-from audit.results import CheckResult
+from audit.engine.results import CheckResult
 
 
 def render(result: CheckResult) -> str:

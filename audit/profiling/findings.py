@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.findings import Finding
+from audit.core.findings import Finding
 from audit.profiling.blocks import Block
 from audit.profiling.frames import ProjectFiles
 from audit.profiling.sites import Site
@@ -25,9 +25,9 @@ CONFIRMED, RUNTIME_ONLY = "confirmed", "run time only"
 
 def static_blocking_findings(root: Path, files: Sequence[Path]) -> list[Finding]:
     """BLK findings of the project at `root` plus the named files (even if excluded)."""
-    from audit.config import find_config, load_config
+    from audit.engine.config import find_config, load_config
+    from audit.engine.workspace import Workspace
     from audit.rules import BLOCKING
-    from audit.workspace import Workspace
 
     config = load_config(find_config(root), default_root=root)
     result = Workspace(config).check(

@@ -13,12 +13,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from audit import __version__
 from audit.catalogue import default_catalogue
-from audit.findings import Inventory
+from audit.core.findings import Inventory
+from audit.engine.results import CheckResult
+from audit.engine.workspace import Workspace
 from audit.report.calls import audit_calls
 from audit.report.candidates import find_candidates
-from audit.results import CheckResult
 from audit.rules import MUTATION, all_rules
-from audit.workspace import Workspace
 
 REPORTS = ("index.md", "sync-calls-audit.md", "type-ignores.md", "param-mutations.md")
 RUN_TIME_REPORTS = {

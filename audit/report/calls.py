@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from audit.analysis.context import FileContext
 from audit.analysis.loader import Unloadable, load
 from audit.analysis.positions import node_spans
-from audit.analysis.settings import AnalysisSettings
 from audit.analysis.values import FunctionTarget, MethodTarget
-from audit.findings import Finding
+from audit.core.findings import Finding
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
 from audit.interprocedural.collect import offloaded_callable
 from audit.interprocedural.project import Project
 from audit.rules import BLOCKING, RULE_CODES
-from audit.sources import SourceFile
 
 BLOCKING_CODES = frozenset(code for code in RULE_CODES if code.startswith(BLOCKING))
 

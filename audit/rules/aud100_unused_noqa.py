@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from audit.findings import Applicability, Edit, FileSummary, Finding, Fix, NoqaComment
+from audit.core.findings import Applicability, Edit, FileSummary, Finding, Fix, NoqaComment
 from audit.rules.base import FixExample, Rule
 
 

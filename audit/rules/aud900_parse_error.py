@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.findings import Finding
+from audit.core.findings import Finding
 from audit.rules.base import Rule
 
 

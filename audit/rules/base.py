@@ -11,17 +11,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from audit.analysis.settings import AnalysisSettings
-from audit.findings import FileSummary, Finding
-from audit.span import Span
+from audit.core.findings import FileSummary, Finding
+from audit.core.settings import AnalysisSettings
+from audit.core.span import Span
 
 if TYPE_CHECKING:
     import libcst as cst
 
     from audit.analysis.context import FileContext
+    from audit.analysis.mypy_unused import MypyReport
+    from audit.fixes.codemods import Fixer
     from audit.fixes.plan import Planned
     from audit.interprocedural.context import ProjectContext, ProjectFinding
-    from audit.mypy_unused import MypyReport
 
 EXPECT_MARKER = re.compile(r"\s*#\s*error(?:\s*x(?P<count>\d+))?(?::\s*(?P<note>.*?))?\s*$")
 
@@ -135,6 +136,14 @@ class Rule:
             if title.strip().lower() == heading.lower():
                 return body.strip()
         return ""
+
+
+def fixer(ctx: FileContext) -> Fixer:
+    """The rewrites a rule's fix is made of, planned on this file (libcst is imported only
+    when a check runs, never when rules are listed)."""
+    from audit.fixes.codemods import Fixer
+
+    return Fixer.of(ctx)
 
 
 def example_code(example: str) -> str:

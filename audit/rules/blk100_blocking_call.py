@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from audit.rules.base import FixExample, RawFinding, Rule
+from audit.rules.base import FixExample, RawFinding, Rule, fixer
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -81,11 +81,11 @@ class BlockingCall(Rule):
             fix = (
                 None  # what the name is, the file does not say
                 if blocking.spelled
-                else ctx.fixer.await_instead(
+                else fixer(ctx).await_instead(
                     call.site, replacement, f"use `await {replacement.callable}(...)`"
                 )
                 if replacement is not None
-                else ctx.fixer.offload(call.site, f"run `{spelled}()` in a worker thread")
+                else fixer(ctx).offload(call.site, f"run `{spelled}()` in a worker thread")
             )
             yield RawFinding(
                 self.code,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from audit.analysis.values import Evidence, TypeOrigin
-from audit.rules.base import FixExample, RawFinding, Rule
+from audit.rules.base import FixExample, RawFinding, Rule, fixer
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -90,7 +90,7 @@ class BlockingMethod(Rule):
                 f"`{spelled}()` {family.reason} "
                 f"(`{ctx.source(receiver, limit=40)}` is {why}); use {family.advice}",
                 call.function,
-                fix=ctx.fixer.offload(call.site, f"run `{spelled}()` in a worker thread"),
+                fix=fixer(ctx).offload(call.site, f"run `{spelled}()` in a worker thread"),
             )
 
     VALID = (

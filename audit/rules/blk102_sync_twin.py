@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.project import twin_names
-from audit.rules.base import FixExample, RawFinding, Rule
+from audit.rules.base import FixExample, RawFinding, Rule, fixer
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -67,7 +67,7 @@ class SyncTwinCall(Rule):
                 twin = _catalogue_twin(ctx.catalogue, instance, method)
                 why = f"`{instance.type}` has it"
                 if twin is not None:
-                    fix = ctx.fixer.await_twin(call.site, twin, f"await `{twin}` instead")
+                    fix = fixer(ctx).await_twin(call.site, twin, f"await `{twin}` instead")
             probes = probed.get(call.function or "")
             if probes:
                 written = ctx.source(receiver, limit=200)
@@ -75,7 +75,7 @@ class SyncTwinCall(Rule):
                 if probed_twin is not None:
                     # The probe's fallback is where the twin is missing: never call it there.
                     twin, why = probed_twin, f"the code probes for `{probed_twin}` with hasattr"
-                    fix = ctx.fixer.offload(call.site, f"run `{func}()` in a worker thread")
+                    fix = fixer(ctx).offload(call.site, f"run `{func}()` in a worker thread")
             if twin is not None:
                 yield RawFinding(
                     self.code,
@@ -279,7 +279,7 @@ class SyncTwinCall(Rule):
 
 
 def _await_project_twin(twin: str, ctx: FileContext, site: CallSite) -> Planned:
-    return ctx.fixer.await_twin(site, twin, f"await `{twin}` instead")
+    return fixer(ctx).await_twin(site, twin, f"await `{twin}` instead")
 
 
 def _project_twin_message(site: CallRef, sync: str, twin: str, where: Located) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from audit.analysis.settings import AnalysisSettings
-from audit.rules.base import FixExample, RawFinding, Rule
+from audit.core.settings import AnalysisSettings
+from audit.rules.base import FixExample, RawFinding, Rule, fixer
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -69,7 +69,7 @@ class ConfiguredBlockingCall(Rule):
                 call.node,
                 f"`{spelled}()`{shown} {REASON}{advice}",
                 call.function,
-                fix=ctx.fixer.offload(call.site, f"run `{spelled}()` in a worker thread"),
+                fix=fixer(ctx).offload(call.site, f"run `{spelled}()` in a worker thread"),
             )
 
     VALID = (

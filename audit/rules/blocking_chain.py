@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from audit.core.facts import Leaf
 from audit.fixes.plan import NoFix
 from audit.interprocedural.context import CallRef, Hop, Located, ProjectContext, ProjectFinding
-from audit.interprocedural.facts import Leaf
 from audit.interprocedural.project import Blocked, Project
+from audit.rules.base import fixer
 from audit.rules.blk104_configured_blocking import REASON as CONFIGURED_REASON
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def _no_offload(ctx: FileContext, site: CallSite) -> Planned:
 
 def _offload(ctx: FileContext, site: CallSite) -> Planned:
     written = ctx.source(site.node.func)
-    return ctx.fixer.offload(site, f"run `{written}()` in a worker thread")
+    return fixer(ctx).offload(site, f"run `{written}()` in a worker thread")
 
 
 def why(leaf: Leaf) -> tuple[str, str]:

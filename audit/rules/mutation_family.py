@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from audit.analysis.writes import Shape
 from audit.fixes.plan import NoFix, Planned
-from audit.rules.base import RawFinding
+from audit.rules.base import RawFinding, fixer
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
@@ -45,12 +45,12 @@ def copy_on_entry(ctx: FileContext, write: ParameterWrite) -> Planned:
         return NoFix("the write changes an item of the parameter, which a copy would share")
     name = write.parameter.name
     copier = _copiers().get(shape.type, "copy.copy")
-    if "." not in copier and not ctx.fixer.builtin(copier, write.function):
+    if "." not in copier and not fixer(ctx).builtin(copier, write.function):
         copier = "copy.copy"
     copy = f"{copier}({name})"
     if shape.optional:
         copy = f"None if {name} is None else {copy}"
-    return ctx.fixer.copy_on_entry(
+    return fixer(ctx).copy_on_entry(
         write.function, name, copier, copy, f"copy `{name}` on entry: `{name} = {copy}`"
     )
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from audit.analysis.ignores import Ignore, IgnoreKind
-from audit.findings import Applicability, Edit, Finding, Fix
+from audit.core.findings import Applicability, Edit, Finding, Fix
+from audit.core.span import Span
 from audit.rules.base import FixExample, RawFinding, Rule
-from audit.span import Span
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
-    from audit.mypy_unused import MypyReport
+    from audit.analysis.mypy_unused import MypyReport
 
 MISPLACED = " (mypy does not read it here: a type comment must start its comment)"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from audit.findings import Applicability, Edit, Finding, Fix
+from audit.core.findings import Applicability, Edit, Finding, Fix
 from audit.rules.base import FixExample, Rule
 
 if TYPE_CHECKING:
-    from audit.mypy_unused import IgnoreVerdict, MypyReport
+    from audit.analysis.mypy_unused import IgnoreVerdict, MypyReport
 
 
 class UnusedTypeIgnore(Rule):

@@ -13,8 +13,8 @@ import pytest
 
 from audit.analysis.handed import idioms
 from audit.analysis.loader import Unloadable, load
-from audit.analysis.settings import AnalysisSettings
-from audit.sources import SourceFile
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
 from tests.conftest import Project
 
 APP = """\

@@ -8,8 +8,8 @@ import pytest
 
 from audit.analysis.annotations import Member
 from audit.analysis.loader import Unloadable, load
-from audit.analysis.settings import AnalysisSettings
-from audit.sources import SourceFile
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
 
 HEADER = """\
 import queue, sqlite3, typing

@@ -6,7 +6,7 @@ import libcst as cst
 import pytest
 
 from audit.analysis.constants import ConditionReader, Truth
-from audit.analysis.settings import AnalysisSettings
+from audit.core.settings import AnalysisSettings
 from tests.conftest import analyze
 
 LINUX_311 = ConditionReader((3, 11), "linux")

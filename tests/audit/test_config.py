@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.config import DEFAULT_EXCLUDE, Config, ConfigError, find_config, load_config
+from audit.engine.config import DEFAULT_EXCLUDE, Config, ConfigError, find_config, load_config
 
 
 def _load(tmp_path: Path, body: str):

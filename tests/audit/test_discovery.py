@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.config import DEFAULT_EXCLUDE
-from audit.discovery import DiscoveryError, FileFinder
+from audit.engine.config import DEFAULT_EXCLUDE
+from audit.engine.discovery import DiscoveryError, FileFinder
 
 
 @pytest.fixture

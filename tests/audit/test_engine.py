@@ -10,16 +10,16 @@ import libcst as cst
 import pytest
 
 from audit.analysis.loader import Unloadable, load
-from audit.analysis.settings import AnalysisSettings
 from audit.analysis.values import Evidence, TypeOrigin
 from audit.analysis.writes import Effect, Shape
-from audit.config import Config
-from audit.filtering import FindingFilter
-from audit.findings import FileSummary, Finding, Suppressions
+from audit.core.findings import FileSummary, Finding, Suppressions
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile, read_source
+from audit.engine.config import Config
+from audit.engine.filtering import FindingFilter
+from audit.engine.workspace import Workspace
 from audit.rules import precedence
-from audit.selection import RuleSelection
-from audit.sources import SourceFile, read_source
-from audit.workspace import Workspace
+from audit.rules.selection import RuleSelection
 from tests.conftest import analyze
 
 TWIN = """\

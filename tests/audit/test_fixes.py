@@ -11,12 +11,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from audit.config import Config
-from audit.fixes.engine import run_fixes, write_changes
+from audit.engine.config import Config
+from audit.engine.fix_loop import run_fixes, write_changes
+from audit.engine.workspace import Workspace
 from audit.rules import all_rules
 from audit.rules.base import FixExample, Rule, example_code
-from audit.selection import RuleSelection
-from audit.workspace import Workspace
+from audit.rules.selection import RuleSelection
 from tests.conftest import Project
 
 CASES = [
@@ -114,7 +114,7 @@ def test_a_fix_that_would_break_the_file_is_dropped_and_reported(tmp_path: Path)
     )
     (tmp_path / "pyproject.toml").write_text('[tool.soni-audit]\npattern-rules = ["rules.yml"]\n')
     (tmp_path / "app.py").write_text("print(1)\n")
-    from audit.config import load_config
+    from audit.engine.config import load_config
 
     config = load_config(tmp_path / "pyproject.toml", default_root=tmp_path)
     run = _fix(tmp_path, config=config)

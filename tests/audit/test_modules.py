@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.modules import module_name
+from audit.core.modules import module_name
 
 
 @pytest.mark.parametrize(

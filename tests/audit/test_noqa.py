@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from audit.findings import Finding
-from audit.noqa import parse_suppressions
+from audit.analysis.noqa import parse_suppressions
+from audit.core.findings import Finding
 
 
 def _finding(code: str, line: int = 1) -> Finding:
@@ -58,15 +58,15 @@ def test_file_suppression(text: str, code: str, suppressed: bool) -> None:
 
 
 def test_round_trip_through_json() -> None:
-    from audit.findings import Suppressions
+    from audit.core.findings import Suppressions
 
     original = parse_suppressions("a()  # noqa: BLK100\nb()  # noqa\n# soni-audit: noqa: MUT\n")
     assert Suppressions.from_json(original.to_json()) == original
 
 
 def test_noqa_on_the_def_line_covers_mutations_in_the_body(tmp_path) -> None:
-    from audit.config import Config
-    from audit.workspace import Workspace
+    from audit.engine.config import Config
+    from audit.engine.workspace import Workspace
 
     (tmp_path / "app.py").write_text(
         "import time\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.config import Config
-from audit.workspace import Workspace
+from audit.engine.config import Config
+from audit.engine.workspace import Workspace
 
 BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
 

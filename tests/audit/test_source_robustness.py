@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from audit.analysis.file_pass import analyze_file
-from audit.analysis.settings import AnalysisSettings
-from audit.sources import SourceFile
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
+from audit.engine.file_pass import analyze_file
 
 
 def _summary(data: bytes):

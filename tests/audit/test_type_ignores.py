@@ -11,10 +11,10 @@ import pytest
 
 from audit.analysis.comments import scan_comments
 from audit.analysis.ignores import IgnoreKind, find_ignores
-from audit.config import Config
+from audit.engine.config import Config
+from audit.engine.workspace import Workspace
 from audit.rules.base import example_code, expected_lines
 from audit.rules.tig102_unused_ignore import UnusedTypeIgnore
-from audit.workspace import Workspace
 from tests.conftest import Project
 
 SITE_PACKAGES = Path(pytest.__file__).resolve().parent.parent

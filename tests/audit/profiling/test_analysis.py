@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.findings import Finding
+from audit.core.findings import Finding
 from audit.profiling.attribution import call_on_line, place_of, project_frame
 from audit.profiling.chrometrace import read_trace
 from audit.profiling.errors import ProfileError

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.span import Span
+from audit.core.span import Span
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from audit.findings import Finding
-from audit.sources import decoded
+from audit.core.findings import Finding
+from audit.core.sources import decoded
 
 FORMAT_VERSION = 1
 _TEXT_LIMIT = 160

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from audit.analysis.comments import scan_comments
-from audit.findings import NoqaComment, Suppressions
+from audit.core.findings import NoqaComment, Suppressions
 
 _CODES = r"[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*"
 _LINE = re.compile(rf"#\s*noqa(?::\s*(?P<codes>{_CODES}))?", re.IGNORECASE)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from audit.findings import FileSummary, Finding
+from audit.core.findings import FileSummary, Finding
+from audit.core.sources import decoded
 from audit.rules import all_rules, file_rules
 from audit.rules.aud900_parse_error import ParseError
 from audit.rules.aud901_internal_error import InternalError
-from audit.sources import decoded
 
 
 def noqa_findings(

@@ -9,9 +9,9 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from audit.analysis.settings import AnalysisSettings
-from audit.findings import FileSummary
-from audit.sources import SourceFile
+from audit.core.findings import FileSummary
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
 
 
 def default_jobs() -> int:
@@ -45,7 +45,7 @@ def analyse_all(
 
 
 def _analyse(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
-    from audit.analysis.file_pass import analyze_file
+    from audit.engine.file_pass import analyze_file
 
     # A libcst tree is hundreds of thousands of acyclic objects freed by reference counting;
     # letting the cycle collector scan them while they are built costs ~10% of the run.

@@ -15,14 +15,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audit.fixes.policy import FixPolicy
-from audit.results import CheckResult
-from audit.selection import RuleSelection
-from audit.workspace import Workspace, display_path
+from audit.engine.fix_policy import FixPolicy
+from audit.engine.results import CheckResult
+from audit.engine.workspace import Workspace, display_path
+from audit.rules.selection import RuleSelection
 
 if TYPE_CHECKING:
-    from audit.adoption import Adoption
-    from audit.fixes.engine import FixRun
+    from audit.engine.adoption import Adoption
+    from audit.engine.fix_loop import FixRun
 
 
 def add_arguments(check: argparse.ArgumentParser, codes: Callable[[str], list[str]]) -> None:
@@ -71,7 +71,7 @@ def run(
 ) -> tuple[CheckResult | None, int, bool]:
     """Fix as asked. Returns the findings left to report (None with `--diff` and
     `--fix-only`), how many were fixed, and whether anything failed (a file not written)."""
-    from audit.fixes.engine import run_fixes, write_changes
+    from audit.engine.fix_loop import run_fixes, write_changes
 
     paths = args.paths or [Path(".")]
     outcome = run_fixes(
@@ -110,7 +110,7 @@ def run(
 
 
 def _print_diff(outcome: FixRun, show: _Show) -> None:
-    from audit.fixes.engine import unified_diff
+    from audit.engine.fix_loop import unified_diff
 
     for change in sorted(outcome.changes.values(), key=lambda c: c.path):
         shown = show(change.path)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.analysis.settings import DEFAULT_IGNORE_NAMES, AnalysisSettings, PatternRule
-from audit.fixes.policy import FixPolicy
-from audit.selection import RuleSelection, SelectionError
+from audit.core.settings import DEFAULT_IGNORE_NAMES, AnalysisSettings, PatternRule
+from audit.engine.fix_policy import FixPolicy
+from audit.rules.selection import RuleSelection, SelectionError
 
 SECTION = "tool.soni-audit"
 DEFAULT_EXCLUDE = (
@@ -276,7 +276,7 @@ def _pattern_rules(
     entries = _strings(table, "pattern-rules", where, ())
     if not entries:
         return ()
-    from audit.patterns import PatternRuleError, load_pattern_rules
+    from audit.rules.patterns import PatternRuleError, load_pattern_rules
 
     paths = [root / entry for entry in entries]
     for entry, path in zip(entries, paths, strict=True):

@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.findings import Finding
+from audit.core.findings import Finding
+from audit.core.sources import decoded
+from audit.engine.fix_policy import FixPolicy
+from audit.engine.workspace import Workspace
 from audit.fixes.edits import Placed, Text, apply, collide
-from audit.fixes.policy import FixPolicy
-from audit.selection import RuleSelection
-from audit.sources import decoded
-from audit.workspace import Workspace
+from audit.rules.selection import RuleSelection
 
 MAX_PASSES = 10
 

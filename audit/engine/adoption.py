@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.baseline import BaselineError, Entry, entries, read_baseline, split
-from audit.config import Config
-from audit.findings import Finding
-from audit.selection import RuleSelection
-from audit.since import ChangedLines, changed_since
+from audit.core.findings import Finding
+from audit.engine.baseline import BaselineError, Entry, entries, read_baseline, split
+from audit.engine.config import Config
+from audit.engine.since import ChangedLines, changed_since
+from audit.rules.selection import RuleSelection
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pathspec
 
-from audit.findings import FileSummary, Finding
-from audit.selection import RuleSelection, matches
+from audit.core.findings import FileSummary, Finding
+from audit.rules.selection import RuleSelection, matches
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ DEFAULT_IGNORE_NAMES = r"^(out|acc|memo|seen|cache)(_|$)"
 
 @dataclass(frozen=True)
 class PatternRule:
-    """A user-defined ast-grep rule (see `audit.patterns`); `config` is its JSON."""
+    """A user-defined ast-grep rule (see `audit.rules.patterns`); `config` is its JSON."""
 
     code: str
     message: str

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field, replace
 from audit.analysis.context import FileContext
 from audit.analysis.loader import Unloadable, load
 from audit.analysis.positions import node_spans
-from audit.analysis.settings import AnalysisSettings
-from audit.findings import FileSummary, Finding, Location
+from audit.core.facts import CallLocation
+from audit.core.findings import FileSummary, Finding, Location
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
 from audit.fixes.plan import FixPlan, NoFix
 from audit.fixes.realise import anchors, realise
 from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
-from audit.interprocedural.facts import CallLocation
 from audit.interprocedural.locate import locate
-from audit.sources import SourceFile
 
 
 @dataclass

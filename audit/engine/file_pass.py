@@ -10,19 +10,19 @@ from __future__ import annotations
 import dataclasses
 
 from audit.analysis.loader import Unloadable, load
+from audit.analysis.noqa import parse_suppressions
 from audit.analysis.positions import node_spans
-from audit.analysis.settings import AnalysisSettings
 from audit.analysis.source import SourceProblem
-from audit.findings import FileSummary, Finding, Suppressions
+from audit.core.findings import FileSummary, Finding, Suppressions
+from audit.core.settings import AnalysisSettings
+from audit.core.sources import SourceFile
 from audit.fixes.plan import FixPlan, NoFix
 from audit.fixes.realise import anchors, realise
 from audit.interprocedural.collect import collect
-from audit.noqa import parse_suppressions
 from audit.rules import file_rules
 from audit.rules.aud900_parse_error import ParseError
 from audit.rules.aud901_internal_error import InternalError
 from audit.rules.base import RawFinding
-from audit.sources import SourceFile
 
 
 def count_lines(data: bytes) -> int:
@@ -76,7 +76,7 @@ def analyze_file(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
             )
         )
     if settings.pattern_rules:
-        from audit.patterns import pattern_findings
+        from audit.rules.patterns import pattern_findings
 
         findings.extend(pattern_findings(ctx.text, source.path, settings.pattern_rules))
     return FileSummary(

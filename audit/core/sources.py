@@ -4,6 +4,7 @@ named and judged a package (`__init__.py`, `__init__.pyi`) one way only."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tokenize
 from collections.abc import Sequence
@@ -11,8 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from audit.cache import content_hash
-from audit.modules import module_name
+from audit.core.modules import module_name
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,14 @@ class SourceFile:
     def key(self) -> str:
         """What the cache knows this content by."""
         return content_hash(self.path, self.module, self.data)
+
+
+def content_hash(path: str, module: str, data: bytes) -> str:
+    """What the cache knows a file's content by (its names are part of it)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{path}\0{module}\0".encode())
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def relative_path(file: Path, root: Path) -> str:

@@ -17,23 +17,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit import __version__
-from audit.adoption import Adoption
-from audit.cache import SummaryCache, namespace, project_key
-from audit.config import Config
-from audit.discovery import FileFinder
-from audit.filtering import FindingFilter
-from audit.findings import FileSummary, Finding
+from audit.core.findings import FileSummary, Finding
+from audit.core.sources import SourceFile, read_source, relative_path
+from audit.engine.adoption import Adoption
+from audit.engine.cache import SummaryCache, namespace, project_key
+from audit.engine.config import Config
+from audit.engine.discovery import FileFinder
+from audit.engine.filtering import FindingFilter
+from audit.engine.noqa_pass import noqa_findings
+from audit.engine.pool import analyse_all, default_jobs
+from audit.engine.results import CheckResult, RunDetails
 from audit.interprocedural.project import Project
-from audit.noqa_pass import noqa_findings
-from audit.pool import analyse_all, default_jobs
-from audit.results import CheckResult, RunDetails
 from audit.rules import RULE_CODES, file_rules, precedence, rule_named
 from audit.rules.aud900_parse_error import ParseError
-from audit.selection import RuleSelection
-from audit.sources import SourceFile, read_source, relative_path
+from audit.rules.selection import RuleSelection
 
 if TYPE_CHECKING:
-    from audit.mypy_unused import MypyReport
+    from audit.analysis.mypy_unused import MypyReport
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class Workspace:
         if cached is not None:
             return cached
         graph = self.with_facts([*summaries, *self.summaries(context)[0]], every_key)
-        from audit.interprocedural.run import project_findings
+        from audit.engine.project_pass import project_findings
 
         known = {path: self.cache.locations(path, k) for path, k in keys.items()}
         read = _reader(self.root, {s.path: s.data for s in (*checked, *context)})
@@ -220,7 +220,7 @@ class Workspace:
         return replace(result, details=RunDetails(tuple(self.with_facts(summaries, keys)), texts))
 
     def _mypy(self, paths: list[str]) -> MypyReport:
-        from audit.mypy_unused import mypy_report
+        from audit.analysis.mypy_unused import mypy_report
 
         return mypy_report(self.root, paths)
 

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from audit.baseline import Entry
-from audit.findings import FileSummary, Finding, Inventory
-from audit.fixes.policy import FixPolicy
+from audit.core.findings import FileSummary, Finding, Inventory
+from audit.engine.baseline import Entry
+from audit.engine.fix_policy import FixPolicy
 
 
 @dataclass(frozen=True)

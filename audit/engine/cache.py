@@ -19,9 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from audit.analysis.settings import AnalysisSettings
-from audit.findings import FileSummary, Finding
-from audit.interprocedural.facts import CallLocation, ModuleFacts
+from audit.core.facts import CallLocation, ModuleFacts
+from audit.core.findings import FileSummary, Finding
+from audit.core.settings import AnalysisSettings
 
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -37,13 +37,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def content_hash(path: str, module: str, data: bytes) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{path}\0{module}\0".encode())
-    digest.update(data)
-    return digest.hexdigest()
-
-
 def project_key(keys: dict[str, str], options: str) -> str:
     """Changes when any file, the set of files or the project options change."""
     digest = hashlib.blake2b(digest_size=16)
@@ -57,7 +50,7 @@ def namespace(settings: AnalysisSettings) -> str:
     """Cache entries are valid for one build of the tool and one analysis configuration."""
     from audit.catalogue import catalogue_fingerprint
 
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]  # the whole `audit` package
     digest = hashlib.blake2b(digest_size=8)
     for source in sorted(package.rglob("*.py")):
         stat = source.stat()

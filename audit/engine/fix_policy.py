@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from audit.findings import Applicability, Finding
-from audit.selection import RuleSelection
+from audit.core.findings import Applicability, Finding
+from audit.rules.selection import RuleSelection
 
 
 def _every_rule() -> RuleSelection:

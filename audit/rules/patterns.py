@@ -23,8 +23,8 @@ from typing import Any, cast
 
 import yaml
 
-from audit.analysis.settings import PatternRule
-from audit.findings import Applicability, Edit, Finding, Fix
+from audit.core.findings import Applicability, Edit, Finding, Fix
+from audit.core.settings import PatternRule
 from audit.rules import RULE_CODES
 
 _CODE = re.compile(r"^[A-Z]{2,}[0-9]{3}$")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.interprocedural.facts import ModuleFacts
+from audit.core.facts import ModuleFacts
 
 
 @dataclass(frozen=True)

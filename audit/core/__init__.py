@@ -1,0 +1,1 @@
+"""Plain values every layer shares: findings, spans, settings, source files, facts."""

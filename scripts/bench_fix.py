@@ -17,18 +17,17 @@ import json
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from bench_audit import SOURCES, _bin, corpus_size, install_corpus, versions
 
-from audit.report.build import machine
+from harness.corpus import SOURCES, corpus_size, install_corpus, versions
+from harness.report import emit, machine
+from harness.tools import timed, tool
 
 APPLIED = re.compile(r"^(?P<path>[^:]+):\d+:\d+: (?P<code>[A-Z]+\d+) \[(?P<kind>safe|unsafe)\] ")
 
@@ -55,16 +54,7 @@ class Outcome:
 
 
 def _soni(*args: str) -> list[str]:
-    return [_bin("soni-audit"), "check", "--no-cache", "--jobs", "2", *args, *SOURCES]
-
-
-def _timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
-    return elapsed, result
+    return [tool("soni-audit"), "check", "--no-cache", "--jobs", "2", *args, *SOURCES]
 
 
 def _codes(output: str) -> Counter[str]:
@@ -77,9 +67,9 @@ def measure(corpus: Path, scratch: Path, repeat: int) -> Outcome:
         copy = scratch / f"copy-{round_number}"
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(corpus, copy, ignore=shutil.ignore_patterns(".soni-audit-cache"))
-        seconds, checked = _timed(_soni("--format", "json"), copy)
+        seconds, checked = timed(_soni("--format", "json"), copy)
         outcome.check_seconds.append(seconds)
-        seconds, fixed = _timed(_soni("--fix", "--unsafe-fixes", "--format", "json"), copy)
+        seconds, fixed = timed(_soni("--fix", "--unsafe-fixes", "--format", "json"), copy)
         outcome.fix_seconds.append(seconds)
         if round_number:
             continue
@@ -105,9 +95,9 @@ def _judge(corpus: Path, copy: Path) -> Judgement:
     fresh = copy.parent / "diff-copy"
     shutil.rmtree(fresh, ignore_errors=True)
     shutil.copytree(corpus, fresh, ignore=shutil.ignore_patterns(".soni-audit-cache"))
-    _, diff = _timed(_soni("--diff", "--unsafe-fixes"), fresh)
+    _, diff = timed(_soni("--diff", "--unsafe-fixes"), fresh)
     applied = [m for line in diff.stderr.splitlines() if (m := APPLIED.match(line))]
-    _, again = _timed(_soni("--diff", "--unsafe-fixes"), copy)
+    _, again = timed(_soni("--diff", "--unsafe-fixes"), copy)
     return Judgement(
         files_changed=len(changed),
         not_parsing=not_parsing,
@@ -194,10 +184,7 @@ def main() -> int:
         print(f"corpus: {files} files, {lines} lines", file=sys.stderr)
         outcome = measure(corpus, scratch, args.repeat)
         report = render(outcome, files, lines, versions(corpus), args.repeat)
-    print(report, end="")
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report, encoding="utf-8")
+    emit(report, args.output)
     judged = outcome.judgement
     return 1 if judged.not_parsing or judged.second_pass_edits else 0
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.audit.profiling.workload import (
+from harness.report import publish
+from harness.workload import (
     ROOT,
     Durations,
     blocks_by_name,
@@ -74,10 +73,9 @@ def _pyspy(loop: str, work: Path) -> tuple[Durations, list[Any]]:
     return sites_by_name(json.loads((work / "profile.json").read_text(encoding="utf-8"))["sites"])
 
 
-def render(tallies: list[Tally], args: argparse.Namespace, skipped: str | None) -> str:
-    from audit.report.build import environment, machine
-
-    rows = [
+def rows(tallies: list[Tally], tolerance_ms: float) -> list[dict[str, object]]:
+    """One row of the report per harness and loop."""
+    return [
         {
             "harness": tally.harness,
             "loop": tally.loop,
@@ -89,20 +87,10 @@ def render(tallies: list[Tally], args: argparse.Namespace, skipped: str | None) 
             if tally.errors
             else 0.0,
             "max": max(tally.errors, default=0.0),
-            "within": sum(error <= args.tolerance_ms for error in tally.errors),
+            "within": sum(error <= tolerance_ms for error in tally.errors),
         }
         for tally in tallies
     ]
-    return (
-        environment()
-        .get_template("profiling-accuracy.md.j2")
-        .render(
-            rows=rows,
-            args=args,
-            skipped=skipped,
-            machine=machine(),
-        )
-    )
 
 
 def main() -> int:
@@ -129,9 +117,13 @@ def main() -> int:
                     found, unknown = _watchdog(tally.interval_ms, tally.loop, work)
                 tally.add(found, unknown, work / "truth.json")
             print(f"run {run + 1} of {args.runs} done", file=sys.stderr)
-    text = render(tallies, args, skipped)
-    args.out.write_text(text, encoding="utf-8")
-    sys.stdout.write(text)
+    publish(
+        "profiling-accuracy.md.j2",
+        args.out,
+        rows=rows(tallies, args.tolerance_ms),
+        args=args,
+        skipped=skipped,
+    )
     return 0
 
 

@@ -1,6 +1,6 @@
 """Turn latency and storage of one long conversation, with and without bounded history.
 
-One user talks to the banking example (the load test's CONVERSATION, over and over) for
+One user talks to the banking example (`harness.conversation`, over and over) for
 --turns turns (1,000), in this process, through `RuntimeLoop`: on SQLite, and with
 --postgres DSN on PostgreSQL too; each once with pruning (`keep_checkpoints` at its default)
 and once without (a `keep_checkpoints` the conversation never reaches), after a short
@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtest import CONVERSATION, publish
-
+from harness.conversation import message
+from harness.report import command, publish
 from soni.config.models import PersistenceSettings
 from soni.examples.banking import DOMAIN
 from soni.runtime import RuntimeLoop
@@ -156,9 +156,8 @@ async def converse(settings: PersistenceSettings, turns: int) -> Conversation:
     started = time.perf_counter()
     async with RuntimeLoop(DOMAIN, persistence=settings) as runtime:
         for n in range(turns):
-            message = CONVERSATION[n % len(CONVERSATION)]
             before = time.perf_counter()
-            result = await runtime.process_message(user, message)
+            result = await runtime.process_message(user, message(n))
             latencies.append(time.perf_counter() - before)
             assert result.turn == n + 1, (result.turn, n)
             if result.turn in (EARLY, STEADY, turns):
@@ -175,7 +174,7 @@ async def prune_cost(settings: PersistenceSettings, turns: int = 150) -> float:
     times = []
     async with RuntimeLoop(DOMAIN, persistence=settings) as runtime:
         for n in range(turns):
-            await runtime.process_message(user, CONVERSATION[n % len(CONVERSATION)])
+            await runtime.process_message(user, message(n))
             if n % KEEP == KEEP - 1:
                 before = time.perf_counter()
                 await runtime.pruner.prune(user, KEEP)
@@ -214,7 +213,8 @@ async def run(
     backends = [PersistenceSettings(backend="sqlite", path=str(scratch / "history.db"))]
     if postgres:
         backends.append(PersistenceSettings(backend="postgres", dsn=postgres))
-    runs, prunes = [], {}
+    runs: list[Run] = []
+    prunes: dict[str, float] = {}
     for backend in backends:
         await converse(backend, WARM_UP)  # imports, first connections, caches
         variants = [backend.model_copy(update={"keep_checkpoints": k}) for k in (KEEP, OFF)]
@@ -253,9 +253,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="soni-history-") as scratch:
         runs, prunes = asyncio.run(run(args.turns, args.repeats, args.postgres, Path(scratch)))
     load.append(os.getloadavg()[0])
-    command = " ".join(["python scripts/bench_history.py", *sys.argv[1:]])
-    if args.postgres:  # the report names no database
-        command = command.replace(args.postgres, "DSN")
     publish(
         "history.md.j2",
         args.output,
@@ -267,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prunes=prunes,
         turns=args.turns,
         target=TARGET,
-        command=command,
+        command=command("scripts/bench_history.py", sys.argv[1:], dsn=args.postgres),
     )
     return 0 if all(r.met(r.points[1]) for r in runs if r.pruned) else 1
 

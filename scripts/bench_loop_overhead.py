@@ -81,12 +81,6 @@ async def drive(port: int, seconds: float, connections: int, depth: int) -> None
     print(sum(counts) / seconds)
 
 
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_listening(port: int) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -120,7 +114,9 @@ def cpu_seconds(pid: int) -> float:
 
 def one_run(mode: Mode, args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
     """(round trips per second when busy, server CPU ms per second when idle)."""
-    port = _port()
+    from harness.servers import free_port  # here: the echo server itself imports little
+
+    port = free_port()
     role = ["--role", "server", "--port", str(port), *mode.server_options]
     server = subprocess.Popen([sys.executable, __file__, *role])
     spy = None
@@ -158,12 +154,11 @@ def modes(intervals: list[float]) -> list[Mode]:
     return [Mode("bare", []), *watchdogs, Mode("py-spy 1000 Hz", [], pyspy=True)]
 
 
-def report(runs: list[Mode], args: argparse.Namespace) -> str:
-    from audit.report.build import environment, machine
-
+def rows(runs: list[Mode]) -> list[dict[str, object]]:
+    """One row of the report per mode, against the bare server (the first)."""
     bare_rate = statistics.median(runs[0].rates)
     bare_idle = statistics.median(runs[0].idle_cpu)
-    rows = [
+    return [
         {
             "mode": mode.name,
             "rate": statistics.median(mode.rates),
@@ -174,16 +169,6 @@ def report(runs: list[Mode], args: argparse.Namespace) -> str:
         }
         for mode in runs
     ]
-    return (
-        environment()
-        .get_template("profiling-overhead.md.j2")
-        .render(
-            rows=rows,
-            args=args,
-            threshold_ms=THRESHOLD_MS,
-            machine=machine(),
-        )
-    )
 
 
 def main() -> int:
@@ -217,9 +202,11 @@ def main() -> int:
                     f"{idle:.1f} ms CPU per s idle",
                     file=sys.stderr,
                 )
-    text = report(runs, args)
-    args.out.write_text(text, encoding="utf-8")
-    sys.stdout.write(text)
+    from harness.report import publish
+
+    publish(
+        "profiling-overhead.md.j2", args.out, rows=rows(runs), args=args, threshold_ms=THRESHOLD_MS
+    )
     return 0
 
 

@@ -1,7 +1,7 @@
 """Where the CPU of a soni turn goes, measured in one process, side by side in one run.
 
 Layers, each the median of --repeats runs of --users concurrent users talking through the
-load test's banking conversation (`scripts/loadtest.py` CONVERSATION), after a warm-up:
+banking conversation (`scripts/harness/conversation.py`), after a warm-up:
 
 1. langgraph  the floor LangGraph sets: a one-node graph with a trivial node and an
               `InMemorySaver`, one `ainvoke` per turn (`durability="exit"`, as soni).
@@ -31,10 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
-from loadtest import CONVERSATION, publish
 
+from harness.conversation import CONVERSATION
+from harness.report import command, publish
 from soni.config.models import PersistenceSettings
 from soni.examples.banking import DOMAIN
 from soni.runtime import RuntimeLoop
@@ -82,7 +84,7 @@ async def langgraph_floor(users: int, repeats: int) -> Layer:
 
     async def talk(user: str) -> None:
         for message in CONVERSATION:
-            config = {"configurable": {"thread_id": user}}
+            config: RunnableConfig = {"configurable": {"thread_id": user}}
             await graph.ainvoke({"inbox": message}, config, durability="exit")
 
     median, spread = await _measure(talk, users, repeats)
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         users=args.users,
         repeats=args.repeats,
         turns=args.users * len(CONVERSATION),
-        command=" ".join(["python scripts/bench_turn.py", *sys.argv[1:]]),
+        command=command("scripts/bench_turn.py", sys.argv[1:], dsn=args.postgres),
     )
     return 0
 

@@ -21,7 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from loadtest import CONVERSATION, Server, publish
+
+from harness.conversation import message
+from harness.phases import quantile_ms
+from harness.report import command, publish
+from harness.servers import Server
 
 RATE, BURST = 5.0, 10
 """The per-user limit: 5 requests per second, 10 at once."""
@@ -46,7 +50,7 @@ async def _paced(client: httpx.AsyncClient, user: str, per_second: float, second
     async def one(n: int) -> None:
         began = time.perf_counter()
         reply = await client.post(
-            "/chat", json={"user_id": user, "message": CONVERSATION[n % len(CONVERSATION)]}
+            "/chat", json={"user_id": user, "message": message(n)}
         )
         codes[reply.status_code] += 1
         if reply.status_code == 200:
@@ -58,12 +62,8 @@ async def _paced(client: httpx.AsyncClient, user: str, per_second: float, second
         await asyncio.sleep(max(0.0, start + n / per_second - time.perf_counter()))
         tasks.append(asyncio.create_task(one(n)))
     await asyncio.gather(*tasks)
-    ordered = sorted(latencies) or [0.0]
-
-    def pick(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-    return Pace(len(tasks), codes, pick(0.5), pick(0.95))
+    ordered = sorted(latencies)
+    return Pace(len(tasks), codes, quantile_ms(ordered, 0.5), quantile_ms(ordered, 0.95))
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         burst=BURST,
         factor=FLOOD_FACTOR,
         target=TARGET,
-        command=" ".join(["python scripts/flood.py", *sys.argv[1:]]),
+        command=command("scripts/flood.py", sys.argv[1:]),
     )
     return 0 if figures.met else 1
 

@@ -35,29 +35,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
-import secrets
-import signal
 import socket
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 import psutil
 
-from audit.report.build import environment
-from soni.examples.banking import DOMAIN
+import loadtest_replicas
+from harness.clients import failure, open_client, open_clients, say, turn
+from harness.conversation import message
+from harness.phases import Latency, phase
+from harness.report import command, publish
+from harness.servers import Server
 
-CONVERSATION = ("hi", "what is my balance", "checking", "send 20 to Bob", "yes")
 TARGETS = {
     "burst_errors": "0 errors; every user's turn counter equals its requests",
     "p95_ms": "p95 < 100 ms at 50 concurrent users (SQLite checkpointer)",
@@ -71,180 +68,7 @@ SOAK_ATTEMPTS = 5
 """A request whose connection failed is sent again with the same key, up to this often."""
 
 
-# -- the server under test ---------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    """`soni serve` in a child process; `workdir/state.db` survives restarts. `floor` makes
-    the bare endpoint instead."""
-
-    workdir: Path
-    port: int = field(default_factory=_free_port)
-    process: asyncio.subprocess.Process | None = None
-    floor: bool = False
-    extra: tuple[str, ...] = ()
-    """More `soni serve` flags."""
-    token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    """The service token the server requires (SONI_AUTH_TOKEN) and the clients send."""
-    config: Path | None = None
-    """A domain of its own, whose persistence settings apply (replicas on PostgreSQL);
-    without it, the banking example on `workdir/state.db`."""
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _command(self) -> list[str]:
-        quiet = ("--no-access-log", "--log-level", "warning", "--port", str(self.port))
-        if self.floor:
-            return [
-                *(sys.executable, "-m", "uvicorn", "--factory", "floor_app:create"),
-                *("--app-dir", str(Path(__file__).parent), "--timeout-keep-alive", "75", *quiet),
-            ]
-        domain = ("--config", str(self.config or DOMAIN))
-        state = () if self.config else ("--state", str(self.workdir / "state.db"))
-        return [sys.executable, "-m", "soni", "serve", *domain, *state, *quiet, *self.extra]
-
-    async def start(self, limit_s: float = 60.0) -> None:
-        command = self._command()
-        env = {
-            **os.environ,
-            "SONI_BANKING_DB": str(self.workdir / "bank.db"),
-            "FLOOR_DB": str(self.workdir / "floor.db"),
-            "SONI_AUTH_TOKEN": self.token,
-        }
-        log = await asyncio.to_thread(open, self.workdir / "server.log", "ab")
-        try:
-            self.process = await asyncio.create_subprocess_exec(
-                *command, env=env, stdout=log, stderr=log
-            )
-        finally:
-            await asyncio.to_thread(log.close)
-        async with asyncio.timeout(limit_s), httpx.AsyncClient(base_url=self.url) as client:
-            while True:
-                if self.process.returncode is not None:
-                    raise RuntimeError(f"the server exited with {self.process.returncode}")
-                try:
-                    probe = "/openapi.json" if self.floor else "/ready"
-                    if (await client.get(probe)).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-
-    def cpu_s(self) -> float:
-        assert self.process is not None
-        times = psutil.Process(self.process.pid).cpu_times()
-        return float(times.user + times.system)
-
-    def rss_mb(self) -> float:
-        assert self.process is not None
-        return float(psutil.Process(self.process.pid).memory_info().rss) / 2**20
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.returncode is None
-
-    async def kill(self) -> None:
-        """SIGKILL: no shutdown at all, as when a machine or container dies."""
-        assert self.process is not None
-        self.process.kill()
-        await self.process.wait()
-
-    async def stop(self, limit_s: float = 30.0) -> int:
-        """SIGTERM, then the exit code (SIGKILL after `limit_s`: reported as -9)."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            async with asyncio.timeout(limit_s):
-                return await self.process.wait()
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-            return -9
-
-
 # -- measurements ------------------------------------------------------------------------------
-
-
-@dataclass
-class Latency:
-    requests: int
-    errors: int
-    seconds: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
-    server_cpu_ms: float
-    """Server CPU (all its threads) per answered request."""
-    client_cpu_ms: float
-    """This load generator's CPU per answered request: it shares the machine."""
-
-    @property
-    def throughput(self) -> float:
-        return self.requests / self.seconds
-
-    @classmethod
-    def of(
-        cls,
-        samples: Sequence[float],
-        errors: int,
-        seconds: float,
-        *,
-        server_cpu_ms: float,
-        client_cpu_ms: float,
-    ) -> Latency:
-        ordered = sorted(samples) or [0.0]
-
-        def pick(q: float) -> float:
-            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-        return cls(
-            len(samples),
-            errors,
-            seconds,
-            pick(0.50),
-            pick(0.95),
-            pick(0.99),
-            pick(1.0),
-            server_cpu_ms,
-            client_cpu_ms,
-        )
-
-
-def _client(server: Server, connections: int = 1) -> httpx.AsyncClient:
-    """One client per simulated user, as in life (one browser, one connection): a single
-    httpx pool shared by 50 busy users costs more CPU than the server does (measured: it
-    capped a trivial GET at ~300 req/s, where one client per user reaches ~2,400)."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncClient(
-        base_url=server.url, limits=limits, timeout=30.0, headers=server.headers
-    )
-
-
-@asynccontextmanager
-async def _clients(
-    server: Server, count: int, connections: int = 1
-) -> AsyncIterator[list[httpx.AsyncClient]]:
-    async with AsyncExitStack() as stack:
-        yield [await stack.enter_async_context(_client(server, connections)) for _ in range(count)]
-
-
-async def _say(client: httpx.AsyncClient, user: str, message: str) -> httpx.Response:
-    return await client.post("/chat", json={"user_id": user, "message": message})
 
 
 @dataclass(frozen=True)
@@ -263,11 +87,11 @@ class Burst:
 
 
 async def burst(server: Server, users: int = 250, each: int = 4) -> Burst:
-    async with _clients(server, users, connections=each) as clients:
+    async with open_clients(server, users, connections=each) as clients:
         began = time.perf_counter()
         replies = await asyncio.gather(
             *(
-                _say(client, f"burst-{u}", CONVERSATION[i % len(CONVERSATION)])
+                say(client, f"burst-{u}", message(i))
                 for u, client in enumerate(clients)
                 for i in range(each)
             ),
@@ -277,26 +101,13 @@ async def burst(server: Server, users: int = 250, each: int = 4) -> Burst:
         states = await asyncio.gather(
             *(client.get(f"/state/burst-{u}") for u, client in enumerate(clients))
         )
-    errors = Counter(_failure(reply) for reply in replies if _failure(reply))
+    errors = Counter(failure(reply) for reply in replies if failure(reply))
     wrong = [
         f"burst-{u}: {s.json()['turn'] if s.status_code == 200 else s.status_code}"
         for u, s in enumerate(states)
         if s.status_code != 200 or s.json()["turn"] != each
     ]
     return Burst(users * each, users, errors, seconds, len(wrong), tuple(wrong[:5]))
-
-
-def _failure(reply: httpx.Response | BaseException) -> str:
-    """What went wrong with a request, or "" if nothing did."""
-    if isinstance(reply, BaseException):
-        return f"{type(reply).__name__}: {reply}"[:80]
-    if reply.status_code == 200:
-        return ""
-    try:
-        kind = reply.json()["error"]["type"]
-    except (ValueError, KeyError, TypeError):
-        kind = reply.text[:40]
-    return f"{reply.status_code} {kind}"
 
 
 @dataclass
@@ -317,7 +128,7 @@ async def _closed_loop(
         while not until():
             began = time.perf_counter()
             try:
-                reply = await _say(client, user, CONVERSATION[i % len(CONVERSATION)])
+                reply = await say(client, user, message(i))
             except httpx.TransportError:
                 tally.errors += 1
                 return  # the server is going away (shutdown phase)
@@ -333,9 +144,9 @@ async def _closed_loop(
 
 
 async def latency(server: Server, users: int, duration: float) -> Latency:
-    async with _clients(server, users) as clients:
+    async with open_clients(server, users) as clients:
         # warm-up: every user opens its connection and conversation first
-        await asyncio.gather(*(_say(c, f"loop-{u}", "hi") for u, c in enumerate(clients)))
+        await asyncio.gather(*(say(c, f"loop-{u}", "hi") for u, c in enumerate(clients)))
         server_cpu, client_cpu = server.cpu_s(), time.process_time()
         began = time.perf_counter()
         deadline = began + duration
@@ -364,9 +175,9 @@ class Resets:
 
 
 async def resets(server: Server, users: int = 100) -> Resets:
-    async with _clients(server, users) as clients:
+    async with open_clients(server, users) as clients:
         pairs = list(enumerate(clients))
-        await asyncio.gather(*(_say(c, f"reset-{u}", "send 20 to Bob") for u, c in pairs))
+        await asyncio.gather(*(say(c, f"reset-{u}", "send 20 to Bob") for u, c in pairs))
         began = time.perf_counter()
         replies = await asyncio.gather(*(c.delete(f"/state/reset-{u}") for u, c in pairs))
         seconds = time.perf_counter() - began
@@ -402,10 +213,10 @@ async def memory(server: Server, requests: int, warmup: int = 2000) -> Memory:
         async def user(client: httpx.AsyncClient) -> None:
             nonlocal errors
             for n in numbers:
-                reply = await _say(client, f"mem-{n % 1000}", CONVERSATION[n % len(CONVERSATION)])
+                reply = await say(client, f"mem-{n % 1000}", message(n))
                 errors += reply.status_code != 200
 
-        async with _clients(server, 50) as clients:
+        async with open_clients(server, 50) as clients:
             await asyncio.gather(*(user(client) for client in clients))
 
     await drive(warmup, 0)
@@ -441,14 +252,14 @@ async def shutdown(workdir: Path, users: int = 50, talk_for: float = 2.0) -> Shu
         stopped = True
         return code
 
-    async with _clients(server, users) as clients:
+    async with open_clients(server, users) as clients:
         stopper = asyncio.create_task(stop_later())
         tally = await _closed_loop(clients, lambda: stopped, "down")
         exit_code = await stopper
     restarted = Server(workdir)
     await restarted.start()
     try:
-        async with _client(restarted, users) as client:
+        async with open_client(restarted, users) as client:
             states = await asyncio.gather(*(client.get(f"/state/{u}") for u in tally.answered))
     finally:
         await restarted.stop()
@@ -493,8 +304,7 @@ def _close_all(sockets: Sequence[socket.socket]) -> None:
 
 async def idle(server: Server, count: int = 10_000) -> Idle:
     """`count` connections that never send a request, held while one user chats."""
-    assert server.process is not None
-    process = psutil.Process(server.process.pid)
+    process = psutil.Process(server.pid)
     before = server.rss_mb()
     sockets = await asyncio.to_thread(_open_idle, server.port, count)
     try:
@@ -505,9 +315,9 @@ async def idle(server: Server, count: int = 10_000) -> Idle:
                 break
             await asyncio.sleep(0.1)
         after = server.rss_mb()
-        async with _client(server) as client:
+        async with open_client(server) as client:
             began = time.perf_counter()
-            reply = await _say(client, "idle-check", "hi")
+            reply = await say(client, "idle-check", "hi")
             chat_ms = (time.perf_counter() - began) * 1000
     finally:
         await asyncio.to_thread(_close_all, sockets)
@@ -541,11 +351,6 @@ class Soak:
         return not self.transport_errors and not (self.unanswered or self.duplicates or self.lost)
 
 
-def _applied(reply: httpx.Response) -> bool:
-    """The turn ran: a reply, or an action failure the bot answered (the turn is saved)."""
-    return _failure(reply) in ("", "422 action_failed")
-
-
 async def soak(server: Server, requests: int, users: int = 50) -> Soak:
     """The closed loop that lost a request in ~3,000 before the fix: one httpx client whose
     50 pooled connections the users share, so some connections idle for seconds."""
@@ -564,7 +369,7 @@ async def soak(server: Server, requests: int, users: int = 50) -> Soak:
                 try:
                     reply = await client.post(
                         "/chat",
-                        json={"user_id": name, "message": CONVERSATION[n % len(CONVERSATION)]},
+                        json={"user_id": name, "message": message(n)},
                         headers={"Idempotency-Key": key},
                     )
                     break
@@ -573,7 +378,7 @@ async def soak(server: Server, requests: int, users: int = 50) -> Soak:
             else:
                 unanswered += 1
                 continue
-            applied[name] += _applied(reply)
+            applied[name] += turn(reply) is not None
             if reply.status_code != 200:
                 http_errors[reply.status_code] += 1
 
@@ -655,15 +460,6 @@ class Figures:
         return self.p95_met and all(part.met for part in parts)
 
 
-_T = TypeVar("_T")
-
-
-async def _phase(name: str, work: Awaitable[_T], limit_s: float) -> _T:
-    print(f"-- {name}", file=sys.stderr, flush=True)
-    async with asyncio.timeout(limit_s):
-        return await work
-
-
 async def run(args: argparse.Namespace, workdir: Path) -> Figures:
     server = Server(workdir / "main")
     await asyncio.to_thread(server.workdir.mkdir)
@@ -671,27 +467,27 @@ async def run(args: argparse.Namespace, workdir: Path) -> Figures:
     await server.start()
     startup = time.perf_counter() - began
     try:
-        burst_figures = await _phase("burst", burst(server), 120)
-        loop_figures = await _phase(
+        burst_figures = await phase("burst", burst(server), 120)
+        loop_figures = await phase(
             "latency", latency(server, args.users, args.duration), args.duration + 60
         )
-        reset_figures = await _phase("resets", resets(server), 60)
-        memory_figures = await _phase("memory", memory(server, args.leak_requests), 600)
-        idle_figures = await _phase("idle", idle(server), 120)
+        reset_figures = await phase("resets", resets(server), 60)
+        memory_figures = await phase("memory", memory(server, args.leak_requests), 600)
+        idle_figures = await phase("idle", idle(server), 120)
         soak_figures = None
         if args.requests:
-            soak_figures = await _phase(
+            soak_figures = await phase(
                 f"soak ({args.requests} requests)", soak(server, args.requests), 3600
             )
     finally:
         await server.stop()
     await asyncio.to_thread((workdir / "down").mkdir)
-    shutdown_figures = await _phase("shutdown", shutdown(workdir / "down"), 180)
+    shutdown_figures = await phase("shutdown", shutdown(workdir / "down"), 180)
     floor = Server(workdir / "floor", floor=True)
     await asyncio.to_thread(floor.workdir.mkdir)
     await floor.start()
     try:
-        floor_figures = await _phase(
+        floor_figures = await phase(
             "floor", latency(floor, args.users, args.duration), args.duration + 60
         )
     finally:
@@ -709,26 +505,6 @@ async def run(args: argparse.Namespace, workdir: Path) -> Figures:
         floor_figures,
         soak_figures,
     )
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
-    )
-
-
-def publish(template: str, output: Path | None, **values: object) -> None:
-    """Render a report template with the machine and the date, print it, and write it to
-    `output` if given."""
-    report = (
-        environment()
-        .get_template(template)
-        .render(machine=_machine(), date=datetime.now(UTC).strftime("%Y-%m-%d"), **values)
-    )
-    print(report)
-    if output:
-        output.write_text(report, encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -766,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f=figures,
         targets=TARGETS,
         cores=os.cpu_count(),
-        command=" ".join(["python scripts/loadtest.py", *sys.argv[1:]]),
+        command=command("scripts/loadtest.py", sys.argv[1:]),
     )
     return 0 if figures.all_met else 1
 
@@ -776,8 +552,6 @@ def _replicas(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error("--replicas needs N >= 2 and --postgres DSN")
     if args.requests:
         parser.error("--requests (the soak) is a single-server phase: not with --replicas")
-    import loadtest_replicas  # imports this module: only loaded when asked for
-
     return loadtest_replicas.main(args)
 
 

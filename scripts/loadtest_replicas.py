@@ -40,8 +40,12 @@ from pathlib import Path
 import httpx
 import psutil
 import psycopg
-from loadtest import CONVERSATION, Latency, Server, _clients, _failure, _phase, publish
 
+from harness.clients import failure, open_clients, turn
+from harness.conversation import message
+from harness.phases import Latency, phase
+from harness.report import command, publish
+from harness.servers import Server
 from soni.examples.banking import DOMAIN
 
 ATTEMPTS = 4
@@ -141,7 +145,7 @@ class _Tally:
     users: dict[str, _Account] = field(default_factory=dict)
 
     async def deliver(
-        self, clients: Sequence[httpx.AsyncClient], first: int, user: str, message: str
+        self, clients: Sequence[httpx.AsyncClient], first: int, user: str, text: str
     ) -> None:
         """One message, to replica `first`; after a transport error, the same message and
         key to the next replica."""
@@ -151,11 +155,11 @@ class _Tally:
             try:
                 reply = await clients[replica].post(
                     "/chat",
-                    json={"user_id": user, "message": message},
+                    json={"user_id": user, "message": text},
                     headers={"Idempotency-Key": key},
                 )
             except httpx.TransportError as error:
-                self.errors[_failure(error)] += 1
+                self.errors[failure(error)] += 1
                 continue
             self.failed_over += attempt > 0
             self.record(user, replica, reply, began)
@@ -165,27 +169,17 @@ class _Tally:
     def record(self, user: str, replica: int, reply: httpx.Response, began: float) -> None:
         now = time.perf_counter()
         account = self.users.setdefault(user, _Account())
-        failure = _failure(reply)
-        if failure:
-            self.errors[failure] += 1
-        turn = _turn(reply)
-        if turn is None:
+        problem = failure(reply)
+        if problem:
+            self.errors[problem] += 1
+        number = turn(reply)
+        if number is None:
             return
         account.applied += 1
-        account.out_of_sequence += turn != account.applied
+        account.out_of_sequence += number != account.applied
         self.replayed += reply.headers.get("idempotent-replayed") == "true"
-        if not failure:
+        if not problem:
             self.samples.append(_Sample(now, now - began, replica, user))
-
-
-def _turn(reply: httpx.Response) -> int | None:
-    """The turn number a reply reports, if the turn ran."""
-    failure = _failure(reply)
-    if not failure:
-        return int(reply.json()["turn"])
-    if failure == "422 action_failed":
-        return int(reply.json()["error"]["details"]["turn"]["turn"])
-    return None
 
 
 Fleet = Sequence[Sequence[httpx.AsyncClient]]
@@ -199,8 +193,7 @@ async def _converse(fleet: Fleet, prefix: str, tally: _Tally, until: Callable[[i
     async def talk(u: int, clients: Sequence[httpx.AsyncClient]) -> None:
         i = 0
         while not until(i):
-            message = CONVERSATION[i % len(CONVERSATION)]
-            await tally.deliver(clients, (u + i) % len(clients), f"{prefix}-{u}", message)
+            await tally.deliver(clients, (u + i) % len(clients), f"{prefix}-{u}", message(i))
             i += 1
 
     await asyncio.gather(*(talk(u, clients) for u, clients in enumerate(fleet)))
@@ -472,17 +465,17 @@ async def _phases(
     limit = args.duration + 120
     async with AsyncExitStack() as stack:
         per_replica = [
-            await stack.enter_async_context(_clients(server, args.users)) for server in servers
+            await stack.enter_async_context(open_clients(server, args.users)) for server in servers
         ]
-        one = await _phase(
+        one = await phase(
             "one replica", loop(servers, per_replica, 1, args, f"{run_id}-one"), limit
         )
-        spread = await _phase(
+        spread = await phase(
             f"{len(servers)} replicas",
             loop(servers, per_replica, len(servers), args, f"{run_id}-spread"),
             limit,
         )
-        killed = await _phase(
+        killed = await phase(
             f"{len(servers)} replicas, one killed",
             kill(servers, per_replica, args, f"{run_id}-kill"),
             limit,
@@ -494,7 +487,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> Figures:
     load = os.getloadavg()[0]
     servers = await _replicas(workdir, args.replicas, args.postgres)
     try:
-        startup = await _phase(f"start {args.replicas} replicas", _start_all(servers), 120)
+        startup = await phase(f"start {args.replicas} replicas", _start_all(servers), 120)
         one, spread, killed = await _phases(servers, args, f"rep{uuid.uuid4().hex[:8]}")
     finally:
         await _stop_all(servers)
@@ -521,11 +514,6 @@ def main(args: argparse.Namespace) -> int:
         f=figures,
         targets=TARGETS,
         cores=os.cpu_count(),
-        command=" ".join(["python scripts/loadtest.py", *_public(sys.argv[1:], args.postgres)]),
+        command=command("scripts/loadtest.py", sys.argv[1:], dsn=args.postgres),
     )
     return 0 if figures.all_met else 1
-
-
-def _public(argv: Sequence[str], dsn: str) -> list[str]:
-    """The command line with the DSN replaced (it may hold a password)."""
-    return [arg.replace(dsn, "DSN") for arg in argv]

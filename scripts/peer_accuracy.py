@@ -38,9 +38,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench_audit import audit_findings
+from harness import REPO
+from harness.tools import audit_findings
 
-REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).with_suffix(".toml")
 CORPORA = ("peer_ground", "beyond_peers")
 Hit = tuple[str, int]

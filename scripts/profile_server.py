@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,27 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from soni.examples.banking import DOMAIN
+from harness.servers import Server
 
 TURNS = ("hello", "I want to transfer money", "100", "to Ann", "yes", "check my balance")
-
-
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def _ready(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(url + "/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError("the server did not become ready")
 
 
 async def _user(client: httpx.AsyncClient, url: str, name: str, until: float) -> int:
@@ -60,6 +39,26 @@ async def load(url: str, users: int, seconds: float) -> int:
     return sum(done)
 
 
+async def profile(args: argparse.Namespace, workdir: Path) -> int:
+    """Serve, profile for the length of the load, stop; the profiler's exit status."""
+    # no authentication: the runtime's profile, not the authentication's
+    server = Server(workdir, extra=("--insecure-no-auth",))
+    await server.start()
+    try:
+        profiler = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "audit", "profile", "--pid", str(server.pid)),
+            *("--duration", str(args.seconds + 1), "--threshold-ms", str(args.threshold_ms)),
+            *("--out", str(args.out), "--exit-zero"),
+        )
+        await asyncio.sleep(0.5)  # py-spy attaches
+        turns = await load(server.url, args.users, args.seconds)
+        print(f"profile_server: {turns} turns from {args.users} users", file=sys.stderr)
+        async with asyncio.timeout(120):
+            return await profiler.wait()
+    finally:
+        await server.stop(limit_s=60)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
@@ -67,54 +66,8 @@ def main() -> int:
     parser.add_argument("--threshold-ms", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=Path("reports"))
     args = parser.parse_args()
-    port = _port()
-    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as workdir:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "soni",
-                "serve",
-                "--config",
-                str(DOMAIN),
-                "--port",
-                str(port),
-                "--state",
-                str(Path(workdir) / "state.db"),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--insecure-no-auth",  # the runtime's profile, not the authentication's
-            ],
-        )
-        try:
-            asyncio.run(_ready(url))
-            profiler = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "audit",
-                    "profile",
-                    "--pid",
-                    str(server.pid),
-                    "--duration",
-                    str(args.seconds + 1),
-                    "--threshold-ms",
-                    str(args.threshold_ms),
-                    "--out",
-                    str(args.out),
-                    "--exit-zero",
-                ],
-            )
-            time.sleep(0.5)  # py-spy attaches
-            turns = asyncio.run(load(url, args.users, args.seconds))
-            print(f"profile_server: {turns} turns from {args.users} users", file=sys.stderr)
-            status = profiler.wait(timeout=120)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
-    return status
+        return asyncio.run(profile(args, Path(workdir)))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ finding on the fixed code. All tools run on one copy of the corpus.
 
     python scripts/real_bugs.py                          # writes reports/real-bugs.md
     python scripts/real_bugs.py --dependencies           # adds soni-audit --dependencies (issue 28)
-    python scripts/real_bugs.py --output -               # print the report only
+    python scripts/real_bugs.py --output -               # print it without writing it
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader
+from harness import REPO
+from harness.report import emit, render
+from harness.tools import SONI_AUDIT, audit_findings
 
-REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "fixtures" / "real_bugs"
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 SIDES = ("before", "after")
 # A finding is (bug slug, side, path inside the side, line).
 Hit = tuple[str, str, str, int]
@@ -92,16 +92,7 @@ def soni_audit(copy: Path, extra: Sequence[str] = ()) -> set[Hit]:
     hits: set[Hit] = set()
     for side in SIDES:
         dirs = sorted(str(p.relative_to(copy)) for p in copy.glob(f"*/{side}"))
-        result = _run(
-            [
-                *(sys.executable, "-m", "audit", "check", "--no-cache", "--exit-zero"),
-                *("--format", "json", "--select", "BLK", *extra, *dirs),
-            ],
-            copy,
-        )
-        if result.returncode != 0:
-            raise SystemExit(f"soni-audit failed ({result.returncode}):\n{result.stderr}")
-        for finding in json.loads(result.stdout)["findings"]:
+        for finding in audit_findings([*extra, *dirs], "BLK", copy):
             hit = _split(finding["path"], finding["line"])
             if hit is not None:
                 hits.add(hit)
@@ -144,7 +135,7 @@ def ruff(copy: Path) -> set[Hit]:
 
 def supports_dependencies() -> bool:
     """Whether this soni-audit has `check --dependencies` (issue 28)."""
-    help_text = _run([sys.executable, "-m", "audit", "check", "--help"], REPO).stdout
+    help_text = _run([*SONI_AUDIT, "check", "--help"], REPO).stdout
     return "--dependencies" in help_text
 
 
@@ -198,13 +189,9 @@ def versions() -> dict[str, str]:
     return {name: metadata.version(name) for name in ("soni", "flake8-async", "ruff")}
 
 
-def render(results: dict[str, Any], bugs: list[Bug]) -> str:
-    from audit.report.build import environment
-
-    env = environment()
-    assert env.loader is not None
-    env.loader = ChoiceLoader([FileSystemLoader(TEMPLATES), env.loader])
-    return env.get_template("real-bugs.md.j2").render(
+def report(results: dict[str, Any], bugs: list[Bug]) -> str:
+    return render(
+        "real-bugs.md.j2",
         bugs=len(bugs),
         versions=versions(),
         inside_library=sum(1 for bug in bugs if bug.needs),
@@ -217,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--output",
         default=str(REPO / "reports" / "real-bugs.md"),
-        help="where to write the markdown report ('-' prints it)",
+        help="also write the markdown report here ('-': only print it)",
     )
     parser.add_argument(
         "--dependencies",
@@ -228,12 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dependencies and not supports_dependencies():
         parser.error("this soni-audit has no `check --dependencies` yet (issue 28)")
     bugs = load_manifest()
-    report = render(measure(bugs, args.dependencies), bugs)
-    if args.output == "-":
-        print(report, end="")
-    else:
-        Path(args.output).write_text(report, encoding="utf-8")
-        print(f"wrote {args.output}")
+    text = report(measure(bugs, args.dependencies), bugs)
+    emit(text, None if args.output == "-" else Path(args.output))
     return 0
 
 

@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from bench_audit import audit_findings
+from harness.tools import audit_findings
 
 
 def findings(directory: Path, select: str) -> list[dict[str, object]]:

@@ -25,8 +25,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bench_audit import audit_findings, emit, pip_install, soni_audit_at, worktree
+from harness.corpus import pip_install
+from harness.report import emit
+from harness.tools import SONI_AUDIT, audit_findings, soni_audit_at, worktree
 
 DATA = Path(__file__).with_suffix(".toml")
 TEST_DIRECTORIES = frozenset({"test", "tests", "testing"})
@@ -111,7 +114,7 @@ def check(
     site: Path, libraries: Sequence[Library], select: str, engine: Path | None = None
 ) -> list[Found]:
     """The findings of one soni-audit run over every library, test directories left out."""
-    command = soni_audit_at(engine) if engine is not None else None
+    command = soni_audit_at(engine) if engine is not None else SONI_AUDIT
     packages = [package for library in libraries for package in library.packages]
     owner = {package: library.name for library in libraries for package in library.packages}
     raw = audit_findings(packages, select, site, command)
@@ -119,7 +122,7 @@ def check(
     return list(_keyed(site, kept, owner))
 
 
-def _keyed(site: Path, findings: list[dict], owner: dict[str, str]) -> Iterable[Found]:
+def _keyed(site: Path, findings: list[dict[str, Any]], owner: dict[str, str]) -> Iterable[Found]:
     ranks: Counter[tuple[str, str, str]] = Counter()
     lines: dict[str, list[str]] = {}
     for finding in sorted(findings, key=lambda f: (f["path"], f["line"], f["column"])):

@@ -38,6 +38,7 @@ def test_ci_runs_the_readme_test_command_and_the_gates() -> None:
     for gate in (
         "ruff check",
         "mypy --strict soni audit",
+        "mypy --strict scripts",
         "soni-audit check soni audit scripts",
         "soni-audit report soni audit scripts --out reports",
         "git diff --exit-code -- reports/",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import platform
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+)
 
 from audit import __version__
 from audit.catalogue import default_catalogue
@@ -69,14 +74,14 @@ def _cell(value: object) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
-def machine() -> str:
-    """The machine a benchmark report was measured on, as its prose states it."""
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def environment() -> Environment:
+def environment(*directories: Path) -> Environment:
+    """The environment every report renders in: markdown, strict about undefined values.
+    Templates in `directories` (a caller's own reports) come before the audit's."""
+    loader: BaseLoader = PackageLoader("audit", "templates")
+    if directories:
+        loader = ChoiceLoader([FileSystemLoader(directories), loader])
     env = Environment(
-        loader=PackageLoader("audit", "templates"),
+        loader=loader,
         autoescape=False,  # noqa: S701 -- markdown, not HTML: escaping would corrupt it
         keep_trailing_newline=True,
         trim_blocks=True,

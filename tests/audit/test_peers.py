@@ -5,19 +5,17 @@ Runs scripts/peer_accuracy.py, which runs all three tools on the labelled corpor
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
 import subprocess
 import sys
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+import peer_accuracy
 from tests.conftest import REPO
 
 
@@ -52,26 +50,6 @@ def test_receivers_typed_by_annotation_are_found_where_peers_miss(accuracy: dict
 # --- flake8-async's eval files as a further corpus (scripts/peer_accuracy.py) ---------------
 
 
-@pytest.fixture(scope="module")
-def script() -> Iterator[ModuleType]:
-    """The script as a module (registered while loading: its dataclasses look themselves up),
-    with `scripts/` importable as when it runs (it imports `bench_audit`)."""
-    spec = importlib.util.spec_from_file_location(
-        "peer_accuracy", REPO / "scripts" / "peer_accuracy.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
-        del sys.modules[spec.name]
-
-
 EVAL_SAMPLE = """\
 # ARG --enable=ASYNC230,ASYNC231
 # NOANYIO # a header, not a label: ASYNC230: 4, 'open'
@@ -89,8 +67,8 @@ async def foo():
 """
 
 
-def test_eval_markup_labels_trailing_markers_only(script: ModuleType) -> None:
-    f = script.parse_eval_file("async23x.py", EVAL_SAMPLE)
+def test_eval_markup_labels_trailing_markers_only() -> None:
+    f = peer_accuracy.parse_eval_file("async23x.py", EVAL_SAMPLE)
     assert f.codes == ("ASYNC230", "ASYNC231")
     assert f.labels == {7: "ASYNC230", 8: "ASYNC231", 11: "ASYNC230"}
     assert f.callees == {7: "open", 8: "os.fdopen", 11: "open"}
@@ -98,27 +76,27 @@ def test_eval_markup_labels_trailing_markers_only(script: ModuleType) -> None:
     # an unlabelled hit counts under the code of the nearest line calling the same callable
     assert f.category(12) == "ASYNC230"  # `await open("")`: line 8 is nearer, but os.fdopen
     assert f.category(13) == "ASYNC231"
-    assert script.parse_eval_file("async251.py", "time.sleep(1)  # error: 4\n").labels == {
+    assert peer_accuracy.parse_eval_file("async251.py", "time.sleep(1)  # error: 4\n").labels == {
         1: "ASYNC251"
     }
 
 
-def test_eval_library_mode_and_no_error_headers(script: ModuleType) -> None:
-    twin = script.parse_eval_file(
+def test_eval_library_mode_and_no_error_headers() -> None:
+    twin = peer_accuracy.parse_eval_file(
         "async232_asyncio.py", "# NOTRIO\n# NOANYIO\nf.read()  # ASYNC232_asyncio: 4\n"
     )
     assert (twin.library, twin.labels) == ("asyncio", {3: "ASYNC232"})
-    based = script.parse_eval_file(
+    based = peer_accuracy.parse_eval_file(
         "async22x_asyncio.py", "# ARG --enable=ASYNC220\n# BASE_LIBRARY asyncio\n"
     )
     assert (based.library, based.codes) == ("asyncio", ("ASYNC220",))
-    silent = script.parse_eval_file(
+    silent = peer_accuracy.parse_eval_file(
         "async251.py", "# TRIO_NO_ERROR\ntime.sleep(1)  # ASYNC251: 4\n"
     )
     assert silent.labels == {}
 
 
-def test_with_imports_adds_one_line_after_future_imports(script: ModuleType) -> None:
+def test_with_imports_adds_one_line_after_future_imports() -> None:
     text = '''"""Doc."""
 from __future__ import annotations
 
@@ -130,7 +108,7 @@ async def foo(client):
     httpx2.get("")
     undefined_thing.attribute()
 '''
-    patched = script.with_imports(text, frozenset({"httpx2"}))
+    patched = peer_accuracy.with_imports(text, frozenset({"httpx2"}))
     assert patched.modules == ("httpx2", "os", "subprocess")
     lines = patched.text.splitlines()
     assert lines[:3] == [
@@ -141,12 +119,10 @@ async def foo(client):
     assert lines[3:] == text.splitlines()[2:]
     compile(patched.text, "sample.py", "exec")  # the future import still comes first
     assert [patched.original_line(n) for n in (1, 2, 3, 4, 7)] == [1, 2, 0, 3, 6]
-    assert script.with_imports("import os\nos.getcwd()\n", frozenset()).line == 0
+    assert peer_accuracy.with_imports("import os\nos.getcwd()\n", frozenset()).line == 0
 
 
-def test_eval_sources_reads_only_eval_files_from_the_sdist(
-    script: ModuleType, tmp_path: Path
-) -> None:
+def test_eval_sources_reads_only_eval_files_from_the_sdist(tmp_path: Path) -> None:
     tarball = tmp_path / "flake8_async-1.0.tar.gz"
     with tarfile.open(tarball, "w:gz") as archive:
         for name, body in (
@@ -160,7 +136,7 @@ def test_eval_sources_reads_only_eval_files_from_the_sdist(
         link = tarfile.TarInfo("flake8_async-1.0/tests/eval_files/async212.py")
         link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
         archive.addfile(link)
-    assert script.eval_sources(tarball) == {"async210.py": "requests.get()\n"}
+    assert peer_accuracy.eval_sources(tarball) == {"async210.py": "requests.get()\n"}
     assert sorted(p.name for p in tmp_path.iterdir()) == [tarball.name]  # nothing extracted
 
 
@@ -203,10 +179,9 @@ def test_eval_files_scored_per_category_in_both_variants(accuracy: dict) -> None
 
 
 def test_judged_lines_relabel_the_markup_and_stop_when_the_files_move(
-    script: ModuleType, tmp_path: Path
-) -> None:
+tmp_path: Path) -> None:
     text = "x = open('')\nf.read()  # ASYNC232: 4\nnormpath('')  # ASYNC232: 4\n"
-    eval_file = script.parse_eval_file("async232.py", text)
+    eval_file = peer_accuracy.parse_eval_file("async232.py", text)
     data = tmp_path / "judged.toml"
     data.write_text(
         '[[judged]]\nfile = "async232.py"\nlines = [1]\ntext = "open("\nblocking = true\n'
@@ -214,7 +189,7 @@ def test_judged_lines_relabel_the_markup_and_stop_when_the_files_move(
         'blocking = false\nreason = "r"\n',
         encoding="utf-8",
     )
-    (relabelled,) = script.judged([eval_file], data)
+    (relabelled,) = peer_accuracy.judged([eval_file], data)
     assert relabelled.labels == {1: "ASYNC232", 2: "ASYNC232"}
     data.write_text(
         '[[judged]]\nfile = "async232.py"\nlines = [2]\ntext = "open("\nblocking = true\n'
@@ -222,7 +197,7 @@ def test_judged_lines_relabel_the_markup_and_stop_when_the_files_move(
         encoding="utf-8",
     )
     with pytest.raises(SystemExit, match=r"async232.py:2 does not contain 'open\('"):
-        script.judged([eval_file], data)
+        peer_accuracy.judged([eval_file], data)
 
 
 def test_judged_truth_is_scored_beside_the_markup(accuracy: dict) -> None:

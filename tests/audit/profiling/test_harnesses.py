@@ -12,15 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.audit.profiling.workload import (
+from harness.workload import (
     ROOT,
     blocks_by_name,
-    check_sites,
     pyspy_problem,
-    run_workload,
     sites_by_name,
     workload_command,
 )
+from tests.audit.profiling.workload import check_sites, run_workload
 
 LOOPS = ["asyncio", "uvloop"]
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.soni.server.conftest import Served, free_port, launch, use_postgres
+from harness.servers import free_port
+from tests.soni.server.conftest import Served, launch, use_postgres
 from tests.soni.server.test_lifecycle import CLEAN_EXIT
 
 

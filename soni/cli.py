@@ -1,4 +1,5 @@
-"""The `soni` command line: `soni chat` (a terminal conversation) and `soni serve` (HTTP)."""
+"""The `soni` command line: `soni chat` (a terminal conversation), `soni serve` (HTTP),
+`soni test` (conversation tests of a domain) and `soni validate` (a domain alone)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--user", default="terminal", help="conversation id (default: terminal)")
     chat.add_argument("--state", type=Path, help="keep the conversation in this SQLite file")
+    test = commands.add_parser(
+        "test",
+        help="run conversation tests (YAML): exit 0 when all pass, 1 when one fails, 2 when "
+        "a file or its domain cannot be loaded",
+    )
+    test.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="test files or dirs")
+    test.add_argument(
+        "--config", type=Path, help="the domain to test (default: each file's `domain:`)"
+    )
+    validate = commands.add_parser(
+        "validate", help="check a domain: errors (exit 2) and warnings, with file and line"
+    )
+    validate.add_argument("config", type=Path, metavar="PATH", help="domain YAML file or dir")
     serve = commands.add_parser("serve", help="serve a domain over HTTP (uvicorn)")
     serve.add_argument("--config", type=Path, required=True, help="domain YAML file or directory")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -329,10 +343,45 @@ def _prepare(args: argparse.Namespace) -> tuple[SoniConfig, ServeOptions, Securi
     return config, options, security
 
 
+def _test(args: argparse.Namespace) -> int:
+    try:
+        from soni.testing import exit_code, report, run_files
+    except ImportError as error:
+        return _missing(error, "runtime")
+    results = asyncio.run(run_files(args.paths, domain=args.config))
+    for line in report(results):
+        print(line)
+    return exit_code(results)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    try:
+        from soni.config.loader import load_config
+    except ImportError as error:
+        return _missing(error, "runtime")
+    try:
+        config = load_config(args.config)
+    except SoniError as error:
+        print(f"soni: {error}", file=sys.stderr)
+        return 2
+    domain = config.domain
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"{args.config}: valid ({len(domain.flows)} flows, {len(domain.slots)} slots, "
+        f"{len(config.actions.names)} actions, {len(config.warnings)} warnings)"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "test":
+        return _test(args)
+    if args.command == "validate":
+        return _validate(args)
     try:
         from soni.runtime.chat import chat
     except ImportError as error:

@@ -13,16 +13,25 @@ from typing import TypeVar, cast
 import libcst as cst
 
 from audit.analysis import prefilter
+from audit.analysis.assumptions import Assumptions
 from audit.analysis.blocking import BlockingCall, classify
 from audit.analysis.constants import ConditionReader
+from audit.analysis.facts import Fact, Facts
 from audit.analysis.ignores import Ignore, IgnoreKind, find_ignores
 from audit.analysis.model import CallSite, ModuleModel
 from audit.analysis.mutations import ParameterWrite, parameter_writes
 from audit.analysis.names import string_value
 from audit.analysis.nonblocking import Exemptions
+from audit.analysis.recorder import Recorder
+from audit.analysis.recorders import recorders_for
+from audit.analysis.recorders.calls import Calls
+from audit.analysis.recorders.futures import Futures
+from audit.analysis.recorders.guards import Guards
+from audit.analysis.recorders.iteration import Iteration
+from audit.analysis.recorders.parameter_writes import ParameterWrites
 from audit.analysis.resolve import Resolver
 from audit.analysis.values import CallTarget, FunctionTarget, Instance, MethodTarget, Ref
-from audit.analysis.walker import ModuleWalker
+from audit.analysis.walk.walker import ModuleWalker
 from audit.catalogue import Catalogue
 from audit.core.findings import Inventory
 from audit.core.settings import AnalysisSettings
@@ -32,6 +41,12 @@ _NO_TYPE_CHECK = frozenset({"typing.no_type_check", "typing_extensions.no_type_c
 _CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
 _ANY = frozenset({"typing.Any", "typing_extensions.Any"})
 T = TypeVar("T")
+R = TypeVar("R", bound=Recorder)
+EVERY_FACT: Facts = frozenset(Fact)
+
+
+class MissingFact(LookupError):
+    """A fact was read that the walk did not record: its reader did not declare it."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,7 @@ class FileContext:
         tree: cst.Module,
         catalogue: Catalogue,
         settings: AnalysisSettings,
+        facts: Facts = EVERY_FACT,
     ) -> None:
         self.path = path
         self.module_name = module_name
@@ -89,6 +105,7 @@ class FileContext:
         self.tree = tree
         self.catalogue = catalogue
         self.settings = settings
+        self.facts = facts  # the kinds of fact the walk records
         self._calls: dict[int, LoopCall] = {}
         self._derived: dict[Callable[[FileContext], object], object] = {}
 
@@ -98,12 +115,35 @@ class FileContext:
         return prefilter.has_async(self.text)
 
     @cached_property
-    def model(self) -> ModuleModel:
+    def _walk(self) -> tuple[ModuleModel, dict[type[Recorder], Recorder]]:
         settings = self.settings
         conditions = ConditionReader(
             settings.target_version, settings.target_platform
         ).with_module_flags(self.tree, self.text)
-        return ModuleWalker(self.module_name, self.is_package, conditions).run(self.tree)
+        walker = ModuleWalker(
+            self.module_name,
+            self.is_package,
+            conditions,
+            recorders_for(self.facts),
+            self.catalogue,
+        )
+        return walker.run(self.tree), walker.recorded()
+
+    @property
+    def model(self) -> ModuleModel:
+        return self._walk[0]
+
+    def recorded(self, kind: type[R]) -> R:
+        """What a recorder recorded in this file's walk."""
+        recorder = self._walk[1].get(kind)
+        if not isinstance(recorder, kind):
+            raise MissingFact(f"{kind.fact.name} was not recorded for {self.path}")
+        return recorder
+
+    @cached_property
+    def assumptions(self) -> Assumptions:
+        """Judges what the walk assumed of names it spotted (`list` is the builtin)."""
+        return Assumptions(self.resolver, self.model.sites)
 
     @cached_property
     def resolver(self) -> Resolver:
@@ -131,7 +171,7 @@ class FileContext:
         if known is not None:
             return known
         target = self.resolver.call_target(site)
-        awaited = self.model.is_awaited(site.node)
+        awaited = self.recorded(Calls).is_awaited(site.node)
         blocking = classify(
             site.node,
             target,
@@ -153,7 +193,15 @@ class FileContext:
     @cached_property
     def exemptions(self) -> Exemptions:
         """Calls of blocking callables that do not block where they are made."""
-        return Exemptions(self.model, self.catalogue, self.settings.target_version)
+        iteration, futures = self.recorded(Iteration), self.recorded(Futures)
+        return Exemptions(
+            self.model,
+            self.catalogue,
+            self.settings.target_version,
+            iterated=lambda site: iteration.is_iterated(site, self.assumptions),
+            settled=lambda site: futures.is_settled(site, self.assumptions),
+            handled=self.recorded(Guards).handled,
+        )
 
     @cached_property
     def imported_packages(self) -> frozenset[str]:
@@ -188,7 +236,12 @@ class FileContext:
         if not prefilter.has_functions(self.text):
             return []
         return parameter_writes(
-            self.model.functions, self.resolver, self.settings.mutation_ignore_names, self.path
+            self.model.functions,
+            self.recorded(ParameterWrites),
+            self.resolver,
+            self.assumptions,
+            self.settings.mutation_ignore_names,
+            self.path,
         )
 
     # -- type-checking escapes -----------------------------------------------------------

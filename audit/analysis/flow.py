@@ -3,10 +3,13 @@
 A function's flow starts with each checked parameter bound to itself. Assignments propagate
 that through aliases (`x = p`, `x = p.a`, `x = p[k]`, `for x in p`, `x = next(...)`), copies
 cut it (`p = list(p)` holds a fresh container whose items are still the caller's), and
-branches merge what each path may hold. Every write to an object the caller owns is recorded
-as a `Mutation`; the MUT rules decide afterwards, with resolved names and annotations, which
-ones to report. Loops are walked once, so aliasing created late in a loop body and used early
-in the next iteration is not seen.
+branches merge what each path may hold. Loops are walked once, so aliasing created late in a
+loop body and used early in the next iteration is not seen.
+
+The builtins and functions that copy or hand on items (`list`, `copy.copy`, `next`,
+`enumerate`) are spotted by their spelling while the function is walked; each value they
+give carries that assumption (`requires`), which the analysis checks once names are resolved.
+Which writes go through these values is the writes recorder's business, not the flow's.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from functools import cache
 
 import libcst as cst
 
+from audit.analysis.assumptions import NOTHING, Assumption, Requirements
 from audit.analysis.names import dotted_name
-from audit.analysis.writes import MutationKind
-from audit.catalogue import load_data_file
+from audit.catalogue import Spotted, load_data_file
 
 
 @dataclass(frozen=True)
@@ -31,15 +34,19 @@ class Origin:
     param: str
     aliases: tuple[str, ...] = ()
     inner: bool = False
+    requires: Requirements = NOTHING  # the assumptions the path from the parameter rests on
 
     def via(self, name: str) -> Origin:
         current = self.aliases[-1] if self.aliases else self.param
         if name == current:
             return self
-        return Origin(self.param, (*self.aliases, name), self.inner)
+        return Origin(self.param, (*self.aliases, name), self.inner, self.requires)
 
     def child(self) -> Origin:
-        return Origin(self.param, self.aliases, True)
+        return Origin(self.param, self.aliases, True, self.requires)
+
+    def assuming(self, assumption: Assumption) -> Origin:
+        return Origin(self.param, self.aliases, self.inner, self.requires | {assumption})
 
     def describe(self) -> str:
         """`step (from all_steps)`, `y (from x, from p)`; the parameter itself: `p`."""
@@ -61,6 +68,9 @@ class Copy:
     def child(self) -> Origin:
         return self.source.child()
 
+    def assuming(self, assumption: Assumption) -> Copy:
+        return Copy(self.source.assuming(assumption))
+
 
 Value = Origin | Copy
 Values = frozenset[Value]
@@ -68,55 +78,24 @@ EMPTY: Values = frozenset()
 
 
 @dataclass(frozen=True)
-class Mutation:
-    """A write to an object reachable from a parameter, recorded where it happens.
+class _Calls:
+    """The calls the flow follows (`[flow]` in mutation.toml)."""
 
-    `detail` is the attribute, method or operator; `callee` the function called (FUNCTION
-    events are resolved later); `literal` what kind of literal the right-hand side of an
-    augmented assignment is ("list", "set", "dict" or "")."""
-
-    kind: MutationKind
-    node: cst.CSTNode
-    origin: Origin
-    detail: str
-    callee: cst.BaseExpression | None = None
-    literal: str = ""
+    copies: Spotted
+    elements: Spotted
+    enumerate: Spotted
+    zip: Spotted
 
 
 @cache
-def _mutating_methods() -> frozenset[str]:
-    data = load_data_file("mutation.toml")
-    return frozenset(m for names in data["methods"].values() for m in names)
+def _calls() -> _Calls:
+    table = load_data_file("mutation.toml")["flow"]
+    return _Calls(*(Spotted(frozenset(table[key])) for key in _Calls.__dataclass_fields__))
 
 
 _ACCESSORS = frozenset({"get", "setdefault", "pop", "popitem", "__getitem__"})
 _VIEWS = frozenset({"values", "items", "__iter__"})
 _COPY_METHODS = frozenset({"copy", "model_copy", "_replace", "__copy__"})
-_COPY_FUNCTIONS = frozenset(
-    {
-        "list",
-        "tuple",
-        "set",
-        "frozenset",
-        "dict",
-        "sorted",
-        "reversed",
-        "iter",
-        "copy",
-        "copy.copy",
-        "replace",
-        "dataclasses.replace",
-    }
-)
-_DEEP_COPIES = frozenset({"deepcopy", "copy.deepcopy"})
-_IN_PLACE_OPERATORS = {
-    cst.AddAssign: "+=",
-    cst.BitOrAssign: "|=",
-    cst.BitAndAssign: "&=",
-    cst.SubtractAssign: "-=",
-    cst.BitXorAssign: "^=",
-    cst.MultiplyAssign: "*=",
-}
 
 
 Member = tuple[str, str]  # (local name, ".attr" or "[key]")
@@ -126,30 +105,23 @@ Member = tuple[str, str]  # (local name, ".attr" or "[key]")
 class Snapshot:
     state: dict[str, Values]
     members: dict[Member, Values]
-    done: frozenset[str] = frozenset()
-    pending: frozenset[str] = frozenset()
 
 
 @dataclass
-class FunctionFlow:
+class AliasFlow:
     """The alias state of one function while its body is walked in source order.
 
     `state` maps local names to what they may hold; `members` remembers what was stored
     into `name.attr` / `name[key]` since (`x[k] = x[k].copy()` makes `x[k]` fresh).
-    `done` are the futures (names as written, `self._fut`) known to be done on every path
-    here; `pending` those with a done-callback registered and not awaited since.
+    `reachable` is false after a `return` or `raise`, until paths merge.
     """
 
     state: dict[str, Values] = field(default_factory=dict)
     members: dict[Member, Values] = field(default_factory=dict)
-    mutations: list[Mutation] = field(default_factory=list)
     reachable: bool = True
-    done: frozenset[str] = frozenset()
-    pending: frozenset[str] = frozenset()
-    _seen: set[tuple[int, str]] = field(default_factory=set)
 
     @classmethod
-    def for_parameters(cls, names: Iterable[str]) -> FunctionFlow:
+    def for_parameters(cls, names: Iterable[str]) -> AliasFlow:
         return cls({name: frozenset({Origin(name)}) for name in names})
 
     # -- control flow --------------------------------------------------------------------
@@ -157,21 +129,15 @@ class FunctionFlow:
     def snapshot(self) -> Snapshot | None:
         if not self.reachable:
             return None
-        return Snapshot(dict(self.state), dict(self.members), self.done, self.pending)
+        return Snapshot(dict(self.state), dict(self.members))
 
     def restore(self, snapshot: Snapshot | None) -> None:
         self.reachable = snapshot is not None
         self.state = dict(snapshot.state) if snapshot is not None else {}
         self.members = dict(snapshot.members) if snapshot is not None else {}
-        self.done = snapshot.done if snapshot is not None else frozenset()
-        self.pending = snapshot.pending if snapshot is not None else frozenset()
 
-    def merge(self, *snapshots: Snapshot | None) -> None:
-        """Continue with what any of the given paths (and the current one) may hold."""
-        live = [s for s in (*snapshots, self.snapshot()) if s is not None]
-        if not live:
-            self.restore(None)
-            return
+    def join(self, live: Sequence[Snapshot]) -> None:
+        """Continue with what any of the live paths may hold."""
         state: dict[str, Values] = {}
         for snapshot in live:
             for name, values in snapshot.state.items():
@@ -180,11 +146,7 @@ class FunctionFlow:
         members = {
             key: frozenset().union(*(snapshot.members[key] for snapshot in live)) for key in shared
         }
-        # Done on every path stays done; subscribed to on every path (and perhaps done on
-        # some) is still waited for at the next await.
-        done = frozenset.intersection(*(snapshot.done for snapshot in live))
-        subscribed = frozenset.intersection(*(s.pending | s.done for s in live))
-        self.restore(Snapshot(state, members, done, subscribed - done))
+        self.restore(Snapshot(state, members))
 
     def restore_names(self, snapshot: Snapshot | None, names: Iterable[str]) -> None:
         """Put back what `names` held at `snapshot` (the variables of a comprehension that
@@ -202,23 +164,6 @@ class FunctionFlow:
     def stop(self) -> None:
         """After `return` or `raise` nothing flows on from here."""
         self.reachable = False
-
-    # -- futures -------------------------------------------------------------------------
-
-    def settle(self, future: str) -> None:
-        """`future` is done from here on (it was awaited, or checked with `done()`)."""
-        self.done = self.done | {future}
-        self.pending = self.pending - {future}
-
-    def subscribe(self, future: str) -> None:
-        """`future.add_done_callback(...)`: the coroutine waits for it at its next await."""
-        self.pending = self.pending | {future}
-
-    def awaited(self) -> None:
-        """An `await`: futures the coroutine subscribed to are done when it resumes."""
-        if self.pending:
-            self.done = self.done | self.pending
-            self.pending = frozenset()
 
     # -- values --------------------------------------------------------------------------
 
@@ -269,12 +214,15 @@ class FunctionFlow:
         first = call.args[0].value if call.args and not call.args[0].star else None
         if name is None or first is None:
             return EMPTY
-        if name in _COPY_FUNCTIONS:
-            return _copies(self.value(first))
-        if name == "next":
+        calls = _calls()
+        if calls.copies.spots(name):
+            return _assuming(_copies(self.value(first)), Assumption(id(call), calls.copies))
+        if calls.elements.spots(name):
             if isinstance(first, cst.GeneratorExp):
-                return self._generator_element(first)
-            return self.iterate(first)
+                values = self._generator_element(first)
+            else:
+                values = self.iterate(first)
+            return _assuming(values, Assumption(id(call), calls.elements))
         return EMPTY
 
     def _generator_element(self, generator: cst.GeneratorExp) -> Values:
@@ -348,65 +296,17 @@ class FunctionFlow:
     def _positional_iteration(self, call: cst.Call, width: int) -> list[Values] | None:
         name = dotted_name(call.func)
         args = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
-        if name == "enumerate" and args and width == 2:
-            return [EMPTY, self.iterate(args[0])]
-        if name == "zip" and len(args) == width:
-            return [self.iterate(arg) for arg in args]
+        calls = _calls()
+        if name is not None and calls.enumerate.spots(name) and args and width == 2:
+            assumption = Assumption(id(call), calls.enumerate)
+            return [EMPTY, _assuming(self.iterate(args[0]), assumption)]
+        if name is not None and calls.zip.spots(name) and len(args) == width:
+            assumption = Assumption(id(call), calls.zip)
+            return [_assuming(self.iterate(arg), assumption) for arg in args]
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "items" and width == 2:
             return [EMPTY, _children(self.value(func.value))]
         return None
-
-    # -- writes --------------------------------------------------------------------------
-
-    def record(
-        self,
-        kind: MutationKind,
-        base: cst.BaseExpression,
-        node: cst.CSTNode,
-        detail: str,
-        *,
-        callee: cst.BaseExpression | None = None,
-        literal: str = "",
-    ) -> None:
-        if not self.reachable:
-            return
-        for value in sorted(self.value(base), key=_order):
-            if isinstance(value, Origin) and (id(node), value.param) not in self._seen:
-                self._seen.add((id(node), value.param))
-                self.mutations.append(Mutation(kind, node, value, detail, callee, literal))
-
-    def store(self, target: cst.BaseExpression, statement: cst.CSTNode) -> None:
-        """`target = ...` or `del target` where target is an attribute or an item."""
-        if isinstance(target, cst.Attribute):
-            self.record(MutationKind.ATTRIBUTE, target.value, statement, target.attr.value)
-        elif isinstance(target, cst.Subscript):
-            self.record(MutationKind.ITEM, target.value, statement, "[]")
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self.store(element.value, statement)
-
-    def augmented(self, node: cst.AugAssign) -> None:
-        operator = _IN_PLACE_OPERATORS.get(type(node.operator))
-        target = node.target
-        if isinstance(target, (cst.Attribute, cst.Subscript)):
-            self.store(target, node)
-        elif operator is not None and isinstance(target, cst.Name):
-            self.record(
-                MutationKind.AUGMENTED, target, node, operator, literal=_literal_kind(node.value)
-            )
-
-    def call(self, call: cst.Call) -> None:
-        func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _mutating_methods():
-            self.record(MutationKind.METHOD, func.value, call, func.attr.value)
-        # Which function this is (`heappush`, maybe imported under another name) is only
-        # known once the module's imports are resolved: record every candidate.
-        name = dotted_name(func)
-        if name is not None and call.args:
-            first = call.args[0]
-            if first.keyword is None and not first.star:
-                self.record(MutationKind.FUNCTION, first.value, call, name, callee=func)
 
 
 def _member(expr: cst.BaseExpression) -> Member | None:
@@ -444,9 +344,8 @@ def _copies(values: Iterable[Value]) -> Values:
     return frozenset(Copy(v if isinstance(v, Origin) else v.source) for v in values)
 
 
-def _order(value: Value) -> tuple[str, tuple[str, ...]]:
-    origin = value if isinstance(value, Origin) else value.source
-    return origin.param, origin.aliases
+def _assuming(values: Values, assumption: Assumption) -> Values:
+    return frozenset(value.assuming(assumption) for value in values)
 
 
 def _plain_elements(value: cst.BaseExpression) -> Sequence[cst.BaseExpression] | None:
@@ -457,17 +356,7 @@ def _plain_elements(value: cst.BaseExpression) -> Sequence[cst.BaseExpression] |
     return None
 
 
-def _literal_kind(value: cst.BaseExpression) -> str:
-    if isinstance(value, (cst.List, cst.ListComp)):
-        return "list"
-    if isinstance(value, (cst.Set, cst.SetComp)):
-        return "set"
-    if isinstance(value, (cst.Dict, cst.DictComp)):
-        return "dict"
-    return ""
-
-
-class _NoFlow(FunctionFlow):
+class _NoFlow(AliasFlow):
     """Module and class bodies: nothing to track, every operation does nothing."""
 
     def snapshot(self) -> Snapshot | None:
@@ -476,22 +365,13 @@ class _NoFlow(FunctionFlow):
     def restore(self, snapshot: Snapshot | None) -> None:
         pass
 
-    def merge(self, *snapshots: Snapshot | None) -> None:
+    def join(self, live: Sequence[Snapshot]) -> None:
         pass
 
     def restore_names(self, snapshot: Snapshot | None, names: Iterable[str]) -> None:
         pass
 
     def stop(self) -> None:
-        pass
-
-    def settle(self, future: str) -> None:
-        pass
-
-    def subscribe(self, future: str) -> None:
-        pass
-
-    def awaited(self) -> None:
         pass
 
     def bind(self, name: str, values: Values, *, alias: bool = True) -> None:
@@ -508,26 +388,5 @@ class _NoFlow(FunctionFlow):
     ) -> None:
         pass
 
-    def record(
-        self,
-        kind: MutationKind,
-        base: cst.BaseExpression,
-        node: cst.CSTNode,
-        detail: str,
-        *,
-        callee: cst.BaseExpression | None = None,
-        literal: str = "",
-    ) -> None:
-        pass
 
-    def store(self, target: cst.BaseExpression, statement: cst.CSTNode) -> None:
-        pass
-
-    def augmented(self, node: cst.AugAssign) -> None:
-        pass
-
-    def call(self, call: cst.Call) -> None:
-        pass
-
-
-NO_FLOW: FunctionFlow = _NoFlow()
+NO_FLOW: AliasFlow = _NoFlow(reachable=False)

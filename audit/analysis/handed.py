@@ -14,8 +14,8 @@ from typing import Any
 
 import libcst as cst
 
-from audit.analysis.flow import Mutation
 from audit.analysis.model import FunctionInfo, Parameter
+from audit.analysis.recorders.parameter_writes import Mutation
 from audit.analysis.resolve import Resolver
 from audit.analysis.values import Ref
 from audit.catalogue import CatalogueError, load_data_file

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audit.analysis.context import FileContext
+from audit.analysis.context import EVERY_FACT, FileContext
+from audit.analysis.facts import Facts
 from audit.analysis.source import SourceProblem, decode_source, parse_source
 from audit.catalogue import default_catalogue
 from audit.core.settings import AnalysisSettings
@@ -22,7 +23,10 @@ class Unloadable:
     text: str | None = None
 
 
-def load(source: SourceFile, settings: AnalysisSettings) -> FileContext | Unloadable:
+def load(
+    source: SourceFile, settings: AnalysisSettings, facts: Facts = EVERY_FACT
+) -> FileContext | Unloadable:
+    """The file ready to analyse; its walk records `facts` (only what its readers need)."""
     text = decode_source(source.data)
     if isinstance(text, SourceProblem):
         return Unloadable(text)
@@ -37,4 +41,5 @@ def load(source: SourceFile, settings: AnalysisSettings) -> FileContext | Unload
         tree=tree,
         catalogue=default_catalogue(),
         settings=settings,
+        facts=facts,
     )

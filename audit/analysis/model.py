@@ -1,8 +1,9 @@
-"""The facts one traversal of a module records: scopes, bindings, classes and call sites.
+"""The facts the walk's core records: scopes, bindings, classes, functions and call sites.
 
-The walker fills these in; the resolver answers questions about them afterwards, once every
-binding of every scope is known (Python decides at compile time which names are local, so a
-call can only be resolved after its whole function has been seen).
+The walker fills these in (recorders keep the other kinds of fact); the resolver answers
+questions about them afterwards, once every binding of every scope is known (Python decides
+at compile time which names are local, so a call can only be resolved after its whole
+function has been seen).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
-
-from audit.analysis.flow import Mutation
 
 
 class ScopeKind(enum.Enum):
@@ -153,12 +152,11 @@ class Parameter:
 
 @dataclass(eq=False)
 class FunctionInfo:
-    """A function or lambda, its checked parameters and the writes to them in its body."""
+    """A function or lambda and its checked parameters."""
 
     scope: Scope
     node: cst.FunctionDef | cst.Lambda
     parameters: dict[str, Parameter]
-    mutations: list[Mutation] = field(default_factory=list)
 
     @property
     def name_node(self) -> cst.CSTNode:
@@ -203,21 +201,14 @@ class Guard:
 
 @dataclass(eq=False)
 class CallSite:
-    """A call and where it is: its scope, the kind of place, the condition it depends on
-    (None: on the ordinary path), the exceptions handled around it (`BlockingIOError`
-    around `sock.recv()` says the socket is non-blocking), and what becomes of its result:
-    iterated there (`for x in f()`, `list(f())`, or through a name it was assigned to),
-    returned, or handed to another call."""
+    """A call that runs (not one under `if TYPE_CHECKING:`): its scope, the kind of place it
+    is written in, and its point in the walk. What else is known of it (awaited, iterated,
+    the condition it depends on) is kept by the recorders, by node."""
 
     node: cst.Call
     scope: Scope
-    place: CallPlace = CallPlace.BODY
-    guard: Guard | None = None
-    iterated: bool = False
-    handled: frozenset[str] = frozenset()
-    returned: bool = False
-    handed_to: cst.Call | None = None
-    point: Point | None = None
+    place: CallPlace
+    point: Point
 
 
 @dataclass(frozen=True, eq=False)
@@ -233,61 +224,15 @@ class ImportRecord:
 
 @dataclass(eq=False)
 class ModuleModel:
-    """Everything the walker learnt about one module."""
+    """What the walk's core learnt about one module."""
 
     name: str
     module_scope: Scope
     calls: list[CallSite] = field(default_factory=list)
-    awaited: set[int] = field(default_factory=set)
+    sites: dict[int, CallSite] = field(default_factory=dict)  # the calls, by node id
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     star_imports: list[str] = field(default_factory=list)
     imported: set[str] = field(default_factory=set)
     functions: list[FunctionInfo] = field(default_factory=list)
     decorators: list[tuple[cst.Decorator, Scope]] = field(default_factory=list)
     annotations: list[tuple[cst.BaseExpression, Scope]] = field(default_factory=list)
-    imports: list[ImportRecord] = field(default_factory=list)
-    # Calls whose value is looked into (`f().x`, `f()[0]`, `f()()`): `await f()` there needs
-    # parentheses.
-    trailer_calls: set[int] = field(default_factory=set)
-    # `fut.result()` / `fut.exception()` calls made once `fut` is known to be done (awaited,
-    # or checked with `fut.done()`): they return at once.
-    settled: set[int] = field(default_factory=set)
-
-    def is_awaited(self, call: cst.Call) -> bool:
-        return id(call) in self.awaited
-
-    def imports_package(self, package: str) -> bool:
-        prefix = package + "."
-        return any(name == package or name.startswith(prefix) for name in self.imported)
-
-    def module_binding(self, qualified: str) -> str | None:
-        """The name under which a top-level import makes `qualified` available to the whole
-        module (`asyncio` for `import asyncio`, `aio` for `import asyncio as aio`)."""
-        for record in self.imports:
-            if record.statement is None:
-                continue
-            for local, target in record.bound:
-                if target == qualified:
-                    return local
-        return None
-
-    def import_insertion(self, module: cst.Module) -> int:
-        """Where a new top-level import goes: the index in the module's body after the
-        docstring, the `from __future__` imports and the leading block of imports."""
-        index = 0
-        body = module.body
-        if body and _is_docstring(body[0]):
-            index = 1
-        top_level = {record.statement for record in self.imports if record.statement is not None}
-        while index < len(body) and index in top_level:
-            index += 1
-        return index
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return False
-    expression = statement.body[0]
-    return isinstance(expression, cst.Expr) and isinstance(
-        expression.value, (cst.SimpleString, cst.ConcatenatedString)
-    )

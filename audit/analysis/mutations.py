@@ -1,8 +1,10 @@
 """Which recorded writes to parameters change the caller's object: facts the MUT rules claim.
 
-The walker records every write to an object reachable from a parameter (see `flow`). Here
-each one is checked against what the parameter is: an immutable annotation exempts it, a
-name matching `ignore-names-regex` exempts it, a method call on a parameter annotated with a
+The walk records every write to an object reachable from a parameter (the parameter-writes
+recorder, through the alias flow). Writes whose path rests on an assumption that did not
+hold are dropped (`x = list(p)` where the module defines its own `list`). Each other one is
+checked against what the parameter is: an immutable annotation exempts it, a name matching
+`ignore-names-regex` exempts it, a method call on a parameter annotated with a
 non-container class is just a method call, an augmented assignment only mutates when the
 value is a mutable container, and an object a framework hands the function to fill is
 exempt (`handed`). What is left is a `ParameterWrite` with its effect, the parameter's shape
@@ -12,16 +14,17 @@ and the alias path; which rule reports it, and how, is the rules' call.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
 import libcst as cst
 
-from audit.analysis.flow import Mutation
+from audit.analysis.assumptions import Assumptions
 from audit.analysis.handed import Handed
 from audit.analysis.model import FunctionInfo, Parameter, Scope
 from audit.analysis.names import dotted_name, string_value
+from audit.analysis.recorders.parameter_writes import Mutation, ParameterWrites
 from audit.analysis.resolve import Resolver
 from audit.analysis.values import Ref
 from audit.analysis.writes import Effect, MutationKind, Shape
@@ -100,9 +103,15 @@ class ParameterWrite:
 
 
 def parameter_writes(
-    functions: Iterable[FunctionInfo], resolver: Resolver, ignore_names: str, path: str
+    functions: Iterable[FunctionInfo],
+    recorded: ParameterWrites,
+    resolver: Resolver,
+    assumptions: Assumptions,
+    ignore_names: str,
+    path: str,
 ) -> list[ParameterWrite]:
-    return _Judge(resolver, ignore_names, path).writes(functions)
+    judge = _Judge(resolver, ignore_names, path)
+    return judge.writes(functions, recorded, assumptions)
 
 
 class _Judge:
@@ -112,10 +121,12 @@ class _Judge:
         self.handed = Handed(resolver, path)
         self._shapes: dict[tuple[int, str], ParameterShape] = {}
 
-    def writes(self, functions: Iterable[FunctionInfo]) -> list[ParameterWrite]:
+    def writes(
+        self, functions: Iterable[FunctionInfo], recorded: ParameterWrites, assumptions: Assumptions
+    ) -> list[ParameterWrite]:
         found = []
         for function in functions:
-            for mutation in function.mutations:
+            for mutation in _standing(recorded.mutations(function), assumptions):
                 parameter = function.parameters.get(mutation.origin.param)
                 if parameter is None or self.ignore_names.search(parameter.name):
                     continue
@@ -223,6 +234,19 @@ class _Judge:
             if name.rpartition(".")[2] in ("NamedTuple", "Enum", "IntEnum", "StrEnum"):
                 return Shape.IMMUTABLE
         return Shape.OTHER
+
+
+def _standing(mutations: list[Mutation], assumptions: Assumptions) -> Iterator[Mutation]:
+    """The writes whose path from the parameter holds, each write once per parameter (the
+    first way it was recorded)."""
+    seen: set[tuple[int, str]] = set()
+    for mutation in mutations:
+        origin = mutation.origin
+        key = (id(mutation.node), origin.param)
+        if key in seen or not assumptions.hold(origin.requires):
+            continue
+        seen.add(key)
+        yield mutation
 
 
 def _union(shapes: list[Shape]) -> Shape:

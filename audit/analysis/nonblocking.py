@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 import libcst as cst
@@ -29,14 +30,30 @@ _Key = tuple[str, str]
 
 
 class Exemptions:
-    def __init__(self, model: ModuleModel, catalogue: Catalogue, version: tuple[int, int]):
+    """`iterated`, `settled` and `handled` are what the walk recorded of a call: whether its
+    result is iterated where it is made, whether it reads a future known to be done, and
+    the exceptions handled around it."""
+
+    def __init__(
+        self,
+        model: ModuleModel,
+        catalogue: Catalogue,
+        version: tuple[int, int],
+        *,
+        iterated: Callable[[CallSite], bool],
+        settled: Callable[[CallSite], bool],
+        handled: Callable[[CallSite], frozenset[str]],
+    ):
         self.model = model
         self.catalogue = catalogue
         self.version = version
+        self.iterated = iterated
+        self.settled = settled
+        self.handled = handled
 
     def applies(self, site: CallSite, target: CallTarget, callee: str) -> bool:
         """True when the blocking `callee` reached by this call does not block here."""
-        if not site.iterated and self.catalogue.is_lazy(callee, self.version):
+        if self.catalogue.is_lazy(callee, self.version) and not self.iterated(site):
             return True
         flag = self.catalogue.unless_argument.get(callee)
         if flag is not None and any(_mentions(arg.value, flag) for arg in site.node.args):
@@ -46,9 +63,9 @@ class Exemptions:
         blocking_type = self.catalogue.type_named(target.instance.type)
         if blocking_type is None:
             return False
-        if target.method in blocking_type.when_done and id(site.node) in self.model.settled:
+        if target.method in blocking_type.when_done and self.settled(site):
             return True
-        if site.handled & blocking_type.would_block:
+        if self.handled(site) & blocking_type.would_block:
             return True
         if not (blocking_type.modes or blocking_type.handed_to):
             return False

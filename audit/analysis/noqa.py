@@ -26,7 +26,7 @@ def _codes(text: str | None) -> tuple[str, ...]:
 
 
 def parse_suppressions(text: str) -> Suppressions:
-    if _ANY.search(text) is None:  # `# NoQA` counts too: the comments are case-insensitive
+    if _ANY.search(text) is None:  # matched in any case: the comments are case-insensitive
         return Suppressions()
     lines: dict[int, frozenset[str]] = {}
     directives: list[NoqaComment] = []

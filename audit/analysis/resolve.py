@@ -85,8 +85,7 @@ class Resolver:
     # -- call sites ----------------------------------------------------------------------
 
     def call_target(self, site: CallSite) -> CallTarget | None:
-        with self._reading_at(site.point, site.scope):
-            value = self.callee(site.node.func, site.scope)
+        value = self.callee_at(site)
         if isinstance(value, Ref):
             if value.spelled and not self.catalogue.knows(value.qualified):
                 return None
@@ -94,6 +93,11 @@ class Resolver:
         if isinstance(value, BoundMethod):
             return MethodTarget(value.instance, value.name)
         return None
+
+    def callee_at(self, site: CallSite) -> Value | None:
+        """What a call calls, its names read as they stand where the call is made."""
+        with self._reading_at(site.point, site.scope):
+            return self.callee(site.node.func, site.scope)
 
     def callee(self, func: cst.BaseExpression, scope: Scope) -> Value | None:
         """What a call calls: an attribute of a library object that is called is its method,

@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -112,6 +112,30 @@ class NameTable:
 
 
 @dataclass(frozen=True)
+class Spotted:
+    """Callables the walk spots by the last part of how a call spells them (`list(...)`,
+    `aio.wrap_future(...)`), and the analysis confirms once the module's names are resolved:
+    a module's own `def list()` is not the builtin."""
+
+    names: frozenset[str] = frozenset()
+
+    @cached_property
+    def last_parts(self) -> frozenset[str]:
+        return frozenset(name.rpartition(".")[2] for name in self.names)
+
+    def spots(self, spelled: str) -> bool:
+        """A call spelled so may be one of them."""
+        return spelled.rpartition(".")[2] in self.last_parts
+
+    def confirms(self, qualified: str, *, spelled_only: bool) -> bool:
+        """The callee resolved to `qualified` is one of them; a name bound nowhere in the
+        file (`spelled_only`: a snippet without its imports) is taken by its last part."""
+        if spelled_only:
+            return qualified.rpartition(".")[2] in self.last_parts
+        return qualified in self.names
+
+
+@dataclass(frozen=True)
 class BlockingType:
     name: str
     family: Family | None
@@ -166,6 +190,9 @@ class Catalogue:
     offloads: tuple[Replacement, ...] = ()
     lazy: Mapping[str, tuple[int, int] | None] = field(default_factory=dict)
     unless_argument: Mapping[str, str] = field(default_factory=dict)
+    consumers: Spotted = Spotted()
+    wrappers: Spotted = Spotted()
+    future_waiters: Spotted = Spotted()
 
     def is_lazy(self, callee: str, version: tuple[int, int]) -> bool:
         """Calling `callee` only makes an iterator: its I/O happens as it is iterated (on
@@ -346,6 +373,8 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             "offloads",
             "lazy",
             "unless-argument",
+            "iteration",
+            "futures",
         },
     )
     families: dict[str, Family] = {}
@@ -452,7 +481,16 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
         offloads=_replacements("offloads", data.get("offloads", []), Call.OFFLOAD),
         lazy=_lazy(data.get("lazy", {})),
         unless_argument=_string_map("unless-argument", data.get("unless-argument", {})),
+        consumers=_spotted("iteration", "consumers", data),
+        wrappers=_spotted("iteration", "wrappers", data),
+        future_waiters=_spotted("futures", "waiters", data),
     )
+
+
+def _spotted(section: str, key: str, data: Mapping[str, Any]) -> Spotted:
+    table = data.get(section, {})
+    _check_keys(section, table, {"consumers", "wrappers"} if section == "iteration" else {key})
+    return Spotted(frozenset(_strings(f"{section}.{key}", table.get(key, []))))
 
 
 def _lazy(value: Any) -> dict[str, tuple[int, int] | None]:

@@ -8,6 +8,7 @@ itself yields AUD901. Neither stops the run.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from audit.analysis.loader import Unloadable, load
 from audit.analysis.noqa import parse_suppressions
@@ -18,29 +19,35 @@ from audit.core.settings import AnalysisSettings
 from audit.core.sources import SourceFile
 from audit.fixes.plan import FixPlan, NoFix
 from audit.fixes.realise import anchors, realise
-from audit.interprocedural.collect import collect
-from audit.rules import file_rules
+from audit.interprocedural import collect as call_graph
+from audit.rules import file_rules, needed_facts
 from audit.rules.aud900_parse_error import ParseError
 from audit.rules.aud901_internal_error import InternalError
-from audit.rules.base import RawFinding
+from audit.rules.base import RawFinding, Rule
 
 
 def count_lines(data: bytes) -> int:
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
-def analyze_file(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
+def analyze_file(
+    source: SourceFile, settings: AnalysisSettings, rules: Sequence[Rule] | None = None
+) -> FileSummary:
+    """The file's summary from every rule (cached so, whatever is selected), or from
+    `rules` alone: its walk then records only what they and the call graph need."""
     lines = count_lines(source.data)
     summary = FileSummary(source.path, lines, module=source.module, is_package=source.is_package)
-    ctx = load(source, settings)
+    needs = needed_facts() if rules is None else frozenset().union(*(r.needs for r in rules))
+    rules = file_rules() if rules is None else rules
+    ctx = load(source, settings, needs | call_graph.NEEDS)
     if isinstance(ctx, Unloadable):
         suppressions = parse_suppressions(ctx.text) if ctx.text is not None else Suppressions()
         return _problem(summary, ParseError.code, ctx.problem, suppressions)
     suppressions = parse_suppressions(ctx.text)
     try:
-        raw: list[RawFinding] = [found for rule in file_rules() for found in rule.check(ctx)]
+        raw: list[RawFinding] = [found for rule in rules for found in rule.check(ctx)]
         inventory = ctx.inventory
-        facts = collect(ctx)
+        facts = call_graph.collect(ctx)
         plans = [found.fix for found in raw if isinstance(found.fix, FixPlan)]
         located = [n for found in raw for n in (found.node, found.def_node) if n is not None]
         spans = node_spans(ctx.tree, [*located, *anchors(plans)])

@@ -16,6 +16,7 @@ from audit.fixes.plan import FixPlan, NoFix
 from audit.fixes.realise import anchors, realise
 from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.locate import locate
+from audit.rules import file_rules, needed_facts
 
 
 @dataclass
@@ -35,8 +36,6 @@ def project_findings(
     """`settings` must be those of the per-file pass: files are loaded again to locate
     calls by ordinal, and the target interpreter decides which calls exist. `only`: the
     files whose findings are wanted (the others still complete the call graph)."""
-    from audit.rules import file_rules
-
     settings = settings or AnalysisSettings()
     by_path = {summary.path: summary for summary in summaries}
     context = ProjectContext.build(by_path, nonblocking)
@@ -74,7 +73,7 @@ def _with_fixes(
     for path in wanted:
         summary = summaries[path]
         source = SourceFile(path, summary.module, summary.is_package, read(path))
-        loaded = load(source, settings)
+        loaded = load(source, settings, needed_facts())
         if not isinstance(loaded, Unloadable):
             contexts[path] = loaded
     fixed = []

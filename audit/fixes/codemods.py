@@ -10,11 +10,14 @@ original nodes, so their formatting and comments come along unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from audit.analysis.model import CallPlace, CallSite, FunctionInfo, ModuleModel, Scope, ScopeKind
+from audit.analysis.facts import FIXES, Facts
+from audit.analysis.model import CallPlace, CallSite, FunctionInfo, Scope, ScopeKind
+from audit.analysis.recorders.anchors import FixAnchors
+from audit.analysis.recorders.calls import Calls
 from audit.analysis.resolve import Resolver
 from audit.analysis.values import Ref
 from audit.catalogue import Call, Catalogue, Replacement
@@ -27,17 +30,27 @@ if TYPE_CHECKING:
 
 class Fixer:
     """Plans rewrites on one file from the parts they read: its tree (code and newline
-    style), its model (imports, awaited calls, calls looked into), its resolver (what a
-    name means where the fix goes) and the catalogue (replacements, thread bridges)."""
+    style), its imports and the calls a rewrite must write around (`anchors`), which calls
+    are awaited already (`calls`), what a name means where the fix goes (`resolver`), and
+    the catalogue (replacements, thread bridges) with the packages the module imports."""
+
+    NEEDS: ClassVar[Facts] = FIXES
 
     def __init__(
-        self, tree: cst.Module, model: ModuleModel, resolver: Resolver, catalogue: Catalogue
+        self,
+        tree: cst.Module,
+        anchors: FixAnchors,
+        calls: Calls,
+        resolver: Resolver,
+        catalogue: Catalogue,
+        imported_packages: frozenset[str],
     ) -> None:
         self.tree = tree
-        self.model = model
+        self.anchors = anchors
+        self.calls = calls
         self.resolver = resolver
         self.catalogue = catalogue
-        self.imported_packages = frozenset(name.partition(".")[0] for name in model.imported)
+        self.imported_packages = imported_packages
 
     @staticmethod
     def of(ctx: FileContext) -> Fixer:
@@ -121,11 +134,10 @@ class Fixer:
         reason = self.unrewritable(site)
         if reason is not None:
             return NoFix(reason)
-        model = self.model
         code = self.tree.code_for_node(call)
-        if not model.is_awaited(site.node):
+        if not self.calls.is_awaited(site.node):
             code = f"await {code}"
-            if id(site.node) in model.trailer_calls:
+            if self.anchors.is_looked_into(site.node):
                 code = f"({code})"
         edit = PlannedEdit(site.node, Where.REPLACE, code)
         return FixPlan(applicability, message, (edit, *imports))
@@ -188,8 +200,8 @@ class Fixer:
     ) -> tuple[str, tuple[PlannedEdit, ...]] | NoFix:
         """The name `module` goes by where the fix is, and the import to add when the module
         does not import it yet. No fix when the name means something else there."""
-        resolver, model = self.resolver, self.model
-        alias = model.module_binding(module)
+        resolver = self.resolver
+        alias = self.anchors.module_binding(module)
         if alias is not None and resolver.name_value(alias, scope) == Ref(module):
             return alias, ()
         value = resolver.name_value(module, scope)
@@ -204,13 +216,13 @@ class Fixer:
         it: before the first plain import that sorts after it, else after the last plain
         import, else before the first `from` import (not `__future__`), else after the
         docstring and `__future__` imports."""
-        tree, model = self.tree, self.model
+        tree, anchors = self.tree, self.anchors
         content = f"import {module}{tree.default_newline}"
         body = tree.body
-        index = model.import_insertion(tree)
+        index = anchors.import_insertion(tree)
         leading = [
             record
-            for record in model.imports
+            for record in anchors.records
             if record.statement is not None and record.statement < index and record.bound
         ]
         plain = [record for record in leading if isinstance(record.node, cst.Import)]
@@ -240,7 +252,14 @@ class Fixer:
 
 
 def _fixer(ctx: FileContext) -> Fixer:
-    return Fixer(ctx.tree, ctx.model, ctx.resolver, ctx.catalogue)
+    return Fixer(
+        ctx.tree,
+        ctx.recorded(FixAnchors),
+        ctx.recorded(Calls),
+        ctx.resolver,
+        ctx.catalogue,
+        ctx.imported_packages,
+    )
 
 
 def _rebased(callable_name: str, library: str, name: str) -> str:

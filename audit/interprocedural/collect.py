@@ -8,7 +8,11 @@ import libcst as cst
 
 from audit.analysis import prefilter
 from audit.analysis.context import FileContext
+from audit.analysis.facts import CALL_GRAPH, Facts
 from audit.analysis.model import BindingKind, CallSite, Scope, ScopeKind
+from audit.analysis.recorders.calls import Calls
+from audit.analysis.recorders.guards import Guards
+from audit.analysis.recorders.iteration import Iteration
 from audit.analysis.values import BoundMethod, FunctionTarget, MethodTarget, Ref
 from audit.core.facts import (
     ClassFacts,
@@ -22,6 +26,9 @@ from audit.core.facts import (
 _STANDARD = frozenset(sys.stdlib_module_names) | {"builtins"}
 
 
+NEEDS: Facts = CALL_GRAPH
+
+
 def collect(ctx: FileContext) -> ModuleFacts:
     if not prefilter.has_defs(ctx.text):
         return ModuleFacts(aliases=_aliases(ctx))
@@ -33,6 +40,7 @@ def collect(ctx: FileContext) -> ModuleFacts:
     leaves: dict[int, list[Leaf]] = {key: [] for key in functions}
     offloads: dict[int, list[Offload]] = {key: [] for key in functions}
     guards = _GuardText(ctx)
+    calls, iteration = ctx.recorded(Calls), ctx.recorded(Iteration)
     bridges: set[int] = set()  # thread-bridge calls: what they are handed runs elsewhere
     for index, site in enumerate(model.calls):
         owner = _owner(site.scope)
@@ -57,9 +65,11 @@ def collect(ctx: FileContext) -> ModuleFacts:
         # the same, so the rules that follow it do not depend on which rule reports it.
         callee = _callee(call.target)
         if callee is not None:
-            handed = site.handed_to is not None and id(site.handed_to) not in bridges
-            escapes = site.returned or handed
-            edges[key].append(Edge(callee, index, call.awaited, guard, site.iterated, escapes))
+            handed_to = calls.handed_to(site)
+            handed = handed_to is not None and id(handed_to) not in bridges
+            escapes = calls.returned(site) or handed
+            iterated = iteration.is_iterated(site, ctx.assumptions)
+            edges[key].append(Edge(callee, index, call.awaited, guard, iterated, escapes))
     resolver = ctx.resolver
     facts = tuple(
         FunctionFacts(
@@ -80,10 +90,11 @@ class _GuardText:
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
+        self.guards = ctx.recorded(Guards)
         self.known: dict[int, str] = {}
 
     def __call__(self, site: CallSite) -> str | None:
-        guard = site.guard
+        guard = self.guards.guard(site)
         if guard is None:
             return None
         text = self.known.get(id(guard))

@@ -50,7 +50,7 @@ def locate(
 def _analyse(
     source: SourceFile, calls: set[int], settings: AnalysisSettings
 ) -> dict[int, CallLocation]:
-    ctx = load(source, settings)
+    ctx = load(source, settings, frozenset())  # where calls are needs no recorder
     if isinstance(ctx, Unloadable):
         return {}
     tree, model = ctx.tree, ctx.model

@@ -1,47 +1,47 @@
 """The rules, one module each, and the one registry of them.
 
 A rule's module is named after its code (`blk100_blocking_call.py` holds BLK100), so the
-registry reads the codes from the module names: selecting rules and filtering cached
-findings never imports a rule. The rule classes are loaded on first use.
+registry finds the rules by listing the package and reads their codes from the module names:
+selecting rules and filtering cached findings never imports a rule, and adding a rule touches
+nothing but its module. The rule classes are loaded on first use.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
+import re
 from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from audit.analysis.facts import Facts
     from audit.rules.base import Rule
 
-RULE_MODULES = (
-    "blk100_blocking_call",
-    "blk101_blocking_method",
-    "blk102_sync_twin",
-    "blk103_transitive_blocking",
-    "blk104_configured_blocking",
-    "blk105_conditional_blocking",
-    "tig100_blanket_ignore",
-    "tig101_coded_ignore",
-    "tig102_unused_ignore",
-    "tig103_other_checker_ignore",
-    "tig104_file_level_escape",
-    "mut100_attribute_store",
-    "mut101_item_store",
-    "mut102_mutating_call",
-    "mut103_augmented_assignment",
-    "mut104_alias_mutation",
-    "aud100_unused_noqa",
-    "aud900_parse_error",
-    "aud901_internal_error",
-)
+# Rule families, by the prefix their codes share (also a selector: `--select BLK`), in the
+# order rules are listed.
+BLOCKING, TYPE_IGNORES, MUTATION, AUDIT = "BLK", "TIG", "MUT", "AUD"
+FAMILIES = (BLOCKING, TYPE_IGNORES, MUTATION, AUDIT)
+_RULE_MODULE = re.compile(r"^(?P<family>[a-z]{3})(?P<number>\d{3})_\w+$")
+
+
+def _rule_modules() -> tuple[str, ...]:
+    """The modules of this package named like a rule (`blk100_blocking_call`), by family
+    and number: adding a rule is adding its module."""
+    found = []
+    for module in pkgutil.iter_modules(__path__):
+        match = _RULE_MODULE.match(module.name)
+        if match is not None and match["family"].upper() in FAMILIES:
+            family = FAMILIES.index(match["family"].upper())
+            found.append((family, match["number"], module.name))
+    return tuple(name for *_, name in sorted(found))
+
+
+RULE_MODULES = _rule_modules()
 RULE_CODES = tuple(module.partition("_")[0].upper() for module in RULE_MODULES)
 # Rules enabled only when their exact code is selected (`ALL` or a prefix does not do it):
 # they report what a project may choose to see, not what the default set stands behind.
 OPT_IN_CODES = frozenset({"BLK105"})
-
-# Rule families, by the prefix their codes share (also a selector: `--select BLK`).
-BLOCKING, TYPE_IGNORES, MUTATION = "BLK", "TIG", "MUT"
 
 
 @cache
@@ -67,6 +67,12 @@ def all_rules() -> tuple[type[Rule], ...]:
 def file_rules() -> tuple[Rule, ...]:
     """One instance of every rule, for the checks."""
     return tuple(rule() for rule in all_rules())
+
+
+@cache
+def needed_facts() -> Facts:
+    """The kinds of fact some rule reads: what a file's walk records."""
+    return frozenset().union(*(rule.needs for rule in all_rules()))
 
 
 def rule_named(code: str) -> type[Rule] | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from audit.analysis.facts import Facts
 from audit.core.findings import FileSummary, Finding
 from audit.core.settings import AnalysisSettings
 from audit.core.span import Span
@@ -91,6 +92,9 @@ class Rule:
     FIX: ClassVar[str] = ""  # the "## Fix" section, when rules share it
     EXAMPLE_SETTINGS: ClassVar[AnalysisSettings] = AnalysisSettings()
     NEEDS_MYPY: ClassVar[bool] = False  # findings come from running mypy (`check --mypy`)
+    # The kinds of fact the rule's checks and fixes read: the walk records only what the
+    # rules need (see `audit.analysis.facts`).
+    needs: ClassVar[Facts] = frozenset()
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         """Findings of one file, from the per-file pass (cached with the file)."""

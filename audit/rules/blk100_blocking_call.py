@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import FIXES, LOOP_CALLS
 from audit.rules.base import FixExample, RawFinding, Rule, fixer
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class BlockingCall(Rule):
     code = "BLK100"
     name = "blocking-call-in-async-function"
     summary = "Known blocking callable called inside `async def`"
+    needs = LOOP_CALLS | FIXES
 
     @classmethod
     def reference(cls) -> str:
@@ -114,6 +116,15 @@ class BlockingCall(Rule):
         async def tree(path):
             walker = os.walk(path)  # only an iterator: it is advanced in a thread
             return await asyncio.to_thread(next, walker)
+        """,
+        """
+        import os
+
+        def list(iterator):  # this module's own `list` iterates nothing
+            return Deferred(iterator)
+
+        async def tree(path):
+            return list(os.walk(path))  # only an iterator, handed to the module's `list`
         """,
         """
         import socket

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import FIXES, LOOP_CALLS
 from audit.analysis.values import Evidence, TypeOrigin
 from audit.rules.base import FixExample, RawFinding, Rule, fixer
 
@@ -51,6 +52,7 @@ class BlockingMethod(Rule):
     code = "BLK101"
     name = "blocking-method-in-async-function"
     summary = "Blocking method called on a receiver of known type inside `async def`"
+    needs = LOOP_CALLS | FIXES
 
     @classmethod
     def reference(cls) -> str:
@@ -202,6 +204,16 @@ class BlockingMethod(Rule):
         async def handler(conn: sqlite3.Connection):
             conn.execute("select 1")  # error
             conn.commit()  # error
+        """,
+        """
+        from concurrent.futures import Future
+
+        def wrap_future(future):  # this module's own: awaiting it leaves nothing done
+            return Waiter(future)
+
+        async def wait(future: Future):
+            await wrap_future(future)
+            return future.result()  # error
         """,
         """
         from typing import Optional

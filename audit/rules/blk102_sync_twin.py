@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import CALL_GRAPH, FIXES, LOOP_CALLS
 from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.project import twin_names
 from audit.rules.base import FixExample, RawFinding, Rule, fixer
@@ -51,6 +52,7 @@ class SyncTwinCall(Rule):
     code = "BLK102"
     name = "sync-twin-in-async-function"
     summary = "Sync method called where an async twin exists"
+    needs = LOOP_CALLS | CALL_GRAPH | FIXES
 
     def check(self, ctx: FileContext) -> Iterator[RawFinding]:
         if not ctx.has_async:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import CALL_GRAPH, FIXES
 from audit.rules.base import FixExample, Rule
 from audit.rules.blocking_chain import OFFLOAD, chain_findings
 
@@ -65,6 +66,7 @@ class TransitiveBlockingCall(Rule):
     code = "BLK103"
     name = "transitive-blocking-call"
     summary = "Project function that blocks transitively called inside `async def`"
+    needs = CALL_GRAPH | FIXES
     yields_to = frozenset({"BLK100", "BLK101", "BLK102", "BLK104"})
 
     def check_project(self, project: ProjectContext) -> Iterator[ProjectFinding]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import FIXES, LOOP_CALLS
 from audit.core.settings import AnalysisSettings
 from audit.rules.base import FixExample, RawFinding, Rule, fixer
 
@@ -45,6 +46,7 @@ class ConfiguredBlockingCall(Rule):
     code = "BLK104"
     name = "configured-blocking-call"
     summary = "User-configured blocking callable called inside `async def`"
+    needs = LOOP_CALLS | FIXES
     yields_to = frozenset({"BLK100", "BLK101"})
     EXAMPLE_SETTINGS = AnalysisSettings(
         blocking={

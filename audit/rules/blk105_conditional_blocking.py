@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
+from audit.analysis.facts import CALL_GRAPH, FIXES
 from audit.rules.base import FixExample, Rule
 from audit.rules.blocking_chain import OFFLOAD, chain_findings
 
@@ -41,6 +42,7 @@ class ConditionalBlockingCall(Rule):
     code = "BLK105"
     name = "may-block-on-some-paths"
     summary = "Project function that blocks on some paths called inside `async def`"
+    needs = CALL_GRAPH | FIXES
     opt_in: ClassVar[bool] = True
     yields_to = frozenset({"BLK100", "BLK101", "BLK102", "BLK103", "BLK104"})
     FIX = OFFLOAD

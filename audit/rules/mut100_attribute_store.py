@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import FIXES, WRITES
 from audit.analysis.writes import Effect, MutationKind
 from audit.rules.base import FixExample, RawFinding, Rule
 from audit.rules.mutation_family import (
@@ -54,6 +55,7 @@ class ParameterAttributeStore(Rule):
     code = "MUT100"
     name = "parameter-attribute-store"
     summary = "Attribute of a parameter set or deleted"
+    needs = WRITES | FIXES
     FIX = COPY_ON_ENTRY
 
     @classmethod

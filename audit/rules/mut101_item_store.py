@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import FIXES, WRITES
 from audit.analysis.writes import Effect
 from audit.rules.base import FixExample, RawFinding, Rule
 from audit.rules.mutation_family import (
@@ -39,6 +40,7 @@ class ParameterItemStore(Rule):
     code = "MUT101"
     name = "parameter-item-store"
     summary = "Item of a parameter stored or deleted"
+    needs = WRITES | FIXES
     FIX = COPY_ON_ENTRY
 
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import FIXES, WRITES
 from audit.analysis.writes import Effect
 from audit.rules.base import FixExample, RawFinding, Rule
 from audit.rules.mutation_family import (
@@ -41,6 +42,7 @@ class ParameterMutatingCall(Rule):
     code = "MUT102"
     name = "parameter-mutating-call"
     summary = "Mutating method or function called on a parameter"
+    needs = WRITES | FIXES
     FIX = COPY_ON_ENTRY
 
     @classmethod

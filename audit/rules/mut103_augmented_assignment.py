@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import FIXES, WRITES
 from audit.analysis.writes import Effect, Shape
 from audit.rules.base import FixExample, RawFinding, Rule
 from audit.rules.mutation_family import (
@@ -40,6 +41,7 @@ class ParameterAugmentedAssignment(Rule):
     code = "MUT103"
     name = "parameter-augmented-assignment"
     summary = "Mutable parameter extended in place with an augmented assignment"
+    needs = WRITES | FIXES
     FIX = COPY_ON_ENTRY
 
     @classmethod

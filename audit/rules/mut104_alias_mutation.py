@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.facts import FIXES, WRITES
 from audit.analysis.writes import MutationKind
 from audit.rules.base import FixExample, RawFinding, Rule
 from audit.rules.mutation_family import (
@@ -43,6 +44,7 @@ class ParameterAliasMutation(Rule):
     code = "MUT104"
     name = "parameter-alias-mutation"
     summary = "Parameter mutated through an alias"
+    needs = WRITES | FIXES
     FIX = COPY_ON_ENTRY
 
     @classmethod

@@ -21,9 +21,10 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
+from soni.config.returns import returned_keys
 from soni.core.slots import SlotValue
 from soni.errors import ActionError
 
@@ -41,6 +42,8 @@ class Action:
     parameters: tuple[str, ...]
     required: frozenset[str]
     takes_all_slots: bool
+    returns: frozenset[str] | None = None
+    """The keys its result has, when its code says so for certain (see `returns`)."""
 
     @classmethod
     def of(cls, name: str, function: Callable[..., Any]) -> Action:
@@ -53,7 +56,14 @@ class Action:
         required = frozenset(
             p.name for p in signature.parameters.values() if p.default is inspect.Parameter.empty
         )
-        return cls(name, function, parameters, required, parameters == ("slots",))
+        return cls(
+            name,
+            function,
+            parameters,
+            required,
+            parameters == ("slots",),
+            returned_keys(function),
+        )
 
     @property
     def is_async(self) -> bool:
@@ -121,6 +131,10 @@ class ActionRegistry:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(sorted(self._actions))
+
+    @property
+    def actions(self) -> Mapping[str, Action]:
+        return MappingProxyType(self._actions)
 
     async def run(self, name: str, slots: Mapping[str, SlotValue]) -> dict[str, SlotValue]:
         action = self._actions.get(name)

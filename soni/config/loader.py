@@ -21,6 +21,7 @@ from soni.config.server import ServerSettings
 from soni.config.validate import Location, check_domain, field_name
 from soni.config.yaml_source import LocatedDocument, YamlSyntaxError, load_located
 from soni.core.slots import SlotType
+from soni.du.overlaps import builtin_overlaps
 from soni.errors import ConfigError, ConfigErrors
 
 _SECTIONS = ("slots", "flows")
@@ -35,6 +36,8 @@ class SoniConfig:
     base_dir: Path
     files: tuple[Path, ...]
     actions: ActionRegistry
+    warnings: tuple[ConfigError, ...] = ()
+    """What loads but may not do what its author meant (a trigger the built-ins shadow)."""
 
     @cached_property
     def slot_types(self) -> Mapping[str, SlotType]:
@@ -50,7 +53,7 @@ def load_config(path: str | Path, *, actions: ActionRegistry | None = None) -> S
     """Load and validate `path` (a YAML file or a directory of YAML files)."""
     source = Path(path)
     files = _files(source)
-    documents = [_read(file) for file in files]
+    documents = [read_document(file) for file in files]
     base_dir = source if source.is_dir() else source.parent
     return build_config(documents, base_dir, actions=actions)
 
@@ -59,7 +62,7 @@ def load_server_settings(path: str | Path) -> tuple[ServerSettings, Path]:
     """Only `settings.server` of `path`, and the directory its paths are relative to:
     what an app factory needs before the event loop runs, without importing the actions."""
     source = Path(path)
-    documents = [_read(file) for file in _files(source)]
+    documents = [read_document(file) for file in _files(source)]
     merged, origins = _merge(documents)
     settings = merged.get("settings")
     section = settings.get("server", {}) if isinstance(settings, dict) else {}
@@ -67,7 +70,7 @@ def load_server_settings(path: str | Path) -> tuple[ServerSettings, Path]:
         server = ServerSettings.model_validate(section)
     except ValidationError as error:
         locate = _locator(documents, origins)
-        problems = _validation_problems(error, lambda p: locate(("settings", "server", *p)))
+        problems = validation_problems(error, lambda p: locate(("settings", "server", *p)))
         raise ConfigErrors(
             [
                 ConfigError(
@@ -102,14 +105,19 @@ def build_config(
     try:
         domain = Domain.model_validate(merged)
     except ValidationError as error:
-        raise ConfigErrors(_validation_problems(error, locate)) from None
+        raise ConfigErrors(validation_problems(error, locate)) from None
     if actions is None:
         actions = _import_actions(domain, base_dir, locate)
-    problems = check_domain(domain, locate, frozenset(actions.names))
+    problems = check_domain(domain, locate, actions.actions)
     if problems:
         raise ConfigErrors(problems)
     files = tuple(Path(document.file) for document in documents)
-    return SoniConfig(domain, base_dir, files, actions)
+    warnings = tuple(
+        ConfigError(message, file=file, line=line, field=field_name(path))
+        for path, message in builtin_overlaps(domain)
+        for file, line in [locate(path)]
+    )
+    return SoniConfig(domain, base_dir, files, actions, warnings)
 
 
 def _files(source: Path) -> list[Path]:
@@ -123,7 +131,7 @@ def _files(source: Path) -> list[Path]:
     return [source]
 
 
-def _read(file: Path) -> LocatedDocument:
+def read_document(file: Path) -> LocatedDocument:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -203,7 +211,8 @@ def _locator(documents: list[LocatedDocument], origins: dict[tuple[str, str], in
     return locate
 
 
-def _validation_problems(error: ValidationError, locate: Location) -> list[ConfigError]:
+def validation_problems(error: ValidationError, locate: Location) -> list[ConfigError]:
+    """Each problem pydantic found, at the file and line of its field."""
     problems = []
     seen = set()
     for item in error.errors():

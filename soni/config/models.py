@@ -6,6 +6,7 @@ loader, which knows the whole configuration and where each piece came from.
 
 from __future__ import annotations
 
+import datetime
 import enum
 import re
 from collections.abc import Mapping
@@ -15,21 +16,65 @@ from pydantic import Field, field_validator, model_validator
 
 from soni.config.base import Model
 from soni.config.server import ServerSettings
+from soni.core.bounds import parse_date_bound
 from soni.core.slots import SlotType, SlotValue
 
 END = "end"
+DEFAULT_MAX_LENGTH = 200
+"""The longest free-text value (characters) a string slot takes when its `max` is unset."""
+_NUMERIC = (SlotType.NUMBER, SlotType.AMOUNT)
+_BOUNDED = (*_NUMERIC, SlotType.STRING, SlotType.DATE)
 
 
 class SlotDefinition(Model):
     type: SlotType = SlotType.STRING
     prompt: str | None = None
     description: str | None = None
-    min: float | None = None
-    max: float | None = None
+    aliases: tuple[str, ...] = ()
+    """Words users call this slot by ("recipient"), beside its name and its prompt's words."""
+    rejection: str | None = None
+    """What the bot says when a value is outside `min`/`max` (default: a text per limit)."""
+    min: float | str | None = None
+    max: float | str | None = None
+    """Numbers and amounts: the value; strings: the length in characters; dates: an ISO
+    date, `today`, or `today+N` / `today-N` days."""
     values: tuple[str, ...] = ()
     synonyms: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
     pattern: str | None = None
     default: SlotValue = None
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _dates_as_text(cls, value: Any) -> Any:
+        return value.isoformat() if isinstance(value, datetime.date) else value
+
+    @property
+    def max_length(self) -> int:
+        """The longest value a string slot takes."""
+        return int(self.max) if isinstance(self.max, int | float) else DEFAULT_MAX_LENGTH
+
+    @model_validator(mode="after")
+    def _bounds(self) -> SlotDefinition:
+        for name in ("min", "max"):
+            bound = getattr(self, name)
+            if bound is None:
+                continue
+            if self.type not in _BOUNDED:
+                raise ValueError(f"`{name}` applies to number, amount, string and date slots")
+            if self.type in _NUMERIC and not isinstance(bound, int | float):
+                raise ValueError(f"`{name}` of a {self.type.value} slot must be a number")
+            if self.type is SlotType.STRING and (
+                not isinstance(bound, int | float) or bound < 0 or not float(bound).is_integer()
+            ):
+                raise ValueError(f"`{name}` of a string slot is a length: a whole number >= 0")
+            if self.type is SlotType.DATE and (
+                not isinstance(bound, str) or parse_date_bound(bound) is None
+            ):
+                raise ValueError(
+                    f"`{name}` of a date slot must be a date (2026-01-31), `today`, or "
+                    "`today+N` / `today-N` days"
+                )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> SlotDefinition:
@@ -47,7 +92,8 @@ class SlotDefinition(Model):
                 re.compile(self.pattern)
             except re.error as error:
                 raise ValueError(f"`pattern` is not a valid regex: {error}") from error
-        if self.min is not None and self.max is not None and self.min > self.max:
+        low, high = self.min, self.max
+        if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
             raise ValueError("`min` is greater than `max`")
         return self
 
@@ -190,6 +236,9 @@ class PersistenceSettings(Model):
 class Settings(Model):
     persistence: PersistenceSettings = Field(default_factory=PersistenceSettings)
     language: Literal["en"] = "en"
+    date_order: Literal["dmy", "mdy", "ymd"] = "dmy"
+    """How numeric dates read: 03/04/2026 is 3 April (dmy) or March 4 (mdy); a date that
+    cannot be read in this order is read in another (24/12/2026 is always 24 December)."""
     actions: str | None = None
     completion_message: str | None = "Is there anything else I can help you with?"
     server: ServerSettings = Field(default_factory=ServerSettings)

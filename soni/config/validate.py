@@ -7,8 +7,9 @@ configuration are collected, not just the first.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
+from soni.config.actions import Action
 from soni.config.models import END, BranchCase, Domain, Flow, Step, StepKind
 from soni.core.conditions import parse_condition
 from soni.core.templates import TemplateError, template_fields
@@ -18,7 +19,9 @@ Location = Callable[[tuple[str | int, ...]], tuple[str, int]]
 _CAPTURE = re.compile(r"\{([^{}]*)\}")
 
 
-def check_domain(domain: Domain, locate: Location, actions: frozenset[str]) -> list[ConfigError]:
+def check_domain(
+    domain: Domain, locate: Location, actions: Mapping[str, Action]
+) -> list[ConfigError]:
     problems: list[ConfigError] = []
 
     def report(path: tuple[str | int, ...], message: str) -> None:
@@ -31,9 +34,10 @@ def check_domain(domain: Domain, locate: Location, actions: frozenset[str]) -> l
         for message, path in _check_flow(flow, slot_names, frozenset(domain.flows), actions):
             report((*base, *path), message)
     for name, slot in domain.slots.items():
-        if slot.prompt is not None:
-            for message in _template_problems(slot.prompt, slot_names):
-                report(("slots", name, "prompt"), message)
+        for field, text in (("prompt", slot.prompt), ("rejection", slot.rejection)):
+            if text is not None:
+                for message in _template_problems(text, slot_names):
+                    report(("slots", name, field), message)
     return problems
 
 
@@ -44,7 +48,7 @@ def field_name(path: tuple[str | int, ...]) -> str:
 
 
 def _check_flow(
-    flow: Flow, slots: frozenset[str], flows: frozenset[str], actions: frozenset[str]
+    flow: Flow, slots: frozenset[str], flows: frozenset[str], actions: Mapping[str, Action]
 ) -> Iterator[tuple[str, tuple[str | int, ...]]]:
     ids = [step.id for step in flow.steps]
     seen: set[str] = set()
@@ -75,7 +79,7 @@ def _check_step(
     slots: frozenset[str],
     known: frozenset[str],
     flows: frozenset[str],
-    actions: frozenset[str],
+    actions: Mapping[str, Action],
 ) -> Iterator[tuple[str, tuple[str | int, ...]]]:
     if step.next is not None and step.next not in targets:
         yield f"unknown step {step.next!r}", ("next",)
@@ -83,9 +87,12 @@ def _check_step(
     if kind is StepKind.COLLECT and step.collect not in slots:
         yield f"unknown slot {step.collect!r}", ("collect",)
     elif kind is StepKind.ACTION:
-        if step.action not in actions:
+        action = actions.get(step.action or "")
+        if action is None:
             registered = ", ".join(sorted(actions)) or "none (set settings.actions)"
             yield f"unregistered action {step.action!r} (registered: {registered})", ("action",)
+        else:
+            yield from _action_fits(action, step, slots)
         for key, slot in step.outputs.items():
             if slot not in slots:
                 yield f"unknown slot {slot!r}", ("outputs", key)
@@ -124,6 +131,30 @@ def _check_step(
         if text is not None:
             for message in _template_problems(text, known):
                 yield message, (field,)
+
+
+def _action_fits(
+    action: Action, step: Step, slots: frozenset[str]
+) -> Iterator[tuple[str, tuple[str | int, ...]]]:
+    """An action receives slots by parameter name and its keys fill `outputs`: a parameter
+    no slot is named after would always be None, a key it never returns leaves a slot
+    empty."""
+    if not action.takes_all_slots:
+        for parameter in action.parameters:
+            if parameter not in slots:
+                yield (
+                    f"action {action.name!r} takes {parameter!r}, which is not a slot "
+                    "(an action receives the slots its parameters are named after)",
+                    ("action",),
+                )
+    if action.returns is not None:
+        returned = ", ".join(sorted(action.returns)) or "nothing"
+        for key in step.outputs:
+            if key not in action.returns:
+                yield (
+                    f"action {action.name!r} never returns {key!r} (it returns: {returned})",
+                    ("outputs", key),
+                )
 
 
 def _condition(

@@ -7,7 +7,7 @@ plain data, a map from each path (`("flows", "transfer", "steps", 2, "next")`) t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -20,6 +20,13 @@ class LocatedDocument:
     file: str
     data: Any
     lines: Mapping[Path, int]
+    raw: Mapping[Path, str] = field(default_factory=dict)
+    """The source text of plain scalars YAML read as something else than text (`yes`,
+    `on`, `12:30`), for fields that are text whatever they look like."""
+
+    def locate(self, path: Path) -> tuple[str, int]:
+        """The file and line of `path` (a `Location` for one-document files)."""
+        return self.file, self.line_of(path)
 
     def line_of(self, path: Path) -> int:
         """The line of `path`, or of its nearest located ancestor (0 when none is)."""
@@ -51,7 +58,7 @@ def load_located(text: str, file: str) -> LocatedDocument:
         return LocatedDocument(file, None, lines)
     converter = _Converter(file, lines)
     try:
-        return LocatedDocument(file, converter.convert(node, ()), lines)
+        return LocatedDocument(file, converter.convert(node, ()), lines, converter.raw)
     finally:
         converter.loader.dispose()
 
@@ -60,6 +67,7 @@ class _Converter:
     def __init__(self, file: str, lines: dict[Path, int]) -> None:
         self.file = file
         self.lines = lines
+        self.raw: dict[Path, str] = {}
         self.loader = yaml.SafeLoader("")
 
     def convert(self, node: yaml.Node, path: Path) -> Any:
@@ -76,7 +84,10 @@ class _Converter:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
-        return self.scalar(node)
+        value = self.scalar(node)
+        if not isinstance(value, str) and isinstance(node, yaml.ScalarNode):
+            self.raw[path] = node.value
+        return value
 
     def scalar(self, node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode):

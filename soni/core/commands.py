@@ -70,6 +70,16 @@ class SkipQuestion(_Command):
     kind: Literal["skip_question"] = "skip_question"
 
 
+class Repeat(_Command):
+    """Say the last question again ("can you repeat that?")."""
+
+    kind: Literal["repeat"] = "repeat"
+
+
+OUT_OF_SCOPE = "out of scope"
+"""The reason of a `CannotHandle` for a request the domain has nothing for."""
+
+
 class CannotHandle(_Command):
     kind: Literal["cannot_handle"] = "cannot_handle"
     reason: str = ""
@@ -87,6 +97,7 @@ Command = Annotated[
     | Help
     | HumanHandoff
     | SkipQuestion
+    | Repeat
     | CannotHandle,
     Field(discriminator="kind"),
 ]

@@ -16,6 +16,7 @@ class SlotType(enum.StrEnum):
     NUMBER = "number"
     AMOUNT = "amount"
     DATE = "date"
+    TIME = "time"
     BOOLEAN = "boolean"
     ENUM = "enum"
     REGEX = "regex"

@@ -34,7 +34,9 @@ class FlowFrame(_Frozen):
 
     `collected_at` remembers which step filled each slot (a correction resumes after it);
     `interrupted` is set when another flow was started on top of this one; `called` marks a
-    flow started by a `call` step, whose slots return to its caller when it ends.
+    flow started by a `call` step, whose slots return to its caller when it ends; `queued`
+    marks a flow asked for in the same message as the one above it, which starts when that
+    one ends.
     """
 
     flow: str
@@ -44,6 +46,7 @@ class FlowFrame(_Frozen):
     collected_at: dict[str, str] = Field(default_factory=dict)
     interrupted: bool = False
     called: bool = False
+    queued: bool = False
 
     def with_slots(self, updates: Mapping[str, SlotValue]) -> FlowFrame:
         return self.model_copy(update={"slots": {**self.slots, **updates}})
@@ -64,6 +67,8 @@ class EventKind(enum.StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     RESUMED = "resumed"
+    NEXT = "next"
+    """A queued flow starts now that the one above it ended."""
     SLOT_SET = "slot_set"
     SLOT_CORRECTED = "slot_corrected"
     LINKED = "linked"

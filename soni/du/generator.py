@@ -1,41 +1,49 @@
 """The default, rule-based command generator: deterministic, no model, configured entirely
-from the YAML (triggers, slot types, synonyms) and the lexicons.
+from the YAML (triggers, slot types, synonyms, prompts) and the lexicons.
 
-In order, a message is read as: a repair (cancel, handoff, help), an answer to what the bot
-asked (a clarification choice, a yes or no to a confirmation), the start of a flow (a
-digression when another flow is active; a clarification when two flows match about
-equally), a correction of a slot already filled, the value of the slot being collected, a
-skip, small talk, and otherwise something it cannot handle.
+A message with several requests ("check my balance and send 50 to Bob") gives the commands
+of its first part and a `StartFlow` per later request. A single request is read, in order,
+as: a repair (cancel, handoff, help, repeat; a phrase of a domain flow wins over them), an
+answer to what the bot asked (a clarification choice, a yes or no to a confirmation), the
+start of a flow (a digression when another flow is active; a clarification when two flows
+match about equally), a correction of a slot already filled, the value of the slot being
+collected (with the other slots' values said with it), small talk, an out-of-scope
+request, and otherwise something it cannot handle.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from soni.config.models import Domain, SlotDefinition
+from soni.config.models import Domain
 from soni.core.commands import (
+    OUT_OF_SCOPE,
     Affirm,
     CancelFlow,
     CannotHandle,
     ChitChat,
     Clarify,
     Command,
-    CorrectSlot,
     Deny,
     Help,
     HumanHandoff,
-    SetSlot,
-    SkipQuestion,
+    Repeat,
     StartFlow,
 )
-from soni.core.slots import SlotType, SlotValue
 from soni.core.types import AwaitingKind, Clock, UnderstandingContext
+from soni.du.answers import AnswerReader
+from soni.du.corrections import CorrectionReader, Focus
 from soni.du.extractors import Extractor
+from soni.du.index import DomainIndex
 from soni.du.lexicon import Lexicon, english, normalize
-from soni.du.triggers import KEYWORD_SCORE, PHRASE_SCORE, Triggers
+from soni.du.message import Message
+from soni.du.requests import RequestSplitter
+from soni.du.triggers import KEYWORD_SCORE, TYPO_COST, Triggers
 
 CLARIFY_MARGIN = 0.1
+MAX_CANCEL_WORDS = 6
+MAX_HELP_WORDS = 5
+MAX_REPEAT_WORDS = 6
 _ORDINALS = {"first": 0, "1": 0, "one": 0, "second": 1, "2": 1, "two": 1, "third": 2, "3": 2}
 
 
@@ -43,152 +51,165 @@ class RuleBasedCommandGenerator:
     def __init__(self, domain: Domain, clock: Clock, lexicon: Lexicon | None = None) -> None:
         self.domain = domain
         self.lexicon = lexicon or english()
-        self.extractor = Extractor(clock, self.lexicon)
-        self.triggers = Triggers(domain, self.extractor)
+        self.extractor = Extractor(clock, self.lexicon, domain.settings.date_order)
+        self.index = DomainIndex(domain, self.lexicon)
+        self.triggers = Triggers(domain, self.index.flow_slots)
+        self.requests = RequestSplitter(self.index, self.triggers)
+        self.corrections = CorrectionReader(self.index)
+        self.answers = AnswerReader(self.index)
 
     async def generate(self, message: str, context: UnderstandingContext) -> Sequence[Command]:
         return self.understand(message, context)
 
     def understand(self, message: str, context: UnderstandingContext) -> list[Command]:
-        words = normalize(message)
-        if not words:
+        read = Message(message, self.index, self.extractor)
+        if not read.tokens:
             return [CannotHandle(reason="empty message")]
+        requests = self.requests.split(read, context.active_flow)
+        if len(requests) > 1:
+            first: list[Command] = [
+                command
+                for command in self._read(read.part(*requests[0].span), context)
+                if not isinstance(command, CannotHandle)
+            ]
+            return first + [request.start for request in requests[1:] if request.start]
+        return self._read(read, context)
+
+    def _read(self, message: Message, context: UnderstandingContext) -> list[Command]:
         for reading in (
             self._repair,
             self._clarification,
             self._confirmation,
             self._flow_start,
             self._correction,
-            self._slot_value,
+            self._answer,
+            self._leading_answer,
             self._small_talk,
         ):
-            commands = reading(message, words, context)
+            commands = reading(message, context)
             if commands:
                 return commands
+        if self.lexicon.out_of_scope.search(message.normalized):
+            return [CannotHandle(reason=OUT_OF_SCOPE)]
         return [CannotHandle(reason="no flow, slot or phrase matched")]
 
     # -- readings, in order ----------------------------------------------------------------
 
-    def _repair(self, message: str, words: str, context: UnderstandingContext) -> list[Command]:
-        lexicon = self.lexicon
-        collecting_text = self._expected_type(context) is SlotType.STRING
-        if lexicon.cancel.search(words) and len(words.split()) <= 4:
+    def _repair(self, message: Message, context: UnderstandingContext) -> list[Command]:
+        repair = self._builtin(message, context)
+        if repair and any(match.phrase for match in self.triggers.match(message)):
+            return []  # "cancel my appointment": the domain's phrase wins over the built-in
+        return repair
+
+    def _builtin(self, message: Message, context: UnderstandingContext) -> list[Command]:
+        lexicon, words, size = self.lexicon, message.normalized, len(message.words)
+        if _confirming(context) and lexicon.leading_answer(message.words) is False:
+            return []  # "no, I changed my mind" answers the confirmation (read below)
+        if lexicon.cancel.search(words) and size <= MAX_CANCEL_WORDS:
             return [CancelFlow()]
-        if lexicon.handoff.search(words) and not collecting_text:
+        if lexicon.handoff.search(words):
             return [HumanHandoff()]
-        if lexicon.help.search(words) and len(words.split()) <= 5 and not collecting_text:
+        if lexicon.help.search(words) and size <= MAX_HELP_WORDS:
             return [Help()]
+        alone = normalize(words.replace("?", " "))
+        if (lexicon.repeat.search(words) and size <= MAX_REPEAT_WORDS) or (
+            alone in lexicon.repeat_alone
+        ):
+            return [Repeat()]
         return []
 
-    def _clarification(
-        self, message: str, words: str, context: UnderstandingContext
-    ) -> list[Command]:
+    def _clarification(self, message: Message, context: UnderstandingContext) -> list[Command]:
         awaiting = context.awaiting
         if awaiting is None or awaiting.kind is not AwaitingKind.CLARIFY:
             return []
         options = list(awaiting.options)
-        for word in words.split():
+        for word in message.words:
             if word in _ORDINALS and _ORDINALS[word] < len(options):
                 return [StartFlow(flow=options[_ORDINALS[word]])]
         for match in self.triggers.match(message):
             if match.flow in options:
-                return [StartFlow(flow=match.flow, slots=dict(match.slots))]
+                return [self.requests.starting(message, match)]
         for option in options:
             described = normalize(self.domain.flows[option].description or option.replace("_", " "))
+            words = message.normalized
             if described and (described in words or option.replace("_", " ") in words):
                 return [StartFlow(flow=option)]
         return []
 
-    def _confirmation(
-        self, message: str, words: str, context: UnderstandingContext
-    ) -> list[Command]:
+    def _confirmation(self, message: Message, context: UnderstandingContext) -> list[Command]:
         awaiting = context.awaiting
         if awaiting is None or awaiting.kind is not AwaitingKind.CONFIRM:
             return []
-        answer = self.lexicon.answer(message)
+        answer = self.lexicon.answer(message.text)
         if answer is True:
             return [Affirm()]
         if answer is False:
             return [Deny()]
         return []
 
-    def _flow_start(self, message: str, words: str, context: UnderstandingContext) -> list[Command]:
-        matches = [m for m in self.triggers.match(message) if m.score >= KEYWORD_SCORE]
+    def _flow_start(self, message: Message, context: UnderstandingContext) -> list[Command]:
+        least = KEYWORD_SCORE - 2 * TYPO_COST
+        matches = [m for m in self.triggers.match(message) if m.phrase or m.score >= least]
+        if self._collecting_text(context):
+            matches = [m for m in matches if m.phrase or not m.typos]
         if not matches:
             return []
         best = matches[0]
+        if best.flow == context.active_flow and not best.phrase:
+            return []  # a keyword of the flow already running is not a new start
         rivals = [
             m for m in matches[1:] if best.score - m.score < CLARIFY_MARGIN and m.flow != best.flow
         ]
-        if best.flow == context.active_flow and best.score < PHRASE_SCORE:
-            return []  # a keyword of the flow already running is not a new start
-        if rivals and best.score < PHRASE_SCORE:
+        if rivals and not best.exact:
             return [Clarify(options=(best.flow, *(m.flow for m in rivals)))]
-        return [StartFlow(flow=best.flow, slots=dict(best.slots))]
+        return [self.requests.starting(message, best)]
 
-    def _correction(self, message: str, words: str, context: UnderstandingContext) -> list[Command]:
-        filled = {slot: value for slot, value in context.filled_slots.items() if value is not None}
-        if not filled:
+    def _correction(self, message: Message, context: UnderstandingContext) -> list[Command]:
+        flow = context.active_flow
+        if flow is None:
             return []
-        marked = self.lexicon.correction.search(words) is not None
         awaiting = context.awaiting
-        answering = awaiting is not None and awaiting.kind is AwaitingKind.CONFIRM
-        if not marked and not (answering and self.lexicon.answer(message) is None):
-            return []
-        named = [slot for slot in filled if slot.replace("_", " ") in words]
-        candidates = named or list(filled)
-        found: list[tuple[str, SlotValue]] = []
-        for slot in candidates:
-            if self.domain.slots[slot].type is SlotType.STRING:
-                continue  # free text is read after the slot's name, below
-            value = self.extractor.extract(self.domain.slots[slot], message)
-            if value is not None and value != filled[slot]:
-                found.append((slot, value))
-        if len(found) == 1:
-            slot, value = found[0]
-            return [CorrectSlot(slot=slot, value=value)]
-        if named and self.domain.slots[named[0]].type is SlotType.STRING:
-            value = self._text_after(named[0], message)
-            if value:
-                return [CorrectSlot(slot=named[0], value=value)]
-        return []
+        confirming = awaiting is not None and awaiting.kind is AwaitingKind.CONFIRM
+        shown = (
+            self.index.confirm_fields.get((flow, awaiting.step or ""), frozenset())
+            if confirming and awaiting is not None
+            else frozenset()
+        )
+        filled = {slot: value for slot, value in context.filled_slots.items() if value is not None}
+        focus = Focus(flow, self.index.flow_slots.get(flow, ()), filled, shown)
+        return self.corrections.read(message, focus, confirming=confirming)
 
-    def _slot_value(self, message: str, words: str, context: UnderstandingContext) -> list[Command]:
-        slot = self._expected(context)
-        if slot is None:
+    def _answer(self, message: Message, context: UnderstandingContext) -> list[Command]:
+        awaiting = context.awaiting
+        if awaiting is None or awaiting.kind is not AwaitingKind.COLLECT or not awaiting.slot:
             return []
-        definition = self.domain.slots[slot]
-        if self.lexicon.skip.search(words) and len(words.split()) <= 4:
-            return [SkipQuestion()]
-        value = self.extractor.extract(definition, message)
-        if value is None:
+        if awaiting.slot not in self.domain.slots:
             return []
-        return [SetSlot(slot=slot, value=value)]
+        return self.answers.read(message, awaiting.slot, context.active_flow, context.filled_slots)
 
-    def _small_talk(self, message: str, words: str, context: UnderstandingContext) -> list[Command]:
+    def _leading_answer(self, message: Message, context: UnderstandingContext) -> list[Command]:
+        """At a confirmation, "no, I don't think so" is a no and "yes do it now" a yes."""
+        awaiting = context.awaiting
+        if awaiting is None or awaiting.kind is not AwaitingKind.CONFIRM:
+            return []
+        answer = self.lexicon.leading_answer(message.words)
+        return [] if answer is None else [Affirm() if answer else Deny()]
+
+    def _small_talk(self, message: Message, context: UnderstandingContext) -> list[Command]:
         for topic, pattern in self.lexicon.chitchat.items():
-            if pattern.search(words):
+            if pattern.search(message.normalized):
                 return [ChitChat(topic=topic)]
         return []
 
-    # -- helpers ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _expected(context: UnderstandingContext) -> str | None:
+    def _collecting_text(self, context: UnderstandingContext) -> bool:
         awaiting = context.awaiting
-        if awaiting is not None and awaiting.kind is AwaitingKind.COLLECT:
-            return awaiting.slot
-        return None
-
-    def _expected_type(self, context: UnderstandingContext) -> SlotType | None:
-        slot = self._expected(context)
-        definition: SlotDefinition | None = self.domain.slots.get(slot) if slot else None
-        return definition.type if definition is not None else None
-
-    @staticmethod
-    def _text_after(slot: str, message: str) -> str:
-        """`Bob` in "change the beneficiary to Bob"."""
-        match = re.search(
-            rf"{slot.replace('_', '[ _]')}\W+(?:to|is|should be)?\s*(.+)", message, re.IGNORECASE
+        return (
+            awaiting is not None
+            and awaiting.kind is AwaitingKind.COLLECT
+            and self.index.is_text(awaiting.slot)
         )
-        return match.group(1).strip(" .!?") if match else ""
+
+
+def _confirming(context: UnderstandingContext) -> bool:
+    awaiting = context.awaiting
+    return awaiting is not None and awaiting.kind is AwaitingKind.CONFIRM

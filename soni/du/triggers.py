@@ -1,8 +1,11 @@
 """Flow triggers: phrases with `{slot}` captures, keywords and regexes, scored.
 
-A phrase matches anywhere in the message, word by word and case-insensitively; its captures
-are read with the slot's typed extractor ("transfer {amount} to {beneficiary}" on
-"Transfer $50 to Bob" gives amount 50 and beneficiary "Bob").
+A phrase matches anywhere in the message, word by word; a word may be a small typo of the
+phrase's word ("sned mony" for "send money"), which costs a little score. A capture takes
+the words its slot's type can read: a typed capture is exactly a value ("$50", "the 30th
+of november"); a free-text one ends where the next word of the phrase, a comma, a
+connective or a value of another of the flow's slots begins ("send 100 to Bob and 50 to
+Alice": Bob).
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ from dataclasses import dataclass
 
 from soni.config.models import Domain
 from soni.core.slots import SlotValue
-from soni.du.extractors import Extractor
-from soni.du.lexicon import normalize
+from soni.du.message import Message
+from soni.du.text import words_of
+from soni.du.values import Span, text_end, value_for, value_starts
 
 PHRASE_SCORE = 1.0
 REGEX_SCORE = 0.9
 KEYWORD_SCORE = 0.6
-_TOKEN = re.compile(r"\{(\w+)\}|[^\s{}]+")
+TYPO_COST = 0.05
+MAX_VALUE_WORDS = 8
+"""The most words a typed capture may span ("the 30th of november 2026")."""
+_CAPTURE = re.compile(r"^\{(\w+)\}$")
 
 
 @dataclass(frozen=True)
@@ -27,89 +34,235 @@ class TriggerMatch:
     flow: str
     score: float
     slots: Mapping[str, SlotValue]
+    phrase: bool = False
+    """Matched one of the flow's phrases (not only a keyword or a regex)."""
+    typos: int = 0
+    spans: tuple[Span, ...] = ()
+    """The words the match used: other slots' values are read outside them."""
+
+    @property
+    def exact(self) -> bool:
+        return self.phrase and not self.typos
 
 
 @dataclass(frozen=True)
-class _Phrase:
-    pattern: re.Pattern[str]
-    captures: tuple[str, ...]
+class Capture:
+    slot: str
+
+
+Element = str | Capture
+
+
+@dataclass(frozen=True)
+class Phrase:
+    elements: tuple[Element, ...]
     specificity: float
+    literals: frozenset[str]
+
+    @property
+    def prefix(self) -> tuple[str, ...]:
+        """The words before its first capture ("send" of "send {amount} to ...")."""
+        words = []
+        for element in self.elements:
+            if isinstance(element, Capture):
+                break
+            words.append(element)
+        return tuple(words)
 
 
-def compile_phrase(text: str) -> _Phrase:
-    parts = []
-    captures: list[str] = []
-    for match in _TOKEN.finditer(text):
-        name = match.group(1)
-        if name is None:
-            parts.append(re.escape(match.group(0)))
-        elif name in captures:
-            parts.append(r".+?")
+def compile_phrase(text: str) -> Phrase:
+    elements: list[Element] = []
+    for part in text.split():
+        capture = _CAPTURE.match(part)
+        if capture is not None:
+            elements.append(Capture(capture.group(1)))
         else:
-            captures.append(name)
-            parts.append(rf"(?P<{name}>.+?)")
-    ends_with_capture = text.rstrip().endswith("}")
-    pattern = r"(?<!\w)" + r"\s+".join(parts) + (r"$" if ends_with_capture else r"(?!\w)")
-    words = len(text.split())
-    return _Phrase(re.compile(pattern, re.IGNORECASE), tuple(captures), words / 100)
+            elements.extend(words_of(part))
+    literals = frozenset(e for e in elements if isinstance(e, str))
+    return Phrase(tuple(elements), len(text.split()) / 100, literals)
 
 
 @dataclass(frozen=True)
-class _FlowTrigger:
+class _Partial:
+    slots: dict[str, SlotValue]
+    typos: int
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class FlowTrigger:
     flow: str
-    phrases: tuple[_Phrase, ...]
-    keywords: tuple[re.Pattern[str], ...]
+    slots: tuple[str, ...]
+    phrases: tuple[Phrase, ...]
+    keywords: tuple[tuple[str, ...], ...]
     regexes: tuple[re.Pattern[str], ...]
 
 
 class Triggers:
-    def __init__(self, domain: Domain, extractor: Extractor) -> None:
+    def __init__(self, domain: Domain, flow_slots: Mapping[str, tuple[str, ...]]) -> None:
         self.domain = domain
-        self.extractor = extractor
-        self._flows = tuple(
-            _FlowTrigger(
+        self.flows = tuple(
+            FlowTrigger(
                 name,
+                flow_slots.get(name, ()),
                 tuple(compile_phrase(phrase) for phrase in flow.trigger.phrases),
-                tuple(
-                    re.compile(rf"(?<!\w){re.escape(word.lower())}(?!\w)")
-                    for word in flow.trigger.keywords
-                ),
+                tuple(words for words in map(words_of, flow.trigger.keywords) if words),
                 tuple(re.compile(pattern, re.IGNORECASE) for pattern in flow.trigger.regex),
             )
             for name, flow in domain.flows.items()
         )
+        self._by_flow = {trigger.flow: trigger for trigger in self.flows}
 
-    def match(self, message: str) -> list[TriggerMatch]:
-        """Every flow the message triggers, best first."""
-        text = message.strip().rstrip(".!?").strip()
-        words = normalize(message)
+    def of(self, flow: str) -> FlowTrigger:
+        return self._by_flow[flow]
+
+    def match(self, message: Message) -> list[TriggerMatch]:
+        """Every flow the message triggers (its best match each), best first."""
+        return message.memo("triggers", lambda: self._match(message))
+
+    def _match(self, message: Message) -> list[TriggerMatch]:
         found = []
-        for trigger in self._flows:
-            best: TriggerMatch | None = None
-            for phrase in trigger.phrases:
-                candidate = self._phrase(trigger.flow, phrase, text)
-                if candidate is not None and (best is None or candidate.score > best.score):
-                    best = candidate
-            if best is None and any(regex.search(text) for regex in trigger.regexes):
+        for trigger in self.flows:
+            best = self.phrase_match(trigger, message)
+            if best is None and any(r.search(message.text) for r in trigger.regexes):
                 best = TriggerMatch(trigger.flow, REGEX_SCORE, {})
             if best is None:
-                hits = sum(1 for keyword in trigger.keywords if keyword.search(words))
-                if hits:
-                    best = TriggerMatch(trigger.flow, KEYWORD_SCORE + 0.05 * (hits - 1), {})
+                best = _keywords(trigger, message)
             if best is not None:
                 found.append(best)
         return sorted(found, key=lambda m: (-m.score, m.flow))
 
-    def _phrase(self, flow: str, phrase: _Phrase, text: str) -> TriggerMatch | None:
-        match = phrase.pattern.search(text)
-        if match is None:
+    def phrase_match(self, trigger: FlowTrigger, message: Message) -> TriggerMatch | None:
+        best: TriggerMatch | None = None
+        present = message.present()
+        for phrase in trigger.phrases:
+            if not phrase.literals <= present:
+                continue  # a word of the phrase is missing: no need to read it
+            candidate = _PhraseReader(trigger, phrase, message).best()
+            if candidate is not None and (best is None or candidate.score > best.score):
+                best = candidate
+        return best
+
+
+def _keywords(trigger: FlowTrigger, message: Message) -> TriggerMatch | None:
+    hits = typos = 0
+    spans: list[Span] = []
+    for keyword in trigger.keywords:
+        place = _find_words(keyword, message)
+        if place is not None:
+            hits += 1
+            typos += place[1]
+            spans.append((place[0], place[0] + len(keyword)))
+    if not hits:
+        return None
+    score = KEYWORD_SCORE + 0.05 * (hits - 1) - TYPO_COST * typos
+    return TriggerMatch(trigger.flow, score, {}, typos=typos, spans=tuple(spans))
+
+
+def _find_words(words: tuple[str, ...], message: Message) -> tuple[int, int] | None:
+    """Where `words` stand in the message (exactly, else with typos): (position, typos)."""
+    best: tuple[int, int] | None = None
+    size = len(words)
+    if not message.present().issuperset(words):
+        return None
+    for start in range(len(message.tokens) - size + 1):
+        typos = 0
+        for offset, word in enumerate(words):
+            if message.words[start + offset] == word:
+                continue
+            if word not in message.candidates(start + offset):
+                break
+            typos += 1
+        else:
+            if best is None or typos < best[1]:
+                best = (start, typos)
+            if typos == 0:
+                return best
+    return best
+
+
+class _PhraseReader:
+    """One phrase against one message: the best place it matches, if any."""
+
+    def __init__(self, trigger: FlowTrigger, phrase: Phrase, message: Message) -> None:
+        self.trigger = trigger
+        self.phrase = phrase
+        self.message = message
+        self.size = min(len(message.tokens), message.index.lexicon.typos.max_words)
+
+    def best(self) -> TriggerMatch | None:
+        first = self.phrase.elements[0] if self.phrase.elements else None
+        if isinstance(first, str):
+            starts = [p for p, _ in self.message.places(first) if p < self.size]
+        else:
+            starts = list(range(self.size))
+        found: _Partial | None = None
+        for start in starts:
+            partial = self._from(0, start)
+            if partial is not None and (found is None or partial.typos < found.typos):
+                found = partial
+                if not found.typos:
+                    break
+        if found is None:
             return None
-        slots: dict[str, SlotValue] = {}
-        for name in phrase.captures:
-            definition = self.domain.slots.get(name)
-            raw = match.group(name)
-            value = self.extractor.extract(definition, raw) if definition is not None else None
+        score = PHRASE_SCORE + self.phrase.specificity - TYPO_COST * found.typos
+        return TriggerMatch(
+            self.trigger.flow,
+            score,
+            found.slots,
+            phrase=True,
+            typos=found.typos,
+            spans=found.spans,
+        )
+
+    def _literal(self, word: str, position: int) -> int | None:
+        """0 when the token is `word`, 1 when it is a typo of it, None otherwise."""
+        if position >= self.size:
+            return None
+        if self.message.words[position] == word:
+            return 0
+        return 1 if word in self.message.candidates(position) else None
+
+    def _from(self, element: int, position: int) -> _Partial | None:
+        elements = self.phrase.elements
+        if element == len(elements):
+            return _Partial({}, 0, ())
+        current = elements[element]
+        if isinstance(current, str):
+            typo = self._literal(current, position)
+            if typo is None:
+                return None
+            rest = self._from(element + 1, position + 1)
+            if rest is None:
+                return None
+            return _Partial(rest.slots, rest.typos + typo, ((position, position + 1), *rest.spans))
+        return self._capture(current.slot, element, position)
+
+    def _capture(self, slot: str, element: int, position: int) -> _Partial | None:
+        if position >= self.size or slot not in self.message.index.domain.slots:
+            return None
+        last = element == len(self.phrase.elements) - 1
+        for end in self._ends(slot, position, last):
+            value = self._value(slot, position, end)
             if value is None:
-                return None  # "transfer money to Bob" is not "transfer {amount} to ..."
-            slots[name] = value
-        return TriggerMatch(flow, PHRASE_SCORE + phrase.specificity, slots)
+                continue
+            rest = self._from(element + 1, end)
+            if rest is not None:
+                return _Partial(
+                    {slot: value, **rest.slots}, rest.typos, ((position, end), *rest.spans)
+                )
+        return None
+
+    def _ends(self, slot: str, position: int, last: bool) -> range:
+        if self.message.index.typed(slot):
+            limit = min(self.size, position + MAX_VALUE_WORDS)
+            return range(limit, position, -1) if last else range(position + 1, limit + 1)
+        others = tuple(s for s in self.trigger.slots if s != slot)
+        starts = self.message.memo(("starts", others), lambda: value_starts(self.message, others))
+        if position in starts:
+            return range(0)  # "pay 50": a value of another slot is not a name
+        stop = min(text_end(self.message, position, others), self.size)
+        return range(stop, stop + 1) if last else range(position + 1, stop + 1)
+
+    def _value(self, slot: str, start: int, end: int) -> SlotValue:
+        return value_for(self.message, slot, start, end)

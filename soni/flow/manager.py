@@ -35,8 +35,20 @@ class FlowManager:
             below = (*below, stack[-1].model_copy(update={"interrupted": not called}))
         return FlowDelta((*below, frame), (FlowEvent(EventKind.STARTED, flow),))
 
+    def queue(self, stack: Stack, flow: str, slots: dict[str, SlotValue], at: int) -> FlowDelta:
+        """Put `flow` at position `at` of the stack, to start when the flows above it end
+        ("check my balance and block my card": the card is blocked after the balance)."""
+        frame = self._frame(stack, flow, slots, called=False, queued=True)
+        return FlowDelta((*stack[:at], frame, *stack[at:]))
+
     def _frame(
-        self, stack: Stack, flow: str, slots: Mapping[str, SlotValue], *, called: bool
+        self,
+        stack: Stack,
+        flow: str,
+        slots: Mapping[str, SlotValue],
+        *,
+        called: bool,
+        queued: bool = False,
     ) -> FlowFrame:
         """A new frame of `flow` at its first step, numbered after those on `stack`."""
         return FlowFrame(
@@ -45,6 +57,7 @@ class FlowManager:
             step=self.programs[flow].start,
             slots=dict(slots),
             called=called,
+            queued=queued,
         )
 
     def pop(self, stack: Stack, *, completed: bool) -> FlowDelta:
@@ -60,7 +73,10 @@ class FlowManager:
         below = rest[-1]
         if completed and ending.called:
             below = below.with_slots(ending.slots)
-        if below.interrupted:
+        if below.queued:
+            below = below.model_copy(update={"queued": False})
+            events.append(FlowEvent(EventKind.NEXT, below.flow))
+        elif below.interrupted:
             below = below.model_copy(update={"interrupted": False})
             events.append(FlowEvent(EventKind.RESUMED, below.flow))
         return FlowDelta((*rest[:-1], below), tuple(events))

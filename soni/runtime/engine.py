@@ -25,6 +25,7 @@ from soni.compiler.program import (
 )
 from soni.config.loader import SoniConfig
 from soni.core.commands import (
+    OUT_OF_SCOPE,
     Affirm,
     CancelFlow,
     CannotHandle,
@@ -35,6 +36,7 @@ from soni.core.commands import (
     Deny,
     Help,
     HumanHandoff,
+    Repeat,
     SetSlot,
     SkipQuestion,
     StartFlow,
@@ -43,10 +45,22 @@ from soni.core.commands import (
 from soni.core.slots import SlotType, SlotValue
 from soni.core.state import HISTORY_LIMIT, DialogueState, Turn
 from soni.core.templates import format_value, render
-from soni.core.types import Awaiting, AwaitingKind, EventKind, FlowDelta, UnderstandingContext
+from soni.core.types import (
+    Awaiting,
+    AwaitingKind,
+    Clock,
+    EventKind,
+    FlowDelta,
+    UnderstandingContext,
+)
+from soni.du.clock import SystemClock
 from soni.errors import ActionError, StaleStateError
 from soni.flow.manager import FlowManager
+from soni.runtime.limits import refusal
 from soni.runtime.texts import Texts, english_texts
+
+HANDOFF_FLOW = "handoff"
+"""A domain flow of this name runs when the user asks for a human (after the others end)."""
 
 MAX_STEPS_PER_TURN = 500
 log = logging.getLogger("soni.runtime")
@@ -74,10 +88,17 @@ def understanding_context(state: DialogueState) -> UnderstandingContext:
 
 
 class DialogueEngine:
-    def __init__(self, config: SoniConfig, programs: Programs, texts: Texts | None = None) -> None:
+    def __init__(
+        self,
+        config: SoniConfig,
+        programs: Programs,
+        texts: Texts | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.config = config
         self.programs = programs
         self.texts = texts or english_texts()
+        self.clock = clock or SystemClock()
         self.manager = FlowManager(programs)
 
     def check_state(self, state: DialogueState) -> None:
@@ -104,8 +125,8 @@ class DialogueEngine:
         self, state: DialogueState, message: str, commands: Sequence[Command]
     ) -> TurnOutcome:
         turn = _Turn(self, state)
-        for command in commands:
-            await turn.apply(command)
+        for position, command in enumerate(commands):
+            await turn.apply(command, later=position > 0)
         if not turn.stopped:
             await turn.execute()
         messages = tuple(turn.messages)
@@ -139,16 +160,23 @@ class _Turn:
         self.stack = state.stack
         self.awaiting = state.awaiting
         self.handoff = state.handoff
+        self.last_said = state.history[-1].bot if state.history else ""
+        self.today = engine.clock.today()
         self.messages: list[str] = []
         self.failures: list[ActionFailure] = []
         self.stopped = False
         self.completed = False
+        self.queue_at: int | None = None
+        """Where flows asked for later in the message go: below the one the message is
+        about, in the order they were asked."""
 
     # -- commands --------------------------------------------------------------------------
 
-    async def apply(self, command: Command) -> None:
+    async def apply(self, command: Command, *, later: bool = False) -> None:
+        """Apply one command; `later`: not the message's first, so a flow it starts waits
+        for the one the message began with."""
         if isinstance(command, StartFlow):
-            self._start(command)
+            self._start(command, queued=later)
         elif isinstance(command, SetSlot):
             self._set(command.slot, command.value)
         elif isinstance(command, CorrectSlot):
@@ -170,26 +198,50 @@ class _Turn:
             flows = ", ".join(self.engine.describe(flow) for flow in self.programs.flows)
             self.messages.append(self.texts.say("help", flows=flows))
         elif isinstance(command, HumanHandoff):
-            self.handoff = True
-            self.messages.append(self.texts.say("handoff"))
-            self.stopped = True
+            self._handoff()
         elif isinstance(command, SkipQuestion):
             self._skip()
+        elif isinstance(command, Repeat):
+            self.messages.append(self.last_said or self.texts.say("nothing_to_repeat"))
+            self.stopped = True
         elif isinstance(command, CannotHandle):
-            self.messages.append(self.texts.say("cannot_handle"))
+            key = "out_of_scope" if command.reason == OUT_OF_SCOPE else "cannot_handle"
+            self.messages.append(self.texts.say(key))
 
-    def _start(self, command: StartFlow) -> None:
-        top = self.stack[-1] if self.stack else None
-        if top is not None and top.flow == command.flow:
-            for slot, value in command.slots.items():
-                self._set(slot, value)
-            return
+    def _start(self, command: StartFlow, *, queued: bool) -> None:
         if command.flow not in self.programs:
             self.messages.append(self.texts.say("cannot_handle"))
+            return
+        top = self.stack[-1] if self.stack else None
+        if queued and top is not None:
+            valid = {s: v for s, v in command.slots.items() if self._valid(s, v)}
+            at = self.queue_at if self.queue_at is not None else len(self.stack) - 1
+            self._take(self.manager.queue(self.stack, command.flow, valid, at))
+            self.queue_at = at
+            return
+        if top is not None and top.flow == command.flow:
+            for slot, value in command.slots.items():
+                known = top.slots.get(slot)
+                if known is not None and known != value:
+                    self._correct(slot, value)  # the checks after it run again
+                else:
+                    self._set(slot, value)
             return
         valid = {slot: value for slot, value in command.slots.items() if self._valid(slot, value)}
         self._take(self.manager.push(self.stack, command.flow, valid))
         self.awaiting = None
+
+    def _handoff(self) -> None:
+        """A human takes over: the flows end (announced by the domain's `handoff` flow when
+        it has one) and the conversation is marked as handed off."""
+        self.handoff = True
+        self.stack = ()
+        self.awaiting = None
+        if HANDOFF_FLOW in self.programs:
+            self._take(self.manager.push(self.stack, HANDOFF_FLOW))
+            return
+        self.messages.append(self.texts.say("handoff"))
+        self.stopped = True
 
     def _set(self, slot: str, value: SlotValue) -> None:
         if not self.stack or slot not in self.domain.slots or not self._valid(slot, value):
@@ -269,23 +321,22 @@ class _Turn:
         self._set(awaiting.slot, default)
 
     def _valid(self, slot: str, value: SlotValue) -> bool:
-        """Check a value against its slot's limits; say why when it is rejected."""
+        """Check a value against its slot's limits; say why when it is rejected (in the
+        slot's own `rejection` words when it has them)."""
         definition = self.domain.slots.get(slot)
         if definition is None:
             return False
         if definition.type is SlotType.ENUM and value not in definition.values:
             return False
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        refused = refusal(definition, value, self.today)
+        if refused is None:
             return True
-        if definition.min is not None and value < definition.min:
-            limit = format_value(definition.min, definition.type)
-            self.messages.append(self.texts.say("too_small", limit=limit))
-            return False
-        if definition.max is not None and value > definition.max:
-            limit = format_value(definition.max, definition.type)
-            self.messages.append(self.texts.say("too_large", limit=limit))
-            return False
-        return True
+        if definition.rejection is not None:
+            slots = self.stack[-1].slots if self.stack else {}
+            self.messages.append(self._render(definition.rejection, slots))
+        else:
+            self.messages.append(self.texts.say(refused.text, limit=refused.limit))
+        return False
 
     def _take(self, delta: FlowDelta, *, announce_cancel: bool = True) -> None:
         """Adopt a delta's stack, and say what its events mean to the user."""
@@ -298,6 +349,10 @@ class _Turn:
             elif event.kind is EventKind.RESUMED:
                 self.messages.append(
                     self.texts.say("resumed", flow=self.engine.describe(event.flow))
+                )
+            elif event.kind is EventKind.NEXT:
+                self.messages.append(
+                    self.texts.say("next_flow", flow=self.engine.describe(event.flow))
                 )
             elif event.kind is EventKind.COMPLETED:
                 self.completed = True
@@ -377,6 +432,13 @@ class _Turn:
     async def _action(self, instruction: RunAction, slots: Mapping[str, SlotValue]) -> None:
         try:
             result = await self.engine.config.actions.run(instruction.action, slots)
+            missing = sorted(key for key, _ in instruction.outputs if key not in result)
+            if missing:
+                raise ActionError(
+                    instruction.action,
+                    f"returned no {', '.join(map(repr, missing))}, which its step's "
+                    "`outputs` copy into slots",
+                )
         except ActionError as error:
             log.exception("action %s failed", instruction.action)
             self.failures.append(ActionFailure(instruction.action, str(error)))

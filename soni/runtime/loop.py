@@ -12,6 +12,7 @@ sharing a PostgreSQL too, see `turn_lock`), different users concurrently.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import AsyncIterator
@@ -39,6 +40,8 @@ from soni.runtime.history import HistoryPruner, due
 from soni.runtime.persistence import open_checkpointer, open_turn_lock
 from soni.runtime.receipts import Answer, IdempotencyKeyReused, ReceiptPolicy, request
 from soni.runtime.turn_lock import ProcessOnly, TurnLock
+
+log = logging.getLogger("soni.runtime")
 
 
 class RuntimeNotReady(SoniError):
@@ -173,9 +176,17 @@ class RuntimeLoop:
             if isinstance(source, SoniConfig)
             else await asyncio.to_thread(load_config, os.fspath(source))
         )
+        for warning in config.warnings:
+            log.warning("%s", warning)
         programs = compile_domain(config.domain)
-        engine = DialogueEngine(config, programs)
-        generator = self._generator or RuleBasedCommandGenerator(config.domain, self._clock)
+        engine = DialogueEngine(config, programs, clock=self._clock)
+        generator: CommandGenerator
+        if self._generator is not None:
+            generator = self._generator
+        else:  # building the rules' indexes (typo deletions, slot words) is CPU: off the loop
+            generator = await asyncio.to_thread(
+                RuleBasedCommandGenerator, config.domain, self._clock
+            )
         persistence = self._persistence or config.domain.settings.persistence
         if self._checkpointer is None:
             saver = await open_checkpointer(persistence, config, self._exit)

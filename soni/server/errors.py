@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from soni.errors import SoniError, StaleStateError
+from soni.errors import ActionError, SoniError, StaleStateError
 from soni.runtime.receipts import IdempotencyKeyReused
 from soni.server.host import NotServing
 from soni.server.models import ErrorDetail, ErrorResponse
@@ -54,6 +54,7 @@ class ApiError(Exception):
         *,
         logged: bool = False,
         headers: Mapping[str, str] | None = None,
+        internal: str = "",
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -62,6 +63,8 @@ class ApiError(Exception):
         self.details = details
         self.logged = logged
         self.headers = headers
+        self.internal = internal
+        """What only the log may say (exception text), next to the error id."""
 
 
 _E = TypeVar("_E", bound=SoniError)
@@ -108,6 +111,12 @@ DOMAIN_ERRORS: Mapping[type[SoniError], ErrorRule[Any]] = MappingProxyType(
         ),
         StaleStateError: ErrorRule[StaleStateError](
             422, "invalid_state", logged=True, message=_start_over
+        ),
+        ActionError: ErrorRule[ActionError](
+            422,
+            "action_failed",
+            logged=True,
+            message=lambda error: f"action {error.action!r} failed",
         ),
         SoniError: ErrorRule[SoniError](422, "domain_error", logged=True),
     }
@@ -202,20 +211,25 @@ async def _api(request: Request, error: Exception) -> JSONResponse:
         error.details,
         logged=error.logged,
         headers=error.headers,
+        internal=error.internal,
     )
 
 
 async def _domain(request: Request, error: Exception) -> JSONResponse:
+    """The client reads the rule's message; the log also keeps the error's own text
+    (which may quote an exception) when the message leaves it out."""
     assert isinstance(error, SoniError)
     rule = rule_for(error)
+    message = rule.message(error)
     return _answer(
         request,
         rule.status,
         rule.type,
-        rule.message(error),
+        message,
         rule.details(error),
         logged=rule.logged,
         headers=rule.headers,
+        internal="" if str(error) in message else str(error),
     )
 
 
@@ -228,11 +242,18 @@ def _answer(
     *,
     logged: bool,
     headers: Mapping[str, str] | None = None,
+    internal: str = "",
 ) -> JSONResponse:
     error_id = new_error_id()
     if logged:
         log.warning(
-            "%s %s: %s: %s [error id %s]", request.method, request.url.path, type, message, error_id
+            "%s %s: %s: %s%s [error id %s]",
+            request.method,
+            request.url.path,
+            type,
+            message,
+            f" ({internal})" if internal else "",
+            error_id,
         )
     return error_response(status, type, message, details, error_id=error_id, headers=headers)
 

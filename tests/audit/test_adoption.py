@@ -13,6 +13,7 @@ import pytest
 
 from audit.analysis.handed import idioms
 from audit.analysis.loader import Unloadable, load
+from audit.analysis.recorders.parameter_writes import ParameterWrites
 from audit.core.settings import AnalysisSettings
 from audit.core.sources import SourceFile
 from tests.conftest import Project
@@ -205,7 +206,8 @@ def test_framework_idioms_are_not_reported(idiom) -> None:
     code = textwrap.dedent(idiom.example).encode()
     ctx = load(SourceFile(path, "example", False, code), AnalysisSettings())
     assert not isinstance(ctx, Unloadable)
-    recorded = [m for function in ctx.model.functions for m in function.mutations]
+    writes = ctx.recorded(ParameterWrites)
+    recorded = [m for function in ctx.model.functions for m in writes.mutations(function)]
     assert recorded, "the example writes to no parameter"
     assert ctx.parameter_writes == []
 

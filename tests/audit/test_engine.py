@@ -10,6 +10,7 @@ import libcst as cst
 import pytest
 
 from audit.analysis.loader import Unloadable, load
+from audit.analysis.recorders.anchors import FixAnchors
 from audit.analysis.values import Evidence, TypeOrigin
 from audit.analysis.writes import Effect, Shape
 from audit.core.findings import FileSummary, Finding, Suppressions
@@ -176,10 +177,10 @@ def test_imports_are_recorded_with_where_a_new_one_goes() -> None:
         VALUE = 1
         '''
     )
-    model = ctx.model
-    assert model.module_binding("asyncio") == "aio"
-    assert model.module_binding("trio") is None  # only inside the `if` block
-    insertion = model.import_insertion(ctx.tree)
+    anchors = ctx.recorded(FixAnchors)
+    assert anchors.module_binding("asyncio") == "aio"
+    assert anchors.module_binding("trio") is None  # only inside the `if` block
+    insertion = anchors.import_insertion(ctx.tree)
     assert insertion == 4
     assert isinstance(ctx.tree.body[insertion], cst.If)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from audit.core.sources import SourceFile
+from audit.engine.file_pass import analyze_file
 from audit.rules import RULE_CODES, RULE_MODULES, all_rules
 from audit.rules.base import Rule, example_code, expected_lines
 from tests.conftest import analyze
@@ -26,6 +28,19 @@ def test_example(rule: type[Rule], kind: str, index: int, example: str) -> None:
     reported = sorted(f.line for f in findings if f.code == rule.code)
     expected = expected_lines(example) if kind == "invalid" else []
     assert reported == expected, [f.message for f in findings]
+
+
+@pytest.mark.parametrize(("rule", "kind", "index", "example"), CASES)
+def test_a_rule_reads_only_the_facts_it_declares(
+    rule: type[Rule], kind: str, index: int, example: str
+) -> None:
+    """Walked with only the recorders the rule declares (`needs`), the rule reports what it
+    reports in a full run: a fact it reads and did not declare would raise (AUD901)."""
+    source = SourceFile("example.py", "example", False, example_code(example).encode())
+    alone = analyze_file(source, rule.EXAMPLE_SETTINGS, rules=(rule(),))
+    full = analyze_file(source, rule.EXAMPLE_SETTINGS)
+    assert [f for f in alone.findings if f.code == "AUD901"] == []
+    assert list(alone.findings) == [f for f in full.findings if f.code == rule.code]
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)

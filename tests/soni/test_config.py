@@ -260,3 +260,108 @@ def test_the_bundled_example_loads() -> None:
         "execute_transfer",
         "get_balance",
     }
+
+
+ACTIONS_BASE = """\
+version: "1"
+settings: {actions: handlers}
+slots:
+  amount: {type: amount, prompt: "How much?"}
+  tx: {type: string}
+flows:
+  pay:
+    steps:
+      - {id: ask, collect: amount}
+      - {id: send, action: ACTION, outputs: {OUTPUT: tx}}
+"""
+
+HANDLERS = """\
+from typing import TypedDict
+
+
+class Sent(TypedDict):
+    reference: str
+
+
+def by_literal(amount):
+    if amount > 10:
+        return {"reference": "big"}
+    return {"reference": "small", "note": "ok"}
+
+
+def by_annotation(amount) -> Sent:
+    return Sent(reference="x")
+
+
+def unknown_keys(amount):
+    result = {"reference": "x"}
+    return result
+
+
+def not_a_slot(amount, currency):
+    return {"reference": "x"}
+
+
+def all_slots(slots):
+    return {"reference": "x"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("action", "output", "expected"),
+    [
+        ("by_literal", "reference", None),
+        ("by_literal", "note", None),  # returned on one path: enough
+        ("by_literal", "tx_id", "action 'by_literal' never returns 'tx_id' (it returns: note, reference)"),
+        ("by_annotation", "reference", None),
+        ("by_annotation", "ref", "action 'by_annotation' never returns 'ref' (it returns: reference)"),
+        ("unknown_keys", "anything", None),  # not knowable before it runs: checked then
+        ("not_a_slot", "reference", "action 'not_a_slot' takes 'currency', which is not a slot"),
+        ("all_slots", "reference", None),
+    ],
+)
+def test_action_parameters_and_output_keys_are_checked_at_load(
+    tmp_path: Path, action: str, output: str, expected: str | None
+) -> None:
+    _write(tmp_path, "handlers.py", HANDLERS)
+    text = ACTIONS_BASE.replace("ACTION", action).replace("OUTPUT", output)
+    path = _write(tmp_path, "domain.yaml", text)
+    if expected is None:
+        load_config(path)
+        return
+    (error,) = _errors(path)
+    field = "action" if "takes" in expected else f"outputs.{output}"
+    assert error.startswith(f"{path}:10: flows.pay.steps[1].{field}: {expected}"), error
+
+
+@pytest.mark.parametrize(
+    ("slot", "expected"),
+    [
+        ("{type: date, min: today, max: today+90}", None),
+        ("{type: date, min: 2026-01-01, max: today - 1}", None),
+        ("{type: date, min: someday}", "`min` of a date slot must be a date (2026-01-31), `today`"),
+        ("{type: string, max: 40, min: 2}", None),
+        ("{type: string, max: 2.5}", "`max` of a string slot is a length: a whole number >= 0"),
+        ("{type: amount, min: today}", "`min` of a amount slot must be a number"),
+        ("{type: boolean, min: 1}", "`min` applies to number, amount, string and date slots"),
+        ("{type: string, rejection: 'Too long, {nope}.'}", "uses unknown slot {nope}"),
+        ("{type: time, aliases: [hour]}", None),
+    ],
+)
+def test_slot_limits_are_checked_by_type(tmp_path: Path, slot: str, expected: str | None) -> None:
+    text = BASE.replace("target: {type: string}", f"target: {slot}")
+    path = _write(tmp_path, "domain.yaml", text)
+    if expected is None:
+        load_config(path)
+        return
+    (error,) = _errors(path)
+    assert error.startswith(f"{path}:4: slots.target"), error
+    assert expected in error, error
+
+
+def test_date_order_is_a_setting(tmp_path: Path) -> None:
+    text = BASE.replace('version: "1"', 'version: "1"\nsettings: {date_order: mdy}')
+    assert load_config(_write(tmp_path, "domain.yaml", text)).domain.settings.date_order == "mdy"
+    text = BASE.replace('version: "1"', 'version: "1"\nsettings: {date_order: myd}')
+    (error,) = _errors(_write(tmp_path, "domain.yaml", text))
+    assert ":2: settings.date_order: Input should be 'dmy', 'mdy' or 'ymd'" in error

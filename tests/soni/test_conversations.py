@@ -229,3 +229,62 @@ async def test_runtime_used_outside_its_context_says_so(config: SoniConfig) -> N
     loop = RuntimeLoop(config)
     with pytest.raises(RuntimeNotReady, match="async with RuntimeLoop"):
         await loop.process_message("u1", "hello")
+
+
+async def test_two_requests_in_one_message_run_one_after_the_other(runtime: RuntimeLoop) -> None:
+    replies = await talk(runtime, "u1", "what is my balance and send money", "savings")
+    assert replies == [
+        "Which account?",
+        "Your savings balance is 12,000.00.\nNow, let's send money to someone.\n"
+        "Who should receive it?",
+    ]
+    state = await runtime.get_state("u1")
+    assert state is not None
+    assert state.stack == ("transfer_funds",)
+
+
+async def test_a_request_after_an_answer_waits_for_the_flow_it_answers(
+    runtime: RuntimeLoop,
+) -> None:
+    replies = await talk(runtime, "u1", "transfer 50 to Bob", "yes, and check my balance")
+    assert replies[1] == (
+        "Done, reference TX-Bob-50.\nNow, let's check your balance.\nWhich account?"
+    )
+
+
+async def test_repeat_says_the_last_question_again(runtime: RuntimeLoop) -> None:
+    replies = await talk(runtime, "u1", "send money", "can you repeat that?", "Bob")
+    assert replies == ["Who should receive it?", "Who should receive it?", "How much?"]
+    assert await talk(runtime, "u2", "repeat") == ["I haven't asked you anything yet."]
+
+
+async def test_handoff_ends_the_flows_and_the_state_says_so(runtime: RuntimeLoop) -> None:
+    replies = await talk(runtime, "u1", "send money", "Bob", "I want to talk to a human")
+    assert replies[2] == "I'll connect you with a human agent."
+    state = await runtime.get_state("u1")
+    assert state is not None
+    assert (state.handoff, state.stack, state.active_flow, state.awaiting) == (True, (), None, None)
+    assert await talk(runtime, "u1", "50") == ["Sorry, I didn't understand that."]
+
+
+async def test_restating_a_request_corrects_it_and_reruns_the_checks(runtime: RuntimeLoop) -> None:
+    replies = await talk(runtime, "u1", "transfer 50 to Bob", "transfer 2000 to Bob")
+    assert replies[1] == (
+        f"Okay, I've changed the amount to 2,000.00.\nThat is over your limit.\n{COMPLETION}"
+    )
+
+
+async def test_out_of_scope_and_over_long_answers(runtime: RuntimeLoop) -> None:
+    assert await talk(runtime, "u1", "tell me a joke") == ["Sorry, I can't help with that."]
+    replies = await talk(runtime, "u2", "send money", "x" * 2500, "Bob")
+    assert replies[1] == "That is too long: at most 200 characters, please.\nWho should receive it?"
+    assert replies[2] == "How much?"
+
+
+async def test_an_output_key_the_action_did_not_return_stops_the_flow(runtime: RuntimeLoop) -> None:
+    result = await runtime.process_message("u1", "be vague")
+    assert result.reply.startswith("Sorry, something went wrong while I was working on run the")
+    (failure,) = result.failures
+    assert failure.action == "vague"
+    assert "returned no 'ref'" in failure.message
+    assert result.active_flow is None

@@ -42,6 +42,7 @@ STATE = DialogueState(
             collected_at={"amount": "how_much", "beneficiary": "who"},
             interrupted=True,
         ),
+        FlowFrame(flow="check_balance", instance="check_balance#3", step="which", queued=True),
         FlowFrame(flow="identity", instance="identity#2", step="ask_name", slots={}, called=True),
     ),
     awaiting=Awaiting(kind=AwaitingKind.CLARIFY, options=("check_balance", "transfer_funds")),
@@ -162,3 +163,11 @@ async def test_a_conversation_on_postgres_survives_a_restart(config: SoniConfig)
     async with RuntimeLoop(config, persistence=settings, clock=FixedClock()) as runtime:
         assert await talk(runtime, user, "40") == ["Send 40.00 to Bob?"]
         await runtime.reset_state(user)
+
+
+def test_a_state_saved_before_queued_flows_existed_still_loads() -> None:
+    saved = STATE.to_json()
+    for frame in saved["stack"]:
+        del frame["queued"]  # what a checkpoint written by an earlier soni holds
+    assert DialogueState.from_json(saved).stack[1].queued is False
+    assert DialogueState.from_json(saved).stack[0] == STATE.stack[0]

@@ -72,13 +72,11 @@ async def chat(
             f"action {failed} failed; the bot apologised and stopped the flow",
             {
                 "turn": answer.model_dump(mode="json"),
-                "failures": [
-                    {"action": failure.action, "message": failure.message}
-                    for failure in result.failures
-                ],
+                "failures": [{"action": failure.action} for failure in result.failures],
             },
             logged=True,
             headers=headers,
+            internal="; ".join(failure.message for failure in result.failures),
         )
     return JSONResponse(answer.model_dump(mode="json"), headers=headers)
 

@@ -22,3 +22,8 @@ async def add_item(count, item):
 
 async def explode():
     raise RuntimeError("boom")
+
+
+def vague():
+    result = {"other": 1}
+    return result  # its keys are not known before it runs

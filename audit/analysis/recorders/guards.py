@@ -1,0 +1,110 @@
+"""The condition each call depends on, and the exceptions handled around it.
+
+A call under `if`, in a loop that may not run, in an `except` handler, after an early
+`return` (or in any other region that runs only on a condition) is off its function's
+ordinary path: BLK105 names the outermost such condition. The exceptions caught around a
+call say how the code expects it to fail (`except BlockingIOError` around `sock.recv()`: the
+socket is non-blocking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from audit.analysis.constants import ConditionReader, Truth
+from audit.analysis.facts import Fact
+from audit.analysis.model import CallSite, FunctionInfo, Guard, GuardKind
+from audit.analysis.names import dotted_name
+from audit.analysis.recorder import Recorder, Walk
+
+
+class Guards(Recorder):
+    fact = Fact.GUARDS
+
+    def __init__(self, walk: Walk) -> None:
+        super().__init__(walk)
+        self._guard: Guard | None = None  # the outermost condition calls here depend on
+        self._handled: frozenset[str] = frozenset()  # exceptions caught around here
+        self._outer: list[tuple[Guard | None, frozenset[str]]] = []
+        self._guards: dict[int, Guard] = {}
+        self._handled_at: dict[int, frozenset[str]] = {}
+
+    # -- facts ---------------------------------------------------------------------------
+
+    def guard(self, site: CallSite) -> Guard | None:
+        """The condition the call depends on (None: on its function's ordinary path)."""
+        return self._guards.get(id(site.node))
+
+    def handled(self, site: CallSite) -> frozenset[str]:
+        """The last part of each exception name caught around the call."""
+        return self._handled_at.get(id(site.node), frozenset())
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def call(self, site: CallSite) -> None:
+        if self._guard is not None:
+            self._guards[id(site.node)] = self._guard
+        if self._handled:
+            self._handled_at[id(site.node)] = self._handled
+
+    def function_entered(self, info: FunctionInfo) -> None:
+        self._outer.append((self._guard, self._handled))
+        self._guard, self._handled = None, frozenset()
+
+    def function_left(self, info: FunctionInfo) -> None:
+        self._guard, self._handled = self._outer.pop()
+
+    def region_entered(self, kind: GuardKind, decided_by: cst.CSTNode | None) -> None:
+        self._outer.append((self._guard, self._handled))
+        if self._guard is None:
+            self._guard = Guard(kind, decided_by)
+
+    def region_left(self) -> None:
+        self._guard = self._outer.pop()[0]
+
+    def trying(self, handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler]) -> None:
+        self._outer.append((self._guard, self._handled))
+        self._handled = self._handled | _caught(handlers)
+
+    def tried(self) -> None:
+        self._handled = self._outer.pop()[1]
+
+    def block_entered(self) -> None:
+        self._outer.append((self._guard, self._handled))
+
+    def statement_walked(self, statement: cst.BaseStatement) -> None:
+        """After `if c: return`, the rest of the block runs only when `c` is false."""
+        if self._guard is None and _returns_early(statement, self.walk.conditions):
+            assert isinstance(statement, cst.If)
+            self._guard = Guard(GuardKind.AFTER_RETURN, statement.test)
+
+    def block_left(self) -> None:
+        self._guard = self._outer.pop()[0]
+
+
+def _returns_early(statement: cst.CSTNode, conditions: ConditionReader) -> bool:
+    """`if c: ... return` with no `else`: what follows runs only when `c` is false."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    if conditions.truth(statement.test) is not Truth.UNKNOWN:
+        return False
+    body = statement.body
+    last: cst.CSTNode | None = body.body[-1] if body.body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else None
+    return isinstance(last, cst.Return)
+
+
+def _caught(handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler]) -> frozenset[str]:
+    """The last part of each exception name the handlers catch (`BlockingIOError`)."""
+    names = set()
+    for handler in handlers:
+        caught = handler.type
+        items = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+        for item in items:
+            name = dotted_name(item) if item is not None else None
+            if name is not None:
+                names.add(name.rpartition(".")[2])
+    return frozenset(names)

@@ -162,7 +162,9 @@ def measure(bugs: list[Bug], dependencies: bool) -> dict[str, Any]:
         copy = Path(scratch) / "real_bugs"
         shutil.copytree(CORPUS, copy)
         hits = {name: run(copy) for name, run in tools.items()}
-    rows = [{"bug": bug, **{name: verdict(bug, hits[name]) for name in tools}} for bug in bugs]
+    rows: list[dict[str, Any]] = [
+        {"bug": bug, **{name: verdict(bug, hits[name]) for name in tools}} for bug in bugs
+    ]
     classes = sorted({bug.klass for bug in bugs})
     by_class = [
         {

@@ -38,7 +38,7 @@ def project_findings(
     files whose findings are wanted (the others still complete the call graph)."""
     settings = settings or AnalysisSettings()
     by_path = {summary.path: summary for summary in summaries}
-    context = ProjectContext.build(by_path, nonblocking)
+    context = ProjectContext.build(by_path, nonblocking, only)
     pending = [
         found
         for rule in file_rules()

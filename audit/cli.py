@@ -137,6 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(profile)
 
+    server = commands.add_parser(
+        "server",
+        help="run the language server (LSP over stdio) for editors",
+        description="Serve diagnostics, fixes and hovers to an editor over LSP on "
+        "stdin/stdout. Needs the `lsp` extra: pip install 'soni[lsp]'.",
+    )
+    from audit.lsp.command import add_arguments as add_server_arguments
+
+    add_server_arguments(server)
+
     rules = commands.add_parser("rules", help="explain a rule, or list them all")
     rules.add_argument("code", nargs="?", help="a rule code such as BLK100")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -150,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "server":
+            from audit.lsp.command import run as serve
+
+            return serve(args)
         if args.command == "profile":
             from audit.profiling.command import run
 

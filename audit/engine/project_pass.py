@@ -31,13 +31,20 @@ def project_findings(
     nonblocking: frozenset[str] = frozenset(),
     known: Mapping[str, Mapping[int, CallLocation]] | None = None,
     settings: AnalysisSettings | None = None,
+    only: frozenset[str] | None = None,
 ) -> ProjectResult:
     """`settings` must be those of the per-file pass: files are loaded again to locate
-    calls by ordinal, and the target interpreter decides which calls exist."""
+    calls by ordinal, and the target interpreter decides which calls exist. `only`: the
+    files whose findings are wanted (the others still complete the call graph)."""
     settings = settings or AnalysisSettings()
     by_path = {summary.path: summary for summary in summaries}
-    context = ProjectContext.build(by_path, nonblocking)
-    pending = [found for rule in file_rules() for found in rule.check_project(context)]
+    context = ProjectContext.build(by_path, nonblocking, only)
+    pending = [
+        found
+        for rule in file_rules()
+        for found in rule.check_project(context)
+        if only is None or found.site.path in only
+    ]
     refs = {p.site for p in pending} | {hop.call for p in pending for hop in p.hops}
     located = locate(refs, read=read, summaries=by_path, known=known or {}, settings=settings)
     result = ProjectResult()

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit import __version__
+from audit.core.facts import CallLocation
 from audit.core.findings import FileSummary, Finding
 from audit.core.sources import SourceFile, read_source, relative_path
 from audit.engine.adoption import Adoption
@@ -45,8 +46,18 @@ class _Files:
 
 
 class Workspace:
-    def __init__(self, config: Config, *, use_cache: bool = True, jobs: int | None = None):
+    def __init__(
+        self,
+        config: Config,
+        *,
+        use_cache: bool = True,
+        jobs: int | None = None,
+        save_cache: bool = True,
+    ):
+        """`save_cache=False`: `check` leaves the cache file alone (a language server checks
+        on every edit and writes the cache with `self.cache.save` when it chooses)."""
         self.config = config
+        self.save_cache = save_cache
         self.root = config.root.resolve()
         self.settings = config.analysis_settings
         self.jobs = jobs or default_jobs()
@@ -63,6 +74,7 @@ class Workspace:
         # Files held in memory in place of their content on disk (fixed, not yet written;
         # later an editor's unsaved buffers), by path relative to the root.
         self._overlays: dict[str, bytes] = {}
+        self._context_memo: tuple[str, list[FileSummary]] | None = None
 
     # -- files ---------------------------------------------------------------------------
 
@@ -135,17 +147,27 @@ class Workspace:
         cached = self.cache.project_findings(key)
         if cached is not None:
             return cached
-        graph = self.with_facts([*summaries, *self.summaries(context)[0]], every_key)
+        graph = [*self.with_facts(summaries, keys), *self._context_graph(context)]
         from audit.engine.project_pass import project_findings
 
-        known = {path: self.cache.locations(path, k) for path, k in keys.items()}
+        known = _KnownLocations(self.cache, every_key)
         read = _reader(self.root, {s.path: s.data for s in (*checked, *context)})
-        result = project_findings(graph, read, self.nonblocking, known, self.settings)
+        only = frozenset(keys) if context else None
+        result = project_findings(graph, read, self.nonblocking, known, self.settings, only)
         findings = [finding for finding in result.findings if finding.path in keys]
         for path, located in result.locations.items():
             self.cache.put_locations(path, every_key[path], located)
         self.cache.put_project_findings(key, findings)
         return findings
+
+    def _context_graph(self, context: Sequence[SourceFile]) -> list[FileSummary]:
+        """The other files' summaries with their facts, kept while those files are unchanged
+        (a language server checks buffer after buffer against the same project)."""
+        keys = {source.path: source.key for source in context}
+        key = project_key(keys, "")
+        if self._context_memo is None or self._context_memo[0] != key:
+            self._context_memo = (key, self.with_facts(self.summaries(context)[0], keys))
+        return self._context_memo[1]
 
     def context(self, paths: Sequence[Path], checked: Sequence[SourceFile]) -> list[SourceFile]:
         """The project's files that are not being checked, when only some are."""
@@ -183,12 +205,17 @@ class Workspace:
         mypy: bool = False,
         details: bool = False,
         adoption: Adoption | None = None,
+        context: Sequence[SourceFile] | None = None,
     ) -> CheckResult:
+        """`context`: the project's other files, when the caller holds them already (a
+        language server reads them once, not on every edit)."""
         files = self.read(self.files(paths, force_exclude=force_exclude))
         summaries, analysed = self.summaries(files.sources)
-        context = self.context(paths, files.sources)
+        if context is None:
+            context = self.context(paths, files.sources)
         extra = self.project_findings(summaries, files.sources, context)
-        self.cache.save(self.root)
+        if self.save_cache:
+            self.cache.save(self.root)
         report = self._mypy([s.path for s in files.sources]) if mypy else None
         if report is not None:
             extra.extend(f for rule in file_rules() for f in rule.check_mypy(report))
@@ -245,6 +272,23 @@ def _with_findings(summaries: list[FileSummary], extra: list[Finding]) -> list[F
         else s
         for s in summaries
     ]
+
+
+class _KnownLocations(Mapping[str, Mapping[int, CallLocation]]):
+    """Located calls of every file of the run, read from the cache when asked for (the
+    project pass asks only for the files its chains pass through)."""
+
+    def __init__(self, cache: SummaryCache, keys: Mapping[str, str]) -> None:
+        self._cache, self._keys = cache, keys
+
+    def __getitem__(self, path: str) -> Mapping[int, CallLocation]:
+        return self._cache.locations(path, self._keys[path])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def _reader(root: Path, sources: dict[str, bytes]) -> Callable[[str], bytes]:

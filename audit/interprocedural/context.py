@@ -80,6 +80,10 @@ class ProjectContext:
 
     @classmethod
     def build(
-        cls, summaries: Mapping[str, FileSummary], nonblocking: frozenset[str] = frozenset()
+        cls,
+        summaries: Mapping[str, FileSummary],
+        nonblocking: frozenset[str] = frozenset(),
+        focus: frozenset[str] | None = None,
     ) -> ProjectContext:
-        return cls(Project(summaries.values(), nonblocking), summaries)
+        """`focus`: the files whose findings are wanted (None: all of them)."""
+        return cls(Project(summaries.values(), nonblocking, focus), summaries)

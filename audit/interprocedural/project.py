@@ -51,7 +51,18 @@ class Located:
 
 
 class Project:
-    def __init__(self, summaries: Iterable[FileSummary], nonblocking: Iterable[str] = ()) -> None:
+    """The project's call graph. With `focus` (paths), only the calls those files make are
+    asked about: blocking is searched in what their functions reach, which gives the same
+    chains as a search of the whole graph (a shortest chain from a function only passes
+    through functions it reaches) at the cost of the part that matters, as an editor needs
+    after each change of one file."""
+
+    def __init__(
+        self,
+        summaries: Iterable[FileSummary],
+        nonblocking: Iterable[str] = (),
+        focus: frozenset[str] | None = None,
+    ) -> None:
         self.functions: dict[str, Located] = {}
         self.classes: dict[str, ClassFacts] = {}
         self.aliases: dict[str, dict[str, str]] = {}
@@ -63,6 +74,7 @@ class Project:
             for cls in facts.classes:
                 self.classes[cls.qualname] = cls
         self.nonblocking = frozenset(nonblocking)
+        self.focus = focus
         self._resolved: dict[str, str | None] = {}
 
     # -- names ---------------------------------------------------------------------------
@@ -179,7 +191,7 @@ class Project:
         callers: dict[str, list[tuple[str, str | None, int]]] = {}
         found: dict[str, Blocked] = {}
         queue: deque[str] = deque()
-        for name in sorted(self.functions):
+        for name in sorted(self._searched):
             facts = self.functions[name].facts
             if facts.is_async or name in self.nonblocking:
                 continue
@@ -209,13 +221,38 @@ class Project:
                     queue.append(caller)
         return found
 
+    @cached_property
+    def _searched(self) -> frozenset[str]:
+        """The functions a blocking search visits: all of them, or (with a focus) those the
+        focused files' functions reach."""
+        if self.focus is None:
+            return frozenset(self.functions)
+        reached = {name for name, at in self.functions.items() if at.path in self.focus}
+        pending = list(reached)
+        while pending:
+            for edge in self.functions[pending.pop()].facts.edges:
+                callee = self.resolve(edge.callee)
+                if callee is not None and callee not in reached:
+                    reached.add(callee)
+                    pending.append(callee)
+        return frozenset(reached)
+
     def async_calls(self) -> Iterator[tuple[Located, Edge]]:
-        """Every call made on the event loop by an async project function, in file order."""
-        for name in sorted(self.functions, key=lambda n: (self.functions[n].path, n)):
-            located = self.functions[name]
-            if located.facts.is_async:
-                for edge in located.facts.edges:
-                    yield located, edge
+        """Every call made on the event loop by an async project function (of the focused
+        files, with a focus), in file order."""
+        for located in self._async_functions:
+            for edge in located.facts.edges:
+                yield located, edge
+
+    @cached_property
+    def _async_functions(self) -> list[Located]:
+        focus = self.focus
+        names = sorted(
+            (located.path, name)
+            for name, located in self.functions.items()
+            if located.facts.is_async and (focus is None or located.path in focus)
+        )
+        return [self.functions[name] for _, name in names]
 
     # -- async twins ---------------------------------------------------------------------
 

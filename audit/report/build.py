@@ -38,6 +38,8 @@ RUN_TIME_REPORTS = {
     "under load",
     "bench-audit.md": "soni-audit's speed against its peers",
     "bench-fix.md": "what `--fix --unsafe-fixes` repairs on real code, verified, and its cost",
+    "bench-lsp.md": "the language server: from an edit to its diagnostics, and its memory, "
+    "beside ruff server",
 }
 
 

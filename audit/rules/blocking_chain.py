@@ -39,7 +39,9 @@ def chain_findings(
         if ran is None:
             continue
         callee, guard = ran
-        found = graph.blocked.get(callee) or graph.may_block.get(callee)
+        found = graph.blocked.get(callee)
+        if found is None and conditional:
+            found = graph.may_block.get(callee)
         if found is None:
             continue
         if guard is not None:  # a generator the coroutine hands on without iterating

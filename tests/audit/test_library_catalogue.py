@@ -394,6 +394,102 @@ INVALID: dict[str, list[str]] = {
             sock.connect_ex(address)  # BLK101
         """,
     ],
+    "llm-sdks": [
+        # OpenAI: a module-level client, its nested resources, and the client kept on `self`
+        """
+        from openai import OpenAI
+
+        client = OpenAI()
+
+        class Provider:
+            def __init__(self, url):
+                self.client = OpenAI(base_url=url)
+
+            async def chat(self, messages):
+                return self.client.chat.completions.create(model="m", messages=messages)  # BLK101
+
+        async def handler(messages):
+            client.embeddings.create(model="m", input="x")  # BLK101
+            client.beta.chat.completions.parse(model="m", messages=messages)  # BLK101
+            client.with_options(timeout=5).responses.create(model="m", input="x")  # BLK101
+        """,
+        # a parameter annotated with the sync client
+        """
+        import openai
+
+        async def handler(client: openai.OpenAI, messages):
+            return client.chat.completions.create(model="m", messages=messages)  # BLK101
+        """,
+        # openai < 1.0 module API
+        """
+        import openai
+
+        async def handler(messages):
+            openai.ChatCompletion.create(model="m", messages=messages)  # BLK100
+            openai.Completion.create(model="m", prompt="p")  # BLK100
+            openai.Embedding.create(model="m", input="x")  # BLK100
+        """,
+        """
+        import anthropic
+
+        async def handler(messages):
+            client = anthropic.Anthropic()
+            client.messages.create(model="m", max_tokens=64, messages=messages)  # BLK101
+            client.messages.count_tokens(model="m", messages=messages)  # BLK101
+        """,
+        """
+        import litellm
+        from litellm import completion
+
+        async def handler(messages):
+            completion(model="m", messages=messages)  # BLK100
+            litellm.embedding(model="m", input=["x"])  # BLK100
+            litellm.text_completion(model="m", prompt="p")  # BLK100
+            litellm.image_generation(model="m", prompt="p")  # BLK100
+        """,
+        """
+        import cohere
+        from groq import Groq
+
+        async def handler(messages):
+            cohere.ClientV2().chat(model="m", messages=messages)  # BLK101
+            cohere.Client().embed(texts=["x"], model="m")  # BLK101
+            Groq().chat.completions.create(model="m", messages=messages)  # BLK101
+        """,
+        """
+        from google import genai
+        from mistralai import Mistral
+
+        async def handler(messages):
+            client = genai.Client()
+            client.models.generate_content(model="m", contents="x")  # BLK101
+            chat = client.chats.create(model="m")
+            chat.send_message("x")  # BLK101
+            Mistral(api_key="k").chat.complete(model="m", messages=messages)  # BLK101
+        """,
+    ],
+    "loop-protection": [
+        """
+        import importlib
+        import ssl
+        import webbrowser
+
+        async def handler(name, url, cafile):
+            module = importlib.import_module(name)  # BLK100
+            context = ssl.create_default_context()  # BLK100
+            context.load_verify_locations(cafile)  # BLK101
+            context.load_cert_chain("cert.pem", "key.pem")  # BLK101
+            webbrowser.open(url)  # BLK100
+            return module
+        """,
+        """
+        import ssl
+
+        async def handler(context: ssl.SSLContext):
+            context.load_default_certs()  # BLK101
+            context.set_default_verify_paths()  # BLK101
+        """,
+    ],
 }
 
 VALID: dict[str, list[str]] = {
@@ -651,6 +747,66 @@ VALID: dict[str, list[str]] = {
                 await handle.read()
         """,
     ],
+    "llm-sdks": [
+        # the async clients and twins, awaited
+        """
+        import anthropic
+        import cohere
+        import litellm
+        import openai
+        from google import genai
+        from mistralai import Mistral
+
+        async def handler(messages):
+            await openai.AsyncOpenAI().chat.completions.create(model="m", messages=messages)
+            await openai.ChatCompletion.acreate(model="m", messages=messages)
+            await anthropic.AsyncAnthropic().messages.create(model="m", max_tokens=1, messages=messages)
+            await litellm.acompletion(model="m", messages=messages)
+            await litellm.aembedding(model="m", input=["x"])
+            await litellm.atext_completion(model="m", prompt="p")
+            await cohere.AsyncClientV2().chat(model="m", messages=messages)
+            await genai.Client().aio.models.generate_content(model="m", contents="x")
+            await Mistral(api_key="k").chat.complete_async(model="m", messages=messages)
+        """,
+        # offloaded to a thread, and clients only made
+        """
+        import asyncio
+
+        import litellm
+        from openai import OpenAI
+
+        async def handler(messages):
+            client = OpenAI()
+            await asyncio.to_thread(client.chat.completions.create, model="m", messages=messages)
+            await asyncio.to_thread(litellm.completion, model="m", messages=messages)
+            return client.with_options(timeout=5)
+        """,
+        # sync code calls the sync clients
+        """
+        import litellm
+        from openai import OpenAI
+
+        def handler(messages):
+            OpenAI().chat.completions.create(model="m", messages=messages)
+            return litellm.completion(model="m", messages=messages)
+        """,
+    ],
+    "loop-protection": [
+        """
+        import asyncio
+        import importlib
+        import ssl
+        import webbrowser
+
+        CONTEXT = ssl.create_default_context()
+
+        async def handler(name, url):
+            module = await asyncio.to_thread(importlib.import_module, name)
+            context = await asyncio.to_thread(ssl.create_default_context)
+            await asyncio.to_thread(webbrowser.open, url)
+            return module, context, ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), CONTEXT
+        """,
+    ],
 }
 
 
@@ -705,6 +861,20 @@ LIBRARY_FAMILIES = [
     "pandas-io",
     "image-file",
     "httpx2",
+    "llm-openai",
+    "llm-openai-v0",
+    "llm-anthropic",
+    "llm-groq",
+    "llm-litellm-completion",
+    "llm-litellm-embedding",
+    "llm-litellm-text-completion",
+    "llm-litellm",
+    "llm-cohere",
+    "llm-google-genai",
+    "llm-mistral",
+    "import",
+    "ssl-certificates",
+    "browser",
 ]
 
 

@@ -10,6 +10,14 @@ measure the rules and any other backend (`--backend`).
     python scripts/eval_understanding.py                       # print the figures
     python scripts/eval_understanding.py --json before.json    # keep them for a comparison
     python scripts/eval_understanding.py --baseline before.json --output reports/understanding.md
+    python scripts/eval_understanding.py --backend hybrid --base-url http://127.0.0.1:11434/v1 \
+        --model llama3.1 --json hybrid.json               # a model, through any OpenAI-
+                                                          # compatible server
+    python scripts/eval_understanding.py --beside hybrid.json --output reports/understanding.md
+
+`llm` and `hybrid` are built exactly as the runtime builds them (`soni.du.backends`), so the
+figures include the prompt, the schema, the validation of every reply, the normalisation of
+its values and the fallback to the rules; each turn's latency and model calls are kept.
 
 A domain key this version of soni does not know (a newer slot type or setting) is dropped
 before the domain is read, and the report lists it: the sets then measure what this
@@ -23,10 +31,13 @@ import asyncio
 import copy
 import datetime
 import json
+import statistics
 import subprocess
 import sys
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,14 +49,23 @@ import soni
 from harness.report import command as harness_command
 from harness.report import emit, machine, render
 from soni.config.models import Domain
-from soni.core.types import Awaiting, AwaitingKind, CommandGenerator, UnderstandingContext
+from soni.config.understanding import UnderstandingSettings
+from soni.core.types import (
+    Awaiting,
+    AwaitingKind,
+    CommandGenerator,
+    UnderstandingContext,
+    Understood,
+)
+from soni.du.backends import open_generator
 
 DATA = Path(__file__).with_name("data") / "understanding"
 PACKAGED = {"banking": "soni.examples.banking"}
 """Domains named by package: the version of soni being measured brings its own."""
 MAX_DROPS = 20
 
-Factory = Callable[[Domain, "FixedDay"], CommandGenerator]
+Factory = Callable[[Domain, "FixedDay", AsyncExitStack], Awaitable[CommandGenerator]]
+"""Builds a backend for one domain; what it opens (a model client) closes with the stack."""
 
 
 @dataclass(frozen=True)
@@ -56,14 +76,24 @@ class FixedDay:
         return self.day
 
 
-def rules(domain: Domain, clock: FixedDay) -> CommandGenerator:
+async def rules(domain: Domain, clock: FixedDay, resources: AsyncExitStack) -> CommandGenerator:
     from soni.du.generator import RuleBasedCommandGenerator
 
     return RuleBasedCommandGenerator(domain, clock)
 
 
-BACKENDS: Mapping[str, Factory] = {"rules": rules}
-"""How to build each backend for a domain; an LLM backend adds its entry (and options)."""
+def configured(settings: UnderstandingSettings) -> Factory:
+    """The backend `settings` name, built as the runtime builds it for a domain."""
+
+    async def build(domain: Domain, clock: FixedDay, resources: AsyncExitStack) -> CommandGenerator:
+        update = {"understanding": settings}
+        domain = domain.model_copy(update={"settings": domain.settings.model_copy(update=update)})
+        return await open_generator(domain, clock, resources)
+
+    return build
+
+
+BACKENDS = ("rules", "llm", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -80,6 +110,10 @@ class Item:
 class Outcome:
     item: Item
     got: tuple[dict[str, Any], ...]
+    latency_ms: float = 0.0
+    model_calls: int = 0
+    asked_model: bool = False
+    model_answered: bool = False
 
     @property
     def exact(self) -> bool:
@@ -98,6 +132,14 @@ class Figures:
     by_domain: dict[str, list[int]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     misses: list[dict[str, Any]] = field(default_factory=list)
+    backend: str = "rules"
+    model_calls: int = 0
+    model_turns: int = 0
+    """Turns that asked the model."""
+    model_answers: int = 0
+    """Turns whose commands the model gave (the others fell back to the rules)."""
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    """Per turn: mean, p50, p95 and max."""
 
 
 # -- reading the sets --------------------------------------------------------------------------
@@ -226,20 +268,36 @@ def normalized(command: Mapping[str, Any]) -> dict[str, Any]:
 async def evaluate(backend: Factory, directory: Path) -> tuple[list[Outcome], list[str]]:
     outcomes: list[Outcome] = []
     dropped: list[str] = []
-    for domain, clock, items, lost, contexts in await asyncio.to_thread(load_sets, directory):
-        dropped.extend(key for key in lost if key not in dropped)
-        generator = backend(domain, clock)
-        for item in items:
-            commands = await generator.generate(item.say, contexts[item.context])
-            got = tuple(normalized(command.model_dump(mode="json")) for command in commands)
-            outcomes.append(Outcome(item, got))
+    async with AsyncExitStack() as resources:
+        for domain, clock, items, lost, contexts in await asyncio.to_thread(load_sets, directory):
+            dropped.extend(key for key in lost if key not in dropped)
+            generator = await backend(domain, clock, resources)
+            for item in items:
+                outcomes.append(await _read(generator, item, contexts[item.context]))
     return outcomes, dropped
 
 
+async def _read(generator: CommandGenerator, item: Item, context: UnderstandingContext) -> Outcome:
+    started = time.perf_counter()
+    commands = await generator.generate(item.say, context)
+    latency_ms = (time.perf_counter() - started) * 1000
+    got = tuple(normalized(command.model_dump(mode="json")) for command in commands)
+    outcome = Outcome(item, got, latency_ms)
+    if isinstance(commands, Understood):
+        outcome.model_calls = commands.use.model_calls
+        outcome.asked_model = commands.use.model_calls > 0
+        outcome.model_answered = commands.use.answered_by == "model"
+    return outcome
+
+
 def figures(
-    label: str, outcomes: Sequence[Outcome], dropped: list[str], version: str | None = None
+    label: str,
+    outcomes: Sequence[Outcome],
+    dropped: list[str],
+    version: str | None = None,
+    backend: str = "rules",
 ) -> Figures:
-    result = Figures(label, version or _version(), dropped=dropped)
+    result = Figures(label, version or _version(), dropped=dropped, backend=backend)
     kinds: dict[str, Counter[str]] = {}
     for outcome in outcomes:
         result.items += 1
@@ -275,7 +333,24 @@ def figures(
                 }
             )
     result.by_kind = {kind: dict(counts) for kind, counts in sorted(kinds.items())}
+    result.model_calls = sum(outcome.model_calls for outcome in outcomes)
+    result.model_turns = sum(outcome.asked_model for outcome in outcomes)
+    result.model_answers = sum(outcome.model_answered for outcome in outcomes)
+    result.latency_ms = _latency([outcome.latency_ms for outcome in outcomes])
     return result
+
+
+def _latency(times: Sequence[float]) -> dict[str, float]:
+    if not times:
+        return {}
+    ordered = sorted(times)
+    shares = {"p50": 0.5, "p95": 0.95}
+    result = {"mean": statistics.fmean(ordered)}
+    result.update(
+        {name: ordered[min(len(ordered) - 1, int(q * len(ordered)))] for name, q in shares.items()}
+    )
+    result["max"] = ordered[-1]
+    return {name: round(value, 3) for name, value in result.items()}
 
 
 def _version() -> str:
@@ -338,21 +413,60 @@ def _commands(commands: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(parts) or "nothing"
 
 
-def report(after: Figures, before: Figures | None, command: str) -> str:
-    runs = [before, after] if before is not None else [after]
+@dataclass(frozen=True)
+class Cost:
+    """What a run's turns cost: model calls and latency."""
+
+    label: str
+    backend: str
+    calls_per_turn: str
+    asked: str
+    answered: str
+    fell_back: str
+    latency: str
+
+
+def _cost(label: str, run: Figures) -> Cost:
+    latency = run.latency_ms
+    shown = " / ".join(f"{latency[k]:.2f}" for k in ("p50", "p95", "max")) if latency else "-"
+    asked = run.model_turns
+    return Cost(
+        label,
+        run.backend,
+        f"{run.model_calls / run.items:.2f}" if run.items else "-",
+        _rate(asked, run.items),
+        _rate(run.model_answers, asked),
+        _rate(asked - run.model_answers, asked),
+        shown,
+    )
+
+
+def report(
+    after: Figures, before: Figures | None, command: str, beside: Sequence[Figures] = ()
+) -> str:
+    """Markdown: `before` (an earlier run), the runs `beside` (other backends) and `after`
+    (this run), each a column."""
+    runs = [*([before] if before is not None else []), *beside, after]
+    labels = [
+        *(["before"] if before is not None else []),
+        *(run.label for run in beside),
+        "after" if before is not None else after.label,
+    ]
     everything = Row("all", after.items, tuple(_rate(run.exact, run.items) for run in runs))
     return render(
         "understanding.md.j2",
         date=datetime.date.today().isoformat(),
         machine=machine(),
         command=command,
-        labels=["before", "after"] if before is not None else ["now"],
+        labels=labels,
         runs=runs,
         after=after,
         splits=[*_shares("by_split", runs), everything],
         categories=_shares("by_category", runs),
         domains=_shares("by_domain", runs),
         kinds=_kinds(runs),
+        costs=[_cost(label, run) for label, run in zip(labels, runs, strict=True)],
+        models=[run for run in runs if run.backend != "rules"],
         misses=[
             {**miss, "expected": _commands(miss["expected"]), "got": _commands(miss["got"])}
             for miss in after.misses
@@ -360,10 +474,41 @@ def report(after: Figures, before: Figures | None, command: str) -> str:
     )
 
 
+def _backend(args: argparse.Namespace) -> Factory:
+    if args.backend == "rules":
+        return rules
+    if not args.base_url:
+        raise SystemExit(f"--backend {args.backend} needs --base-url (an OpenAI-compatible API)")
+    return configured(
+        UnderstandingSettings(
+            backend=args.backend,
+            model=args.model,
+            base_url=args.base_url,
+            api_key_env=args.api_key_env,
+            timeout_s=args.timeout,
+            response_format=args.response_format,
+        )
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="directory of labelled sets")
-    parser.add_argument("--backend", choices=sorted(BACKENDS), default="rules")
+    parser.add_argument("--backend", choices=BACKENDS, default="rules")
+    parser.add_argument("--base-url", help="llm/hybrid: the server's OpenAI-compatible API root")
+    parser.add_argument("--model", default="default", help="llm/hybrid: the model's name")
+    parser.add_argument("--api-key-env", help="llm/hybrid: the variable holding the API key")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per model call")
+    parser.add_argument(
+        "--response-format", choices=("json_schema", "json_object", "none"), default="json_schema"
+    )
+    parser.add_argument(
+        "--beside",
+        type=Path,
+        action="append",
+        default=[],
+        help="figures (JSON) of another backend's run, shown as a column before this one",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--baseline", type=Path, help="figures (JSON) of an earlier run to compare")
     parser.add_argument("--output", type=Path, help="write the markdown report here")
@@ -371,18 +516,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--code", help="what the measured code is, for the report (default: its git commit)"
     )
     args = parser.parse_args(argv)
-    outcomes, dropped = asyncio.run(evaluate(BACKENDS[args.backend], args.data))
-    after = figures(args.backend, outcomes, dropped, args.code)
-    before = None
-    if args.baseline:
-        before = Figures(**json.loads(args.baseline.read_text(encoding="utf-8")))
-    text = report(after, before, harness_command("scripts/eval_understanding.py", sys.argv[1:]))
+    outcomes, dropped = asyncio.run(evaluate(_backend(args), args.data))
+    after = figures(args.backend, outcomes, dropped, args.code, args.backend)
+    before = _figures(args.baseline) if args.baseline else None
+    beside = [_figures(path) for path in args.beside]
+    command = harness_command("scripts/eval_understanding.py", sys.argv[1:])
+    text = report(after, before, command, beside)
     emit(text, args.output)
     if args.json:
         args.json.write_text(
             json.dumps(asdict(after), indent=1, sort_keys=True) + "\n", encoding="utf-8"
         )
     return 0
+
+
+def _figures(path: Path) -> Figures:
+    return Figures(**json.loads(path.read_text(encoding="utf-8")))
 
 
 if __name__ == "__main__":

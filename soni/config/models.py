@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from soni.config.base import Model
 from soni.config.server import ServerSettings
+from soni.config.understanding import UnderstandingSettings
 from soni.core.bounds import parse_date_bound
 from soni.core.slots import SlotType, SlotValue
 
@@ -242,6 +243,7 @@ class Settings(Model):
     actions: str | None = None
     completion_message: str | None = "Is there anything else I can help you with?"
     server: ServerSettings = Field(default_factory=ServerSettings)
+    understanding: UnderstandingSettings = Field(default_factory=UnderstandingSettings)
 
 
 class Domain(Model):

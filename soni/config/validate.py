@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from soni.config.actions import Action
 from soni.config.models import END, BranchCase, Domain, Flow, Step, StepKind
+from soni.config.understanding import client_problem
 from soni.core.conditions import parse_condition
 from soni.core.templates import TemplateError, template_fields
 from soni.errors import ConditionError, ConfigError
@@ -38,6 +39,9 @@ def check_domain(
             if text is not None:
                 for message in _template_problems(text, slot_names):
                     report(("slots", name, field), message)
+    missing = client_problem(domain.settings.understanding)
+    if missing is not None:
+        report(("settings", "understanding", "backend"), missing)
     return problems
 
 

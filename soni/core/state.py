@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from soni.core.slots import SlotValue
-from soni.core.types import Awaiting, FlowFrame
+from soni.core.types import Awaiting, FlowFrame, ModelUse
 
 HISTORY_LIMIT = 20
 
@@ -33,6 +33,8 @@ class DialogueState(BaseModel):
     awaiting: Awaiting | None = None
     handoff: bool = False
     history: tuple[Turn, ...] = Field(default=(), max_length=HISTORY_LIMIT)
+    understanding: ModelUse | None = None
+    """The last turn's model use, where a model is configured (never a key or a prompt)."""
 
     @property
     def active(self) -> FlowFrame | None:

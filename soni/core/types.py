@@ -11,7 +11,7 @@ import datetime
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -100,6 +100,16 @@ class Clock(Protocol):
     def today(self) -> datetime.date: ...
 
 
+class Exchange(Protocol):
+    """One earlier turn: what the user said and what the bot answered."""
+
+    @property
+    def user(self) -> str: ...
+
+    @property
+    def bot(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class UnderstandingContext:
     """What the understanding component may know about the conversation."""
@@ -107,6 +117,40 @@ class UnderstandingContext:
     active_flow: str | None
     awaiting: Awaiting | None
     filled_slots: Mapping[str, SlotValue]
+    history: Sequence[Exchange] = ()
+    """The turns before this one, oldest first (the rules do not read them; a model does)."""
+
+
+class ModelUse(_Frozen):
+    """How a turn was understood where a model is configured: the calls made to it, how
+    long they took in all, who gave the commands, and why not the model when it failed."""
+
+    backend: Literal["llm", "hybrid"]
+    model_calls: int = 0
+    latency_ms: float = 0.0
+    answered_by: Literal["rules", "model"] = "rules"
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class Understood(Sequence[Command]):
+    """Commands with the model use behind them: what a model-backed generator returns, so
+    the turn can record it (a plain sequence of commands records nothing)."""
+
+    commands: tuple[Command, ...]
+    use: ModelUse
+
+    @overload
+    def __getitem__(self, index: int) -> Command: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Command]: ...
+
+    def __getitem__(self, index: int | slice) -> Command | Sequence[Command]:
+        return self.commands[index]
+
+    def __len__(self) -> int:
+        return len(self.commands)
 
 
 class CommandGenerator(Protocol):

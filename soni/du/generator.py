@@ -44,6 +44,7 @@ CLARIFY_MARGIN = 0.1
 MAX_CANCEL_WORDS = 6
 MAX_HELP_WORDS = 5
 MAX_REPEAT_WORDS = 6
+EMPTY_MESSAGE = "empty message"
 _ORDINALS = {"first": 0, "1": 0, "one": 0, "second": 1, "2": 1, "two": 1, "third": 2, "3": 2}
 
 
@@ -64,7 +65,7 @@ class RuleBasedCommandGenerator:
     def understand(self, message: str, context: UnderstandingContext) -> list[Command]:
         read = Message(message, self.index, self.extractor)
         if not read.tokens:
-            return [CannotHandle(reason="empty message")]
+            return [CannotHandle(reason=EMPTY_MESSAGE)]
         requests = self.requests.split(read, context.active_flow)
         if len(requests) > 1:
             first: list[Command] = [

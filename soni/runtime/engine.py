@@ -52,6 +52,7 @@ from soni.core.types import (
     EventKind,
     FlowDelta,
     UnderstandingContext,
+    Understood,
 )
 from soni.du.clock import SystemClock
 from soni.errors import ActionError, StaleStateError
@@ -83,7 +84,10 @@ class TurnOutcome:
 
 def understanding_context(state: DialogueState) -> UnderstandingContext:
     return UnderstandingContext(
-        active_flow=state.active_flow, awaiting=state.awaiting, filled_slots=state.active_slots
+        active_flow=state.active_flow,
+        awaiting=state.awaiting,
+        filled_slots=state.active_slots,
+        history=state.history,
     )
 
 
@@ -140,6 +144,7 @@ class DialogueEngine:
             awaiting=turn.awaiting,
             handoff=turn.handoff,
             history=history[-HISTORY_LIMIT:],
+            understanding=commands.use if isinstance(commands, Understood) else None,
         )
         return TurnOutcome(new_state, messages, tuple(turn.failures))
 

@@ -31,8 +31,8 @@ from soni.config.models import PersistenceSettings
 from soni.core.slots import SlotValue
 from soni.core.state import DialogueState
 from soni.core.types import Clock, CommandGenerator
+from soni.du.backends import open_generator
 from soni.du.clock import SystemClock
-from soni.du.generator import RuleBasedCommandGenerator
 from soni.errors import SoniError, StaleStateError
 from soni.runtime.engine import ActionFailure, DialogueEngine
 from soni.runtime.graph import GraphState, Outcome, Services, build_graph
@@ -82,6 +82,8 @@ class UserState:
     stack: tuple[str, ...]
     awaiting: dict[str, Any] | None
     handoff: bool
+    understanding: dict[str, Any] | None = None
+    """The last turn's model calls, their latency and who answered (`ModelUse`)."""
 
     @classmethod
     def of(cls, state: DialogueState) -> UserState:
@@ -92,6 +94,9 @@ class UserState:
             stack=tuple(frame.flow for frame in state.stack),
             awaiting=state.awaiting.model_dump(mode="json") if state.awaiting else None,
             handoff=state.handoff,
+            understanding=(
+                state.understanding.model_dump(mode="json") if state.understanding else None
+            ),
         )
 
 
@@ -183,10 +188,8 @@ class RuntimeLoop:
         generator: CommandGenerator
         if self._generator is not None:
             generator = self._generator
-        else:  # building the rules' indexes (typo deletions, slot words) is CPU: off the loop
-            generator = await asyncio.to_thread(
-                RuleBasedCommandGenerator, config.domain, self._clock
-            )
+        else:  # the rules, and the model client when one is configured (closed on exit)
+            generator = await open_generator(config.domain, self._clock, self._exit)
         persistence = self._persistence or config.domain.settings.persistence
         if self._checkpointer is None:
             saver = await open_checkpointer(persistence, config, self._exit)

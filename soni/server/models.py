@@ -49,6 +49,14 @@ class StateResponse(BaseModel):
     stack: list[str]
     awaiting: dict[str, Any] | None
     handoff: bool
+    understanding: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Where a model reads messages (`settings.understanding.backend` llm or hybrid): "
+            "the last turn's `model_calls`, their `latency_ms`, who gave the commands "
+            "(`answered_by`: model or rules) and why not the model (`fallback`)"
+        ),
+    )
 
     @classmethod
     def of(cls, user_id: str, state: UserState) -> StateResponse:
@@ -60,6 +68,7 @@ class StateResponse(BaseModel):
             stack=list(state.stack),
             awaiting=state.awaiting,
             handoff=state.handoff,
+            understanding=state.understanding,
         )
 
 

@@ -3,13 +3,14 @@ arrives and an exit code that says why the server stopped."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import gc
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -26,6 +27,7 @@ from soni.runtime import ReceiptPolicy, RuntimeLoop
 from soni.runtime.receipts import DAY_S
 from soni.server.app import create_app
 from soni.server.host import Phase, RuntimeHost
+from soni.server.logs import written_off_the_loop
 from soni.server.protocol import DeadlineHttpProtocol
 from soni.server.security import Security, warn_insecure
 
@@ -112,6 +114,13 @@ class _Server(uvicorn.Server):
     def runtime_failure(self, error: BaseException) -> None:
         self.runtime_failed = True
         self.should_exit = True
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """While serving, log lines are written off the loop; they are all written before
+        uvicorn re-raises the signal that stopped it."""
+        with super().capture_signals(), written_off_the_loop():
+            yield
 
 
 def _watched(app: FastAPI, config: SoniConfig, options: ServeOptions) -> ASGIApp:

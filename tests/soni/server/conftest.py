@@ -36,6 +36,14 @@ class Served:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def logged(self, pattern: str, since: int = 0, limit_s: float = 10.0) -> str:
+        """The log from offset `since` once `pattern` (a regular expression) is in it: a
+        running server writes its lines from a thread, moments after what they record."""
+        deadline = time.monotonic() + limit_s
+        while not re.search(pattern, self.log()[since:]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.log()[since:]
+
     def wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_LIMIT_S
         while time.monotonic() < deadline:

@@ -4,6 +4,7 @@ requests in flight, persistence across restarts, and clear failures at start."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -153,7 +154,7 @@ def test_a_conversation_saved_in_a_step_that_no_longer_exists(
         assert error["type"] == "invalid_state"
         assert "'who'" in error["message"]
         assert "DELETE /state/ann" in error["message"]
-        assert error["id"] in changed.log()
+        assert error["id"] in changed.logged(re.escape(error["id"]))
         assert httpx.delete(changed.url + "/state/ann").status_code == 204
         assert chat(changed, "ann", "send money").status_code == 200
     finally:
@@ -240,11 +241,15 @@ def test_loop_watchdog_charges_a_blocking_action_to_its_line(
     )
     where = f"{actions.resolve()}:{line} in check_limits"
     warnings = [text for text in served.log().splitlines() if "event loop blocked" in text]
-    assert len(warnings) == 3, served.log()
-    assert all(where in text for text in warnings), warnings
-    sites = data["sites"]
-    assert [(site["file"], site["line"], site["count"]) for site in sites] == [
-        (str(actions.resolve()), line, 3)
-    ]
+    # Each of the three turns is charged to the sleeping line. On a loaded machine a
+    # third-party step (a start-up line, an import) can also pass 10 ms: it may be
+    # reported, but never charged to the action, and never to soni's code.
+    assert len([text for text in warnings if where in text]) == 3, served.log()
+    soni_code = f" at {Path(soni.__file__).parent}"
+    assert all(soni_code not in text for text in warnings), warnings
+    sites = [site for site in data["sites"] if not Path(site["file"]).is_absolute()]
+    assert sites == [], sites
+    sites = [site for site in data["sites"] if site["file"] == str(actions.resolve())]
+    assert [(site["line"], site["count"]) for site in sites] == [(line, 3)]
     assert sites[0]["call"] == "time.sleep"
     assert 27 <= sites[0]["mean_ms"] <= 36, sites[0]

@@ -51,6 +51,17 @@ def ready_workers(served: Served, count: int) -> list[int]:
     raise AssertionError(f"{count} workers not ready in {STARTUP_LIMIT_S} s:\n{served.log()}")
 
 
+def access_lines(served: Served, since: int, count: int) -> list[int]:
+    """The pids of the /chat access lines logged after offset `since`, once there are
+    `count` (workers write their lines from a thread, moments after the response)."""
+    deadline = time.monotonic() + 5
+    while len(found := ACCESS.findall(served.log()[since:])) < count:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    return [int(pid) for pid in found]
+
+
 def serving_pids(served: Served) -> set[int]:
     """The workers whose access log lines show a /chat they answered."""
     return {int(pid) for pid in ACCESS.findall(served.log())}
@@ -94,7 +105,7 @@ def test_one_users_conversation_goes_on_across_both_workers(
             burst = send_at_once(served, user, 8)
             assert sorted(burst) == list(range(turn + 1, turn + 9))  # in line, never forked
             turn += 8
-            if {int(pid) for pid in ACCESS.findall(served.log()[seen:])} == set(pids):
+            if {int(pid) for pid in access_lines(served, seen, 8)} == set(pids):
                 break
         else:
             raise AssertionError(f"no burst reached both workers:\n{served.log()}")

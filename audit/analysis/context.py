@@ -149,6 +149,12 @@ class FileContext:
     def resolver(self) -> Resolver:
         return Resolver(self.model, self.catalogue, self.settings.configured_types)
 
+    @cached_property
+    def deferred_resolver(self) -> Resolver:
+        """Names as the project pass reads them: values made by other modules' callables
+        are deferred types it resolves against their summaries."""
+        return Resolver(self.model, self.catalogue, self.settings.configured_types, deferred=True)
+
     def derived(self, build: Callable[[FileContext], T]) -> T:
         """What `build` derives from this file, built once: facts that layers above the
         analysis (fixes, rules) compute from it without the analysis knowing them."""

@@ -4,11 +4,18 @@ Answers "what does this expression refer to?" with an abstract value: an object 
 qualified name (`Ref`), an instance of a known type (`Instance`), or a method bound to such an
 instance (`BoundMethod`); None when unsure. Precision comes first: a name bound in several
 places with different values resolves to None rather than to a guess.
+
+A second resolver, `deferred=True`, serves the project pass: where a value comes from a
+callable of another module that nothing here describes (`FS()`, `make_client()`), it answers
+with a deferred type, the call itself (`app.fs.FS()`), which the project pass resolves
+against the summary of the module that defines it (a class, or a function's return
+annotation). The rules of a single file never see deferred types.
 """
 
 from __future__ import annotations
 
 import builtins
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -44,15 +51,28 @@ _OPAQUE = (cst.Call, cst.Name, cst.Attribute, cst.Await, cst.Subscript)
 _TYPING_FORMS = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
 _NONE = Ref("builtins.None")
 _MISSING = Ref("<missing>")
+_SILENT_ANNOTATIONS = frozenset({"typing.Any", "typing_extensions.Any", "builtins.object"})
+_STANDARD = frozenset(sys.stdlib_module_names) | {"builtins"}
+
+
+def is_deferred(type_name: str) -> bool:
+    """A type the project pass still has to resolve (`app.fs.FS()`, `app.fs.make().cache`)."""
+    return "()" in type_name
 
 
 class Resolver:
     def __init__(
-        self, model: ModuleModel, catalogue: Catalogue, extra_types: frozenset[str] = frozenset()
+        self,
+        model: ModuleModel,
+        catalogue: Catalogue,
+        extra_types: frozenset[str] = frozenset(),
+        *,
+        deferred: bool = False,
     ) -> None:
         self.model = model
         self.catalogue = catalogue
         self.extra_types = extra_types
+        self.deferred = deferred
         self._classes = {self.local_name(q): info for q, info in model.classes.items()}
         self._functions = {
             self.local_name(info.scope.qualname): info
@@ -246,9 +266,14 @@ class Resolver:
         if kind is BindingKind.PARAM:
             return self._parameter_value(binding)
         if kind is BindingKind.ANNOTATED and binding.annotation is not None:
-            typed = self.annotation_type(binding.annotation, binding.scope)
-            if typed is not None:
-                return typed
+            if self._says_nothing(binding.annotation, binding.scope):
+                # `client: Any`: the assignments say what it holds, if anything.
+                if binding.value is None:
+                    return _NONE
+            else:
+                typed = self.annotation_type(binding.annotation, binding.scope)
+                if typed is not None:
+                    return typed
         if kind in (BindingKind.ASSIGN, BindingKind.ANNOTATED) and binding.value is not None:
             value = self.value(binding.value, binding.scope)
             return value if value is not None else self._declared(binding)
@@ -260,6 +285,10 @@ class Resolver:
             if isinstance(manager, Instance) and self.catalogue.is_async_type(manager.type):
                 return manager
         return None
+
+    def _says_nothing(self, annotation: cst.BaseExpression, scope: Scope) -> bool:
+        named = self._named(annotation, scope)
+        return named is not None and named[0] in _SILENT_ANNOTATIONS
 
     def _declared(self, binding: Binding) -> Value | None:
         """A name annotated earlier in its function keeps the declared type when it is
@@ -308,9 +337,18 @@ class Resolver:
         origin = TypeOrigin(Evidence.ANNOTATION, member.written)
         return Instance(self.catalogue.canonical_type(qualified), origin)
 
+    def member(self, class_name: str, name: str) -> Value | None:
+        """What `obj.<name>` holds for an instance of a class of this module (an attribute's
+        value, a property's return annotation, else the bound method)."""
+        return self._attribute(Instance(class_name, local=True), name)
+
     # -- values of compound expressions ---------------------------------------------------
 
     def _attribute(self, base: Value | None, attribute: str) -> Value | None:
+        if isinstance(base, BoundMethod) and self._defers(base.instance):
+            # `FS().cache.scan`: an attribute of an object the project pass resolves.
+            instance = base.instance
+            base = Instance(f"{instance.type}.{base.name}", instance.origin)
         if isinstance(base, Ref):
             if base == _NONE:
                 return None
@@ -368,7 +406,10 @@ class Resolver:
             origin = TypeOrigin(Evidence.CALL, callee.qualified)
             if callee.qualified in self.extra_types:
                 return Instance(callee.qualified, origin)
-            return self._typed(self.catalogue.call_returns(callee.qualified), origin)
+            made = self.catalogue.call_returns(callee.qualified)
+            if made is None and self.deferred and self._project_name(callee):
+                return Instance(f"{callee.qualified}()", origin)
+            return self._typed(made, origin)
         if isinstance(callee, Instance) and not callee.local:
             # Calling a factory object (`Session = sessionmaker(engine)`, then `Session()`).
             made = self.catalogue.method_returns(callee.type, "__call__")
@@ -378,6 +419,8 @@ class Resolver:
                 return self._returns(f"{callee.instance.type}.{callee.name}")
             returned = self.catalogue.method_returns(callee.instance.type, callee.name)
             method = f"{callee.instance.type}.{callee.name}"
+            if returned is None and self._defers(callee.instance):
+                return Instance(f"{method}()", TypeOrigin(Evidence.CALL, method))
             return self._typed(returned, TypeOrigin(Evidence.CALL, method))
         return None
 
@@ -417,6 +460,21 @@ class Resolver:
             entered = self.catalogue.entered_type(manager.type)
             return self._typed(entered, TypeOrigin(Evidence.WITH, via=manager.origin))
         return None
+
+    def _project_name(self, ref: Ref) -> bool:
+        """A callable that may be the project's own: imported from outside the standard
+        library, and not one the catalogue describes."""
+        root = ref.qualified.partition(".")[0]
+        return not ref.spelled and root not in _STANDARD and not self.catalogue.knows(ref.qualified)
+
+    def _defers(self, instance: Instance) -> bool:
+        """In deferred mode: an instance whose members the project pass may know."""
+        if not self.deferred or instance.local:
+            return False
+        if is_deferred(instance.type):
+            return True
+        root = instance.type.partition(".")[0]
+        return root not in _STANDARD and self.catalogue.type_named(instance.type) is None
 
     @staticmethod
     def _typed(type_name: str | None, origin: TypeOrigin | None) -> Instance | None:

@@ -60,12 +60,15 @@ class FunctionFacts:
     leaves: tuple[Leaf, ...] = ()
     offloads: tuple[Offload, ...] = ()
     is_generator: bool = False
+    returns: str | None = None
+    """The type its return annotation declares (qualified), for callers in other modules."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "qualname": self.qualname,
             "is_async": self.is_async,
             "is_generator": self.is_generator,
+            "returns": self.returns,
             "edges": [
                 [e.callee, e.call, e.awaited, e.guard, e.iterated, e.escapes] for e in self.edges
             ],
@@ -82,37 +85,56 @@ class FunctionFacts:
             tuple(Leaf(*item) for item in data["leaves"]),
             tuple(Offload(*item) for item in data["offloads"]),
             data["is_generator"],
+            data["returns"],
         )
 
 
 @dataclass(frozen=True)
 class ClassFacts:
+    """A class: its bases, its methods, and the types of its attributes and properties
+    where one type is certain (`self.fs = FS()`, `client: Redis`, a property's return
+    annotation); a type may be another call to resolve in the project (`app.fs.make()`)."""
+
     qualname: str
     bases: tuple[str, ...] = ()
     methods: Mapping[str, bool] = field(default_factory=dict)  # name -> is async
+    attributes: Mapping[str, str] = field(default_factory=dict)  # name -> type
 
     def to_json(self) -> dict[str, Any]:
-        return {"qualname": self.qualname, "bases": list(self.bases), "methods": dict(self.methods)}
+        return {
+            "qualname": self.qualname,
+            "bases": list(self.bases),
+            "methods": dict(self.methods),
+            "attributes": dict(self.attributes),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClassFacts:
-        return cls(data["qualname"], tuple(data["bases"]), dict(data["methods"]))
+        return cls(
+            data["qualname"],
+            tuple(data["bases"]),
+            dict(data["methods"]),
+            dict(data["attributes"]),
+        )
 
 
 @dataclass(frozen=True)
 class ModuleFacts:
-    """A module's functions and classes, and its module-level aliases
-    (`from .config import load` makes `pkg.load` another name for `pkg.config.load`)."""
+    """A module's functions and classes, its module-level aliases
+    (`from .config import load` makes `pkg.load` another name for `pkg.config.load`), and
+    the types of its module-level instances (`store = Store()`), which other modules import."""
 
     functions: tuple[FunctionFacts, ...] = ()
     classes: tuple[ClassFacts, ...] = ()
     aliases: Mapping[str, str] = field(default_factory=dict)
+    types: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "functions": [f.to_json() for f in self.functions],
             "classes": [c.to_json() for c in self.classes],
             "aliases": dict(self.aliases),
+            "types": dict(self.types),
         }
 
     @classmethod
@@ -121,6 +143,7 @@ class ModuleFacts:
             tuple(FunctionFacts.from_json(f) for f in data["functions"]),
             tuple(ClassFacts.from_json(c) for c in data["classes"]),
             dict(data["aliases"]),
+            dict(data["types"]),
         )
 
 

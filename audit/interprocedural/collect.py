@@ -13,7 +13,7 @@ from audit.analysis.model import BindingKind, CallSite, Scope, ScopeKind
 from audit.analysis.recorders.calls import Calls
 from audit.analysis.recorders.guards import Guards
 from audit.analysis.recorders.iteration import Iteration
-from audit.analysis.values import BoundMethod, FunctionTarget, MethodTarget, Ref
+from audit.analysis.values import BoundMethod, FunctionTarget, Instance, MethodTarget, Ref, Value
 from audit.core.facts import (
     ClassFacts,
     Edge,
@@ -63,7 +63,8 @@ def collect(ctx: FileContext) -> ModuleFacts:
             continue
         # A coroutine's blocking call is reported where it is made; its edge is kept all
         # the same, so the rules that follow it do not depend on which rule reports it.
-        callee = _callee(call.target)
+        target = call.target or ctx.deferred_resolver.call_target(site)
+        callee = _callee(target)
         if callee is not None:
             handed_to = calls.handed_to(site)
             handed = handed_to is not None and id(handed_to) not in bridges
@@ -79,10 +80,37 @@ def collect(ctx: FileContext) -> ModuleFacts:
             tuple(leaves[key]),
             tuple(offloads[key]),
             info.scope.is_generator,
+            _returns(ctx, info.node, info.scope),
         )
         for key, info in functions.items()
     )
-    return ModuleFacts(facts, _classes(ctx), _aliases(ctx))
+    return ModuleFacts(facts, _classes(ctx), _aliases(ctx), _module_types(ctx))
+
+
+def _returns(ctx: FileContext, node: cst.CSTNode, scope: Scope) -> str | None:
+    """The type a function's return annotation declares, qualified."""
+    if not isinstance(node, cst.FunctionDef) or node.returns is None:
+        return None
+    typed = ctx.resolver.annotation_type(node.returns.annotation, scope.parent or scope)
+    return typed.type if typed is not None else None
+
+
+def _typed(value: Value | None) -> str | None:
+    return value.type if isinstance(value, Instance) else None
+
+
+def _module_types(ctx: FileContext) -> dict[str, str]:
+    """Module-level names bound once to an instance (`store = Store()`)."""
+    if "=" not in ctx.text:
+        return {}
+    types: dict[str, str] = {}
+    resolver = ctx.deferred_resolver
+    for name, bindings in ctx.model.module_scope.bindings.items():
+        if len(bindings) == 1 and bindings[0].kind in (BindingKind.ASSIGN, BindingKind.ANNOTATED):
+            typed = _typed(resolver.binding_value(bindings[0]))
+            if typed is not None:
+                types[name] = typed
+    return types
 
 
 class _GuardText:
@@ -172,12 +200,27 @@ def _classes(ctx: FileContext) -> tuple[ClassFacts, ...]:
             value = resolver.value(arg.value, parent) if parent is not None else None
             if isinstance(value, Ref) and not value.spelled:
                 bases.append(value.qualified)
+        qualname = resolver.local_name(cls.qualname)
         facts.append(
             ClassFacts(
-                resolver.local_name(cls.qualname), tuple(bases), methods.get(id(cls.scope), {})
+                qualname,
+                tuple(bases),
+                methods.get(id(cls.scope), {}),
+                _attributes(ctx, qualname, [*cls.attributes, *methods.get(id(cls.scope), {})]),
             )
         )
     return tuple(facts)
+
+
+def _attributes(ctx: FileContext, qualname: str, names: list[str]) -> dict[str, str]:
+    """The attributes (and properties) of a class that hold one known type."""
+    resolver = ctx.deferred_resolver
+    types: dict[str, str] = {}
+    for name in names:
+        typed = _typed(resolver.member(qualname, name))
+        if typed is not None:
+            types[name] = typed
+    return types
 
 
 def _aliases(ctx: FileContext) -> dict[str, str]:

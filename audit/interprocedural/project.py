@@ -15,13 +15,16 @@ calls do, and the first condition on the chain is what its report names.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from audit.catalogue import Catalogue, default_catalogue
 from audit.core.facts import ClassFacts, Edge, FunctionFacts, Leaf
 from audit.core.findings import FileSummary
+from audit.interprocedural.types import Expanded, ProjectTypes
 
 _MAX_ALIAS_DEPTH = 12
 # The condition of a generator that is returned or handed to another call, not iterated.
@@ -62,20 +65,27 @@ class Project:
         summaries: Iterable[FileSummary],
         nonblocking: Iterable[str] = (),
         focus: frozenset[str] | None = None,
+        catalogue: Catalogue | None = None,
+        version: tuple[int, int] = sys.version_info[:2],
     ) -> None:
         self.functions: dict[str, Located] = {}
         self.classes: dict[str, ClassFacts] = {}
         self.aliases: dict[str, dict[str, str]] = {}
+        self.module_types: dict[str, dict[str, str]] = {}
         for summary in summaries:
             facts = summary.facts
             self.aliases[summary.module] = dict(facts.aliases)
+            self.module_types[summary.module] = dict(facts.types)
             for function in facts.functions:
                 self.functions[function.qualname] = Located(summary.path, summary.module, function)
             for cls in facts.classes:
                 self.classes[cls.qualname] = cls
         self.nonblocking = frozenset(nonblocking)
         self.focus = focus
+        self.catalogue = catalogue or default_catalogue()
+        self.version = version
         self._resolved: dict[str, str | None] = {}
+        self._expanded: dict[str, Expanded] = {}
 
     # -- names ---------------------------------------------------------------------------
 
@@ -83,31 +93,49 @@ class Project:
         """The project function a qualified name refers to, or None."""
         if qualified not in self._resolved:
             self._resolved[qualified] = None  # guards against alias cycles
-            self._resolved[qualified] = self._resolve(qualified, 0)
+            name = self.expand(qualified).name
+            self._resolved[qualified] = name if name in self.functions else None
         return self._resolved[qualified]
 
-    def _resolve(self, qualified: str, depth: int) -> str | None:
-        if qualified in self.functions:
-            return qualified
-        if depth > _MAX_ALIAS_DEPTH:
+    def expand(self, qualified: str) -> Expanded:
+        """The name rewritten through the summaries (aliases, classes, return annotations,
+        instances' and attributes' types) as far as they go."""
+        known = self._expanded.get(qualified)
+        if known is None:
+            known = self._expanded[qualified] = self.types.expand(qualified)
+        return known
+
+    @cached_property
+    def types(self) -> ProjectTypes:
+        facts = {name: located.facts for name, located in self.functions.items()}
+        return ProjectTypes(
+            facts, self.classes, self.aliases, self.module_types, self.class_named, self.mro
+        )
+
+    def deferred_leaf(self, edge: Edge) -> tuple[Leaf, Expanded] | None:
+        """A call that another module's summary shows to be a blocking library call (`p.stat()`
+        where `p` comes from a function of another module annotated `-> Path`), with how
+        its type was found; None for anything else (a direct blocking call is a leaf
+        already)."""
+        if edge.awaited:
             return None
-        owner, _, member = qualified.rpartition(".")
-        owner_class = self.class_named(owner)
-        if owner_class is not None:
-            for cls in self.mro(owner_class):
-                candidate = f"{cls}.{member}"
-                if candidate in self.functions:
-                    return candidate
-        parts = qualified.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            target = self.aliases.get(module, {}).get(parts[cut])
-            if target is not None:
-                rest = ".".join(parts[cut + 1 :])
-                expanded = f"{target}.{rest}" if rest else target
-                if expanded != qualified:
-                    return self._resolve(expanded, depth + 1)
-        return None
+        expanded = self.expand(edge.callee)
+        if not expanded.steps or expanded.name in self.functions:
+            return None
+        catalogue = self.catalogue
+        target = expanded.name
+        family = catalogue.function_family(target)
+        if family is None:
+            owner, _, method = target.rpartition(".")
+            if not owner or self.class_named(owner) is not None:
+                return None
+            family = catalogue.method_family(owner, method)
+            target = f"{catalogue.canonical_type(owner)}.{method}"
+        if family is None or target in self.nonblocking:
+            return None
+        if catalogue.is_lazy(target, self.version) and not edge.iterated:
+            return None
+        return Leaf(target, edge.call, family.id, None, edge.guard), expanded
 
     def class_named(self, qualified: str, depth: int = 0) -> str | None:
         """The project class a qualified name refers to (through aliases), or None."""
@@ -202,7 +230,7 @@ class Project:
                 callers.setdefault(ran[0], []).append((name, ran[1], edge.call))
             leaves = [
                 leaf
-                for leaf in facts.leaves
+                for leaf in (*facts.leaves, *self._deferred_leaves(facts))
                 if leaf.target not in self.nonblocking and not (ordinary and leaf.guard)
             ]
             if leaves:
@@ -220,6 +248,12 @@ class Project:
                     found[caller] = Blocked(chain, calls, below.leaf, condition)
                     queue.append(caller)
         return found
+
+    def _deferred_leaves(self, facts: FunctionFacts) -> Iterator[Leaf]:
+        for edge in facts.edges:
+            found = self.deferred_leaf(edge)
+            if found is not None:
+                yield found[0]
 
     @cached_property
     def _searched(self) -> frozenset[str]:

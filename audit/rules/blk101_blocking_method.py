@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from audit.analysis.facts import FIXES, LOOP_CALLS
+from audit.analysis.facts import CALL_GRAPH, FIXES, LOOP_CALLS
 from audit.analysis.values import Evidence, TypeOrigin
+from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
 from audit.rules.base import FixExample, RawFinding, Rule, fixer
+from audit.rules.blocking_chain import offload_fix
 
 if TYPE_CHECKING:
     from audit.analysis.context import FileContext
+    from audit.catalogue import Family
 
 
 class BlockingMethod(Rule):
@@ -21,7 +25,10 @@ class BlockingMethod(Rule):
     `X | None` and string annotations), from the call that created it
     (`session = requests.Session()`, `sqlite3.connect(path).execute(...)`), from
     `with open(path) as f`, or from an attribute set in a method (`self.client = httpx.Client()`)
-    or declared in the class body.
+    or declared in the class body. Types cross module borders: a receiver made by a class or
+    returned by a function of another project module (`p = file_path_to_path(x)` where
+    `utils.py` says `-> Path`, `get_redis()` returning a sync `Redis`) is known from that
+    module's summary, and the message says where its type came from.
 
     ## Why is this bad?
     `conn.execute(...)` on a `sqlite3.Connection` or `f.read()` on a file blocks the event loop
@@ -52,7 +59,7 @@ class BlockingMethod(Rule):
     code = "BLK101"
     name = "blocking-method-in-async-function"
     summary = "Blocking method called on a receiver of known type inside `async def`"
-    needs = LOOP_CALLS | FIXES
+    needs = LOOP_CALLS | FIXES | CALL_GRAPH
 
     @classmethod
     def reference(cls) -> str:
@@ -93,6 +100,30 @@ class BlockingMethod(Rule):
                 f"(`{ctx.source(receiver, limit=40)}` is {why}); use {family.advice}",
                 call.function,
                 fix=fixer(ctx).offload(call.site, f"run `{spelled}()` in a worker thread"),
+            )
+
+    def check_project(self, project: ProjectContext) -> Iterator[ProjectFinding]:
+        """Receivers whose type only another module's summary tells."""
+        from audit.catalogue import default_catalogue
+
+        graph = project.project
+        families = default_catalogue().families
+        for located, edge in graph.async_calls():
+            found = graph.deferred_leaf(edge)
+            if found is None or found[0].family not in families:
+                continue
+            leaf, expanded = found
+            owner = leaf.target.rpartition(".")[0]
+            if graph.catalogue.function_family(leaf.target) is not None:
+                continue  # a blocking function reached by another name: BLK100's kind
+            site = CallRef(located.path, edge.call)
+            family = families[leaf.family or ""]
+            yield ProjectFinding(
+                self.code,
+                site,
+                functools.partial(_message, site, family, owner, expanded.origin),
+                located.facts.qualname,
+                fix=offload_fix,
             )
 
     VALID = (
@@ -418,3 +449,11 @@ def describe(origin: TypeOrigin | None) -> str:
             return f"from attribute `{name}` ({describe(origin.via)})"
         case Evidence.ITEM:
             return f"an item of a value {describe(origin.via)}"
+
+
+def _message(site: CallRef, family: Family, type_name: str, origin: str, where: Located) -> str:
+    written = where.written(site)
+    return (
+        f"`{written}()` {family.reason} (`{where.receiver(site)}` is `{type_name}` "
+        f"from {origin or 'another module'}); use {family.advice}"
+    )

@@ -68,7 +68,7 @@ def chain_findings(
             caller,
             chain,
             _hops(graph, found, names, target),
-            fix=_no_offload if generator else _offload,
+            fix=_no_offload if generator else offload_fix,
         )
 
 
@@ -103,7 +103,7 @@ def _no_offload(ctx: FileContext, site: CallSite) -> Planned:
     return NoFix("the callee is a generator: a thread would only make the generator")
 
 
-def _offload(ctx: FileContext, site: CallSite) -> Planned:
+def offload_fix(ctx: FileContext, site: CallSite) -> Planned:
     written = ctx.source(site.node.func)
     return fixer(ctx).offload(site, f"run `{written}()` in a worker thread")
 

@@ -127,7 +127,59 @@ class Resolver:
             base = self.value(func.value, scope)
             if isinstance(base, Instance) and not base.local:
                 return BoundMethod(base, func.attr.value)
+            if base is None:
+                blocking = self._blocking_member(func.value, func.attr.value, scope)
+                if blocking is not None:
+                    return BoundMethod(blocking, func.attr.value)
         return self.value(func, scope)
+
+    def _blocking_member(
+        self, receiver: cst.BaseExpression, method: str, scope: Scope
+    ) -> Instance | None:
+        """For a receiver that may hold values of several types (`client or
+        boto3.client("ses")`, a file on one branch and a `BytesIO` on the other), the one
+        whose `method` blocks: the call blocks on the paths where it holds that value."""
+        for member in self._members(receiver, scope, 0):
+            if (
+                isinstance(member, Instance)
+                and not member.local
+                and self.catalogue.method_family(member.type, method) is not None
+            ):
+                return Instance(member.type, TypeOrigin(Evidence.UNION, via=member.origin))
+        return None
+
+    def _members(self, expr: cst.BaseExpression, scope: Scope, depth: int) -> list[Value]:
+        """The values an expression may have, one per path (unknown ones left out)."""
+        if depth > 4:
+            return []
+        if isinstance(expr, cst.BooleanOperation):
+            return self._members(expr.left, scope, depth + 1) + self._members(
+                expr.right, scope, depth + 1
+            )
+        if isinstance(expr, cst.IfExp):
+            return self._members(expr.body, scope, depth + 1) + self._members(
+                expr.orelse, scope, depth + 1
+            )
+        bindings: list[Binding] | None = None
+        if isinstance(expr, cst.Name):
+            found = self.lookup(expr.value, scope)
+            bindings = self._reaching(found) if found else None
+        elif isinstance(expr, cst.Attribute):
+            owner = self.value(expr.value, scope)
+            if isinstance(owner, Instance) and owner.local and owner.type in self._classes:
+                bindings = self._classes[owner.type].attributes.get(expr.attr.value)
+        if bindings is None:
+            value = self.value(expr, scope)
+            return [value] if value is not None else []
+        members: list[Value] = []
+        for binding in bindings:
+            if binding.kind is BindingKind.ASSIGN and binding.value is not None:
+                with self._reading_at(binding.point, binding.scope):
+                    members += self._members(binding.value, binding.scope, depth + 1)
+            else:
+                value = self.binding_value(binding)
+                members += [value] if value is not None else []
+        return members
 
     @contextmanager
     def _reading_at(self, point: Point | None, scope: Scope) -> Iterator[None]:

@@ -30,6 +30,7 @@ class Evidence(enum.Enum):
     WITH = "with"  # bound by `with manager as name`
     ATTRIBUTE = "attribute"  # an attribute set in a method or declared in the class body
     ITEM = "item"  # `obj[key]` of an object whose items have a known type
+    UNION = "union"  # one of the values a name may hold (`a or b`, a branch's assignment)
 
 
 @dataclass(frozen=True)

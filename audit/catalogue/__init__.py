@@ -118,6 +118,12 @@ class Spotted:
     a module's own `def list()` is not the builtin."""
 
     names: frozenset[str] = frozenset()
+    positions: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
+    """The argument each one acts on, by last part, where it is not the first
+    (`heapq.nlargest(n, iterable)`)."""
+
+    def position(self, spelled: str) -> int:
+        return self.positions.get(spelled.rpartition(".")[2], 0)
 
     @cached_property
     def last_parts(self) -> frozenset[str]:
@@ -190,6 +196,10 @@ class Catalogue:
     offloads: tuple[Replacement, ...] = ()
     lazy: Mapping[str, tuple[int, int] | None] = field(default_factory=dict)
     unless_argument: Mapping[str, str] = field(default_factory=dict)
+    key_callers: frozenset[str] = frozenset()
+    """Callables that call their `key=` argument once per element (`sorted`, `max`)."""
+    key_methods: frozenset[str] = frozenset()
+    """Methods that do the same, whatever the receiver (`items.sort(key=...)`)."""
     consumers: Spotted = Spotted()
     wrappers: Spotted = Spotted()
     future_waiters: Spotted = Spotted()
@@ -375,6 +385,7 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
             "unless-argument",
             "iteration",
             "futures",
+            "callbacks",
         },
     )
     families: dict[str, Family] = {}
@@ -481,6 +492,12 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
         offloads=_replacements("offloads", data.get("offloads", []), Call.OFFLOAD),
         lazy=_lazy(data.get("lazy", {})),
         unless_argument=_string_map("unless-argument", data.get("unless-argument", {})),
+        key_callers=frozenset(
+            _strings("callbacks.key", data.get("callbacks", {}).get("key", []))
+        ),
+        key_methods=frozenset(
+            _strings("callbacks.key-methods", data.get("callbacks", {}).get("key-methods", []))
+        ),
         consumers=_spotted("iteration", "consumers", data),
         wrappers=_spotted("iteration", "wrappers", data),
         future_waiters=_spotted("futures", "waiters", data),
@@ -489,8 +506,15 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
 
 def _spotted(section: str, key: str, data: Mapping[str, Any]) -> Spotted:
     table = data.get(section, {})
-    _check_keys(section, table, {"consumers", "wrappers"} if section == "iteration" else {key})
-    return Spotted(frozenset(_strings(f"{section}.{key}", table.get(key, []))))
+    allowed = {"consumers", "wrappers", "positions"} if section == "iteration" else {key}
+    _check_keys(section, table, allowed)
+    names = frozenset(_strings(f"{section}.{key}", table.get(key, [])))
+    positions = {
+        name.rpartition(".")[2]: position
+        for name, position in _positions(f"{section}.positions", table.get("positions", {})).items()
+        if name in names
+    }
+    return Spotted(names, positions)
 
 
 def _lazy(value: Any) -> dict[str, tuple[int, int] | None]:

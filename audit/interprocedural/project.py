@@ -94,8 +94,22 @@ class Project:
         if qualified not in self._resolved:
             self._resolved[qualified] = None  # guards against alias cycles
             name = self.expand(qualified).name
+            if name not in self.functions:
+                name = self._constructor(name) or name
             self._resolved[qualified] = name if name in self.functions else None
         return self._resolved[qualified]
+
+    def _constructor(self, name: str) -> str | None:
+        """What calling a project class runs of the project's code: its `__init__` (a
+        dataclass's generated one runs `__post_init__`), looked up through its bases."""
+        cls = self.class_named(name)
+        if cls is None:
+            return None
+        for method in ("__init__", "__post_init__"):
+            for owner in self.mro(cls):
+                if f"{owner}.{method}" in self.functions:
+                    return f"{owner}.{method}"
+        return None
 
     def expand(self, qualified: str) -> Expanded:
         """The name rewritten through the summaries (aliases, classes, return annotations,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from audit.analysis.callbacks import blocking_keys
 from audit.analysis.facts import FIXES, LOOP_CALLS
 from audit.rules.base import FixExample, RawFinding, Rule, fixer
 
@@ -96,8 +97,32 @@ class BlockingCall(Rule):
                 call.function,
                 fix=fix,
             )
+        for handed in blocking_keys(ctx):
+            caller = ctx.source(handed.call.node.func)
+            name = ctx.source(handed.argument)
+            yield RawFinding(
+                self.code,
+                handed.argument,
+                f"`{name}`, the `key=` of `{caller}()`, runs once per element on the event "
+                f"loop and {handed.family.reason}; run the whole `{caller}()` in a worker "
+                f"thread (`await asyncio.to_thread({caller}, ...)`)",
+                handed.call.function,
+                fix=fixer(ctx).offload(handed.call.site, f"run `{caller}()` in a worker thread"),
+            )
 
     VALID = (
+        """
+        import asyncio, os
+
+        async def newest(paths):
+            return await asyncio.to_thread(max, paths, key=os.path.getmtime)
+        """,
+        """
+        import os
+
+        async def shortest(paths):
+            return min(paths, key=len)  # a key that does no I/O
+        """,
         """
         import asyncio
 
@@ -234,6 +259,18 @@ class BlockingCall(Rule):
     )
 
     INVALID = (
+        """
+        import os
+
+        async def newest(paths):
+            return max(paths, key=os.path.getmtime)  # error: a stat per element
+        """,
+        """
+        import os.path
+
+        async def by_size(paths):
+            paths.sort(key=os.path.getsize)  # error
+        """,
         """
         import time
 

@@ -128,6 +128,24 @@ class BlockingMethod(Rule):
 
     VALID = (
         """
+        import io
+
+        async def save(chunks, text):
+            sink = io.StringIO() if text else io.BytesIO()
+            for chunk in chunks:
+                sink.write(chunk)  # in memory on every path
+        """,
+        """
+        import asyncio, boto3
+
+        class Mailer:
+            def __init__(self, client=None):
+                self.client = client or boto3.client("ses")
+
+            async def send(self, message):
+                await asyncio.to_thread(self.client.send_email, **message)
+        """,
+        """
         import asyncio, socket
 
         async def connect(address):
@@ -229,6 +247,40 @@ class BlockingMethod(Rule):
     )
 
     INVALID = (
+        """
+        import boto3
+
+        class Mailer:
+            def __init__(self, client=None):
+                self.client = client or boto3.client("ses")
+
+            async def send(self, message):
+                self.client.send_email(**message)  # error: blocks where it is the boto3 client
+        """,
+        """
+        import io
+
+        async def save(path, chunks, in_memory):
+            if in_memory:
+                sink = io.BytesIO()
+            else:
+                sink = open(path, "wb")  # noqa: BLK100
+            for chunk in chunks:
+                sink.write(chunk)  # error: blocks on the path where it is a file
+        """,
+        """
+        from typing import Any
+        import boto3
+
+        class Uploader:
+            client: Any  # says nothing: the assignment says what it is
+
+            def __init__(self):
+                self.client = boto3.client("s3")
+
+            async def upload(self, body):
+                self.client.put_object(Bucket="b", Key="k", Body=body)  # error
+        """,
         """
         import sqlite3
 
@@ -447,6 +499,8 @@ def describe(origin: TypeOrigin | None) -> str:
             return f"entered from a value {describe(via)}"
         case Evidence.ATTRIBUTE:
             return f"from attribute `{name}` ({describe(origin.via)})"
+        case Evidence.UNION:
+            return f"on one of its paths, {describe(origin.via)}"
         case Evidence.ITEM:
             return f"an item of a value {describe(origin.via)}"
 

@@ -27,12 +27,14 @@ class TransitiveBlockingCall(Rule):
     Linters that only look at the coroutine's own calls miss it; the event loop does not.
 
     ## How it works
-    Each file records its functions, their calls (resolved through imports, `self`/`cls`
-    and typed receivers) and their direct blocking calls. The project pass follows calls
-    across modules (relative imports, `from x import y as z`, re-exports through
-    `__init__`, `src/` layouts, inherited methods) and finds for every sync function the
-    shortest chain to a blocking call. Async callees are not followed (their own bodies are
-    checked), callables handed to `asyncio.to_thread`/`run_in_executor` are not calls, and a
+    Each file records its functions, their calls (resolved through imports, `self`/`cls` and
+    typed receivers) and their direct blocking calls. The project pass follows calls across
+    modules (relative imports, `from x import y as z`, re-exports through `__init__`, `src/`
+    layouts, inherited methods) and finds for every sync function the shortest chain to a
+    blocking call. Calling a project class runs its `__init__` (or a dataclass's
+    `__post_init__`), and methods of instances made, returned or stored by other modules are
+    followed through those modules' summaries. Async callees are not followed (their own bodies
+    are checked), callables handed to `asyncio.to_thread`/`run_in_executor` are not calls, and a
     name that cannot be resolved is never guessed.
 
     Only ordinary paths count: every call of the chain, down to the blocking one, is made
@@ -73,6 +75,17 @@ class TransitiveBlockingCall(Rule):
         return chain_findings(self.code, project, conditional=False)
 
     INVALID = (
+        """
+        import ssl
+
+        class Controller:
+            def __init__(self, host):
+                self.host = host
+                self.context = ssl.create_default_context()
+
+        async def setup(host):
+            return Controller(host)  # error: the constructor loads certificates
+        """,
         """
         def read_settings(path):
             with open(path) as handle:

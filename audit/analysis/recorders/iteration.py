@@ -43,13 +43,17 @@ class Iteration(Recorder):
         if not node.args or node.args[0].keyword is not None:
             return
         func = node.func
-        first = node.args[0].value
         if type(func) is cst.Attribute and func.attr.value == "join":
-            self._mark(first, NOTHING, set())
-        elif type(func) is cst.Name:
-            consumers = self.walk.catalogue.consumers
-            if consumers.spots(func.value):
-                self._mark(first, frozenset({Assumption(id(node), consumers)}), set())
+            self._mark(node.args[0].value, NOTHING, set())
+            return
+        spelled = _spelled(func)
+        consumers = self.walk.catalogue.consumers
+        if spelled is not None and consumers.spots(spelled):
+            positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+            position = consumers.position(spelled)
+            if position < len(positional):
+                requires = frozenset({Assumption(id(node), consumers)})
+                self._mark(positional[position], requires, set())
 
     def _mark(self, expr: cst.BaseExpression, requires: Requirements, seen: set[int]) -> None:
         """`expr` is iterated (under `requires`): a call, through the lazy wrappers around
@@ -68,7 +72,17 @@ class Iteration(Recorder):
         if id(expr) in self.walk.model.sites:
             self._iterated.setdefault(id(expr), set()).add(requires)
         wrappers = self.walk.catalogue.wrappers
-        if isinstance(expr.func, cst.Name) and wrappers.spots(expr.func.value):
+        spelled = _spelled(expr.func)
+        if spelled is not None and wrappers.spots(spelled):
             wrapped = requires | {Assumption(id(expr), wrappers)}
             for arg in expr.args:
                 self._mark(arg.value, wrapped, seen)
+
+
+def _spelled(func: cst.BaseExpression) -> str | None:
+    """The last part of a callee's spelling (`islice` in `itertools.islice`)."""
+    if type(func) is cst.Name:
+        return func.value
+    if type(func) is cst.Attribute:
+        return func.attr.value
+    return None

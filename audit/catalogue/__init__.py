@@ -492,9 +492,7 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
         offloads=_replacements("offloads", data.get("offloads", []), Call.OFFLOAD),
         lazy=_lazy(data.get("lazy", {})),
         unless_argument=_string_map("unless-argument", data.get("unless-argument", {})),
-        key_callers=frozenset(
-            _strings("callbacks.key", data.get("callbacks", {}).get("key", []))
-        ),
+        key_callers=frozenset(_strings("callbacks.key", data.get("callbacks", {}).get("key", []))),
         key_methods=frozenset(
             _strings("callbacks.key-methods", data.get("callbacks", {}).get("key-methods", []))
         ),

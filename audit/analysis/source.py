@@ -58,3 +58,7 @@ def parse_source(text: str) -> cst.Module | SourceProblem:
         )
     except RecursionError:
         return SourceProblem("too deeply nested to parse")
+    except UnicodeEncodeError as error:  # a lone surrogate, decoded from an escape codec
+        line = text[: error.start].count("\n") + 1
+        code = ord(text[error.start])
+        return SourceProblem(f"the decoded text holds a lone surrogate U+{code:04X}", line)

@@ -39,7 +39,11 @@ def analyze_file(
     summary = FileSummary(source.path, lines, module=source.module, is_package=source.is_package)
     needs = needed_facts() if rules is None else frozenset().union(*(r.needs for r in rules))
     rules = file_rules() if rules is None else rules
-    ctx = load(source, settings, needs | call_graph.NEEDS)
+    try:
+        ctx = load(source, settings, needs | call_graph.NEEDS)
+    except Exception as error:  # a bug in soni-audit: report it on this file and go on
+        problem = SourceProblem(InternalError.message(error))
+        return _problem(summary, InternalError.code, problem, Suppressions())
     if isinstance(ctx, Unloadable):
         suppressions = parse_suppressions(ctx.text) if ctx.text is not None else Suppressions()
         return _problem(summary, ParseError.code, ctx.problem, suppressions)

@@ -250,19 +250,20 @@ def test_a_broken_buffer_keeps_the_last_good_diagnostics(client: LspClient, proj
     assert client.diagnostics(uri, version=3) == []
 
 
-def test_a_crash_of_the_analyser_becomes_aud901_and_the_server_goes_on(
+def test_a_buffer_the_parser_cannot_take_is_reported_and_the_server_goes_on(
     client: LspClient, project: Path
 ) -> None:
     # A buffer that declares `unicode_escape` and holds a lone surrogate decodes to text
-    # libcst cannot take: the analyser raises (the CLI stops with an internal error on the
-    # same file). The server reports it on that file and keeps checking the others.
+    # libcst cannot take (it once crashed the analyser): it is reported on that file, with
+    # the line, and the server keeps checking the others.
     crash = "# -*- coding: unicode_escape -*-\nx = 1  # \ud800\n"
     broken = project / "pkg" / "escape.py"
     broken.write_text("# -*- coding: unicode_escape -*-\nx = 1\n")
     broken_uri = client.open(broken, crash)
     (failure,) = client.diagnostics(broken_uri)
-    assert failure["code"] == "AUD901"
-    assert failure["message"].startswith("soni-audit failed on this file: UnicodeEncodeError")
+    assert failure["code"] == "AUD900"
+    assert failure["message"] == "the decoded text holds a lone surrogate U+D800"
+    assert failure["range"]["start"]["line"] == 1
     path = project / "pkg" / "app.py"
     path.write_text(BLOCKING)
     uri = client.open(path, BLOCKING)

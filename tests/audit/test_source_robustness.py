@@ -22,6 +22,12 @@ def _summary(data: bytes):
         (b"x = 1\ny = '\xff\xfe'\n", 2, 6, "cannot decode as utf-8: byte 0xff is invalid"),
         (b"# -*- coding: klingon -*-\nx = 1\n", 1, 1, "bad encoding declaration"),
         (
+            b"# -*- coding: unicode_escape -*-\nx = 1  # \\ud800\n",
+            2,
+            1,
+            "the decoded text holds a lone surrogate U+D800",
+        ),
+        (
             b"async def f():\n\tif x:\n        pass\n\telse: pass\n",
             3,
             1,

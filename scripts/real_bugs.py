@@ -87,13 +87,17 @@ def _run(command: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def soni_audit(copy: Path, extra: Sequence[str] = ()) -> set[Hit]:
-    """One run per side, so that a bug's before and after (same module names) never meet."""
+def soni_audit(copy: Path, extra: Sequence[str] = (), select: str = "BLK") -> set[Hit]:
+    """One run per bug and side, from that side's folder as the project root: the project
+    pass reads the whole project, and the bugs' before and after use the same module names,
+    as different bugs may."""
     hits: set[Hit] = set()
-    for side in SIDES:
-        dirs = sorted(str(p.relative_to(copy)) for p in copy.glob(f"*/{side}"))
-        for finding in audit_findings([*extra, *dirs], "BLK", copy):
-            hit = _split(finding["path"], finding["line"])
+    for root in sorted(copy.glob("*/*")):
+        if root.name not in SIDES:
+            continue
+        prefix = root.relative_to(copy)
+        for finding in audit_findings([*extra, "."], select, root):
+            hit = _split(str(prefix / finding["path"]), finding["line"])
             if hit is not None:
                 hits.add(hit)
     return hits
@@ -153,6 +157,9 @@ def verdict(bug: Bug, hits: set[Hit]) -> dict[str, bool]:
 def measure(bugs: list[Bug], dependencies: bool) -> dict[str, Any]:
     tools: dict[str, Callable[[Path], set[Hit]]] = {
         "soni-audit": soni_audit,
+        # BLK105 (opt-in) adds the chains that block only on some paths: a helper that
+        # reads its file on the first call and caches it, as several of these bugs do.
+        "soni-audit + BLK105": lambda copy: soni_audit(copy, select="BLK,BLK105"),
         "flake8-async": flake8_async,
         "ruff": ruff,
     }

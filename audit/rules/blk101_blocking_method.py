@@ -128,6 +128,13 @@ class BlockingMethod(Rule):
 
     VALID = (
         """
+        import itertools
+        from pathlib import Path
+
+        async def first_logs(folder):
+            return itertools.islice(Path(folder).glob("*.log"), 3)  # lazy: nothing read here
+        """,
+        """
         import io
 
         async def save(chunks, text):
@@ -247,6 +254,14 @@ class BlockingMethod(Rule):
     )
 
     INVALID = (
+        """
+        import heapq, itertools
+        from pathlib import Path
+
+        async def newest(folder):
+            recent = itertools.islice(Path(folder).glob("*.log"), 100)  # error: iterated below
+            return heapq.nlargest(3, recent)
+        """,
         """
         import boto3
 

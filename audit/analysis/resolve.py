@@ -115,9 +115,16 @@ class Resolver:
         return None
 
     def callee_at(self, site: CallSite) -> Value | None:
-        """What a call calls, its names read as they stand where the call is made."""
+        """What a call calls, its names read as they stand where the call is made; a method
+        of a receiver that may hold several values is the one of the value it blocks on."""
+        func = site.node.func
         with self._reading_at(site.point, site.scope):
-            return self.callee(site.node.func, site.scope)
+            value = self.callee(func, site.scope)
+            if value is None and isinstance(func, cst.Attribute):
+                blocking = self._blocking_member(func.value, func.attr.value, site.scope)
+                if blocking is not None:
+                    return BoundMethod(blocking, func.attr.value)
+            return value
 
     def callee(self, func: cst.BaseExpression, scope: Scope) -> Value | None:
         """What a call calls: an attribute of a library object that is called is its method,
@@ -127,10 +134,6 @@ class Resolver:
             base = self.value(func.value, scope)
             if isinstance(base, Instance) and not base.local:
                 return BoundMethod(base, func.attr.value)
-            if base is None:
-                blocking = self._blocking_member(func.value, func.attr.value, scope)
-                if blocking is not None:
-                    return BoundMethod(blocking, func.attr.value)
         return self.value(func, scope)
 
     def _blocking_member(
@@ -149,7 +152,8 @@ class Resolver:
         return None
 
     def _members(self, expr: cst.BaseExpression, scope: Scope, depth: int) -> list[Value]:
-        """The values an expression may have, one per path (unknown ones left out)."""
+        """The values an expression may have, one per path: the known operands of `a or b`
+        and `a if c else b`; a name's bindings, all of them known, or nothing."""
         if depth > 4:
             return []
         if isinstance(expr, cst.BooleanOperation):
@@ -175,10 +179,13 @@ class Resolver:
         for binding in bindings:
             if binding.kind is BindingKind.ASSIGN and binding.value is not None:
                 with self._reading_at(binding.point, binding.scope):
-                    members += self._members(binding.value, binding.scope, depth + 1)
+                    found = self._members(binding.value, binding.scope, depth + 1)
             else:
                 value = self.binding_value(binding)
-                members += [value] if value is not None else []
+                found = [value] if value is not None else []
+            if not found:
+                return []  # a binding of unknown value: nothing is claimed of this name
+            members += found
         return members
 
     @contextmanager

@@ -128,6 +128,24 @@ class BlockingMethod(Rule):
 
     VALID = (
         """
+        async def normalise(path):
+            path = path.strip()
+            path = path.lower()  # a name rebound from itself
+            return path.encode()
+        """,
+        """
+        from concurrent.futures import Future
+
+        class Portal:
+            task: Future
+
+            def __init__(self, portal):
+                self.task = portal.start_task_soon(self.run)  # of a type not known here
+
+            async def wait(self):
+                return self.task.result()  # one binding unknown: no claim on the name
+        """,
+        """
         import itertools
         from pathlib import Path
 

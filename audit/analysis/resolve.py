@@ -179,13 +179,13 @@ class Resolver:
         for binding in bindings:
             if binding.kind is BindingKind.ASSIGN and binding.value is not None:
                 with self._reading_at(binding.point, binding.scope):
-                    found = self._members(binding.value, binding.scope, depth + 1)
+                    values = self._members(binding.value, binding.scope, depth + 1)
             else:
                 value = self.binding_value(binding)
-                found = [value] if value is not None else []
-            if not found:
+                values = [value] if value is not None else []
+            if not values:
                 return []  # a binding of unknown value: nothing is claimed of this name
-            members += found
+            members += values
         return members
 
     @contextmanager

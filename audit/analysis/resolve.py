@@ -153,7 +153,8 @@ class Resolver:
 
     def _members(self, expr: cst.BaseExpression, scope: Scope, depth: int) -> list[Value]:
         """The values an expression may have, one per path: the known operands of `a or b`
-        and `a if c else b`; a name's bindings, all of them known, or nothing."""
+        and `a if c else b`; a name's assignments on alternative paths (the branches of an
+        `if`, different methods), all of them known; otherwise nothing."""
         if depth > 4:
             return []
         if isinstance(expr, cst.BooleanOperation):
@@ -175,6 +176,8 @@ class Resolver:
         if bindings is None:
             value = self.value(expr, scope)
             return [value] if value is not None else []
+        if len(bindings) > 1 and not _alternatives(bindings):
+            return []
         members: list[Value] = []
         for binding in bindings:
             if binding.kind is BindingKind.ASSIGN and binding.value is not None:
@@ -553,6 +556,22 @@ class Resolver:
             elif result != value:
                 return None
         return result
+
+
+def _alternatives(bindings: list[Binding]) -> bool:
+    """Assignments of which only one holds on any path: in sibling branches (neither one's
+    regions enclose the other's), or in different functions (a class's methods); an
+    annotation or a parameter declares a name rather than offering one of its values."""
+    if any(b.kind is not BindingKind.ASSIGN or b.point is None for b in bindings):
+        return False
+    for index, first in enumerate(bindings):
+        for second in bindings[index + 1 :]:
+            assert first.point is not None and second.point is not None
+            if first.scope is second.scope and (
+                first.point.encloses(second.point) or second.point.encloses(first.point)
+            ):
+                return False
+    return True
 
 
 def _frames(scope: Scope) -> list[Scope]:

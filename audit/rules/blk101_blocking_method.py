@@ -128,6 +128,20 @@ class BlockingMethod(Rule):
 
     VALID = (
         """
+        import httpx
+        from io import TextIOWrapper
+
+        async def handler(f: TextIOWrapper):
+            f: int = 7  # declared again: the name no longer holds the file
+            f.read()
+
+        client = httpx.Client()
+        client: int = 4
+
+        async def send():
+            client.send()
+        """,
+        """
         async def normalise(path):
             path = path.strip()
             path = path.lower()  # a name rebound from itself

@@ -562,14 +562,14 @@ def _alternatives(bindings: list[Binding]) -> bool:
     """Assignments of which only one holds on any path: in sibling branches (neither one's
     regions enclose the other's), or in different functions (a class's methods); an
     annotation or a parameter declares a name rather than offering one of its values."""
-    if any(b.kind is not BindingKind.ASSIGN or b.point is None for b in bindings):
+    points = [(b.scope, b.point) for b in bindings if b.kind is BindingKind.ASSIGN]
+    if len(points) < len(bindings):
         return False
-    for index, first in enumerate(bindings):
-        for second in bindings[index + 1 :]:
-            assert first.point is not None and second.point is not None
-            if first.scope is second.scope and (
-                first.point.encloses(second.point) or second.point.encloses(first.point)
-            ):
+    for index, (scope, point) in enumerate(points):
+        for other_scope, other in points[index + 1 :]:
+            if point is None or other is None:
+                return False
+            if scope is other_scope and (point.encloses(other) or other.encloses(point)):
                 return False
     return True
 

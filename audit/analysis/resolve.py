@@ -51,6 +51,7 @@ _OPAQUE = (cst.Call, cst.Name, cst.Attribute, cst.Await, cst.Subscript)
 _TYPING_FORMS = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
 _NONE = Ref("builtins.None")
 _MISSING = Ref("<missing>")
+_ALTERNATIVES = (cst.BooleanOperation, cst.IfExp)
 _SILENT_ANNOTATIONS = frozenset({"typing.Any", "typing_extensions.Any", "builtins.object"})
 _STANDARD = frozenset(sys.stdlib_module_names) | {"builtins"}
 
@@ -174,8 +175,12 @@ class Resolver:
             if isinstance(owner, Instance) and owner.local and owner.type in self._classes:
                 bindings = self._classes[owner.type].attributes.get(expr.attr.value)
         if bindings is None:
+            if depth == 0:
+                return []  # what plain resolution already found unknown
             value = self.value(expr, scope)
             return [value] if value is not None else []
+        if len(bindings) == 1 and not isinstance(bindings[0].value, _ALTERNATIVES):
+            return []  # one value, the one plain resolution found unknown
         if len(bindings) > 1 and not _alternatives(bindings):
             return []
         members: list[Value] = []

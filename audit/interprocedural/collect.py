@@ -10,6 +10,7 @@ from audit.analysis import prefilter
 from audit.analysis.context import FileContext
 from audit.analysis.facts import CALL_GRAPH, Facts
 from audit.analysis.model import BindingKind, CallSite, Scope, ScopeKind
+from audit.analysis.names import dotted_name
 from audit.analysis.recorders.calls import Calls
 from audit.analysis.recorders.guards import Guards
 from audit.analysis.recorders.iteration import Iteration
@@ -188,10 +189,13 @@ def offloaded_callable(
 def _classes(ctx: FileContext) -> tuple[ClassFacts, ...]:
     model, resolver = ctx.model, ctx.resolver
     methods: dict[int, dict[str, bool]] = {}
+    properties: dict[int, list[str]] = {}
     for function in model.functions:
         owner = function.scope.parent
         if owner is not None and owner.class_info is not None:
             methods.setdefault(id(owner), {})[function.scope.name] = function.scope.is_async
+            if _is_property(function.node):
+                properties.setdefault(id(owner), []).append(function.scope.name)
     facts = []
     for cls in model.classes.values():
         parent = cls.scope.parent
@@ -206,10 +210,17 @@ def _classes(ctx: FileContext) -> tuple[ClassFacts, ...]:
                 qualname,
                 tuple(bases),
                 methods.get(id(cls.scope), {}),
-                _attributes(ctx, qualname, [*cls.attributes, *methods.get(id(cls.scope), {})]),
+                _attributes(ctx, qualname, [*cls.attributes, *properties.get(id(cls.scope), [])]),
             )
         )
     return tuple(facts)
+
+
+def _is_property(node: cst.CSTNode) -> bool:
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    names = (dotted_name(d.decorator) or "" for d in node.decorators)
+    return any(name.rpartition(".")[2] in ("property", "cached_property") for name in names)
 
 
 def _attributes(ctx: FileContext, qualname: str, names: list[str]) -> dict[str, str]:

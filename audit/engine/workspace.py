@@ -35,6 +35,7 @@ from audit.rules.selection import RuleSelection
 
 if TYPE_CHECKING:
     from audit.analysis.mypy_unused import MypyReport
+    from audit.dependencies.libraries import Dependencies
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class Workspace:
         # later an editor's unsaved buffers), by path relative to the root.
         self._overlays: dict[str, bytes] = {}
         self._context_memo: tuple[str, list[FileSummary]] | None = None
+        self.use_cache = use_cache
+        self._dependencies: Dependencies | None = None
 
     # -- files ---------------------------------------------------------------------------
 
@@ -143,7 +146,11 @@ class Workspace:
         cache, or analysed now); their findings are not reported."""
         keys = {source.path: source.key for source in checked}
         every_key = {**keys, **{source.path: source.key for source in context}}
-        key = project_key(every_key, json.dumps(sorted(self.nonblocking)))
+        dependencies = self.dependencies()
+        options = json.dumps(sorted(self.nonblocking))
+        if dependencies is not None:
+            options += dependencies.environment.fingerprint()
+        key = project_key(every_key, options)
         cached = self.cache.project_findings(key)
         if cached is not None:
             return cached
@@ -152,13 +159,43 @@ class Workspace:
 
         known = _KnownLocations(self.cache, every_key)
         read = _reader(self.root, {s.path: s.data for s in (*checked, *context)})
-        only = frozenset(keys) if context else None
-        result = project_findings(graph, read, self.nonblocking, known, self.settings, only)
-        findings = [finding for finding in result.findings if finding.path in keys]
+        only = frozenset(keys) if context or dependencies is not None else None
+        problems: list[Finding] = []
+        libraries = None
+        if dependencies is not None:
+            from audit.dependencies.problems import problem_findings
+
+            reached = dependencies.graph(graph)
+            graph.extend(reached.summaries)
+            libraries = reached.files
+            problems = problem_findings(
+                reached.problems, dependencies.environment, list(keys), read
+            )
+        result = project_findings(
+            graph, read, self.nonblocking, known, self.settings, only, libraries
+        )
+        findings = [finding for finding in result.findings if finding.path in keys] + problems
         for path, located in result.locations.items():
-            self.cache.put_locations(path, every_key[path], located)
+            if path in every_key:
+                self.cache.put_locations(path, every_key[path], located)
         self.cache.put_project_findings(key, findings)
         return findings
+
+    def dependencies(self) -> Dependencies | None:
+        """The installed libraries to follow calls into (`dependencies = true`), read once
+        per workspace; None when the project does not ask for them."""
+        if self.config.dependencies and self._dependencies is None:
+            from audit.dependencies.libraries import Dependencies
+
+            source = self.config.source
+            self._dependencies = Dependencies.open(
+                self.config.python,
+                source.parent if source is not None else None,
+                self.settings,
+                use_cache=self.use_cache,
+                jobs=self.jobs,
+            )
+        return self._dependencies
 
     def _context_graph(self, context: Sequence[SourceFile]) -> list[FileSummary]:
         """The other files' summaries with their facts, kept while those files are unchanged
@@ -240,6 +277,7 @@ class Workspace:
             baselined=show.all(adopted.known),
             stale=adopted.stale,
             entries=adopted.entries,
+            environment=self._dependencies.environment.describe() if self._dependencies else "",
         )
         if not details:
             return result

@@ -181,10 +181,12 @@ def _classes(ctx: FileContext) -> tuple[ClassFacts, ...]:
 
 
 def _aliases(ctx: FileContext) -> dict[str, str]:
-    """Module-level names bound to something known by qualified name (imports, `x = y`)."""
+    """Module-level names bound to something known by qualified name (imports, `x = y`);
+    the modules of `from m import *`, in order, under the keys `*0`, `*1`, ... (no name
+    can be spelled so)."""
     if "import" not in ctx.text and "=" not in ctx.text:
         return {}
-    aliases: dict[str, str] = {}
+    aliases: dict[str, str] = {f"*{n}": module for n, module in enumerate(ctx.model.star_imports)}
     for name, bindings in ctx.model.module_scope.bindings.items():
         if len(bindings) != 1 or bindings[0].kind not in (BindingKind.IMPORT, BindingKind.ASSIGN):
             continue

@@ -16,7 +16,7 @@ calls do, and the first condition on the chain is what its report names.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -62,7 +62,10 @@ class Project:
         summaries: Iterable[FileSummary],
         nonblocking: Iterable[str] = (),
         focus: frozenset[str] | None = None,
+        libraries: frozenset[str] = frozenset(),
     ) -> None:
+        """`libraries`: the paths of installed libraries' files (`check --dependencies`):
+        constructing one of their classes runs its `__init__`."""
         self.functions: dict[str, Located] = {}
         self.classes: dict[str, ClassFacts] = {}
         self.aliases: dict[str, dict[str, str]] = {}
@@ -75,7 +78,9 @@ class Project:
                 self.classes[cls.qualname] = cls
         self.nonblocking = frozenset(nonblocking)
         self.focus = focus
+        self.libraries = libraries
         self._resolved: dict[str, str | None] = {}
+        self._star_classes: dict[str, str | None] = {}
 
     # -- names ---------------------------------------------------------------------------
 
@@ -91,6 +96,10 @@ class Project:
             return qualified
         if depth > _MAX_ALIAS_DEPTH:
             return None
+        if self.libraries:
+            constructor = self._library_constructor(qualified)
+            if constructor is not None:
+                return constructor
         owner, _, member = qualified.rpartition(".")
         owner_class = self.class_named(owner)
         if owner_class is not None:
@@ -99,6 +108,7 @@ class Project:
                 if candidate in self.functions:
                     return candidate
         parts = qualified.split(".")
+        starred = False
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
             target = self.aliases.get(module, {}).get(parts[cut])
@@ -107,7 +117,32 @@ class Project:
                 expanded = f"{target}.{rest}" if rest else target
                 if expanded != qualified:
                     return self._resolve(expanded, depth + 1)
+            if module in self.aliases and not starred:
+                starred = True  # only the module the name is in: `from m import *` there
+                for star in star_modules(self.aliases[module]):
+                    found = self.resolve(".".join((star, *parts[cut:])))
+                    if found is not None:
+                        return found
         return None
+
+    def _library_constructor(self, qualified: str) -> str | None:
+        """The `__init__` an installed library's class runs when called."""
+        cls = self.class_named(qualified)
+        if cls is None:
+            return None
+        for owner in self.mro(cls):
+            init = self.functions.get(f"{owner}.__init__")
+            if init is not None:
+                return f"{owner}.__init__" if init.path in self.libraries else None
+        return None
+
+    def _star_class(self, qualified: str) -> str | None:
+        """`class_named` through a star import, each name looked up once (star imports
+        may form cycles, and a module may have many)."""
+        if qualified not in self._star_classes:
+            self._star_classes[qualified] = None
+            self._star_classes[qualified] = self.class_named(qualified)
+        return self._star_classes[qualified]
 
     def class_named(self, qualified: str, depth: int = 0) -> str | None:
         """The project class a qualified name refers to (through aliases), or None."""
@@ -116,7 +151,13 @@ class Project:
         if depth > _MAX_ALIAS_DEPTH or "." not in qualified:
             return None
         module, _, name = qualified.rpartition(".")
-        target = self.aliases.get(module, {}).get(name)
+        aliases = self.aliases.get(module, {})
+        target = aliases.get(name)
+        if target is None and module in self.aliases:
+            for star in star_modules(aliases):
+                found = self._star_class(f"{star}.{name}")
+                if found is not None:
+                    return found
         if target is None:
             outer = self.class_named(module, depth + 1)
             return f"{outer}.{name}" if outer and f"{outer}.{name}" in self.classes else None
@@ -272,3 +313,8 @@ class Project:
 
 def twin_names(method: str) -> tuple[str, str, str]:
     return f"a{method}", f"{method}_async", f"async_{method}"
+
+
+def star_modules(aliases: Mapping[str, str]) -> list[str]:
+    """The modules a module star-imports (`from m import *`), in order."""
+    return [module for key, module in aliases.items() if key.startswith("*")]

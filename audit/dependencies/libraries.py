@@ -139,8 +139,8 @@ class Dependencies:
 
 
 def _name(library: Library) -> str:
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in str(library))
-    return f"libraries/{safe.replace(' ', '-')}.json"
+    text = f"{library.name}-{library.version}"
+    return "libraries/" + "".join(c if c.isalnum() or c in "._-" else "_" for c in text) + ".json"
 
 
 class _Run:

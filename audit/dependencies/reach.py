@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from audit.core.facts import ClassFacts, FunctionFacts, ModuleFacts
+from audit.core.facts import SUPER, ClassFacts, FunctionFacts, ModuleFacts
 from audit.dependencies.modules import ModuleIndex
 from audit.interprocedural.project import star_modules
 
@@ -94,6 +94,9 @@ class Reach:
         if owner not in self.classes and owner not in self.functions:
             return [_Wanted(f"{star}.{rest}", item.runs) for star in star_modules(aliases)]
         cls = self.classes.get(owner)
+        if cls is not None and tail.startswith(f"{SUPER}."):  # super().member: the bases'
+            member = tail.removeprefix(f"{SUPER}.")
+            return [_Wanted(f"{base}.{member}", item.runs) for base in cls.bases]
         if cls is not None:
             found = [_Wanted(base, False) for base in cls.bases]
             member = tail.partition(".")[0] or ("__init__" if item.runs else "")

@@ -15,6 +15,7 @@ from audit.analysis.recorders.guards import Guards
 from audit.analysis.recorders.iteration import Iteration
 from audit.analysis.values import BoundMethod, FunctionTarget, MethodTarget, Ref
 from audit.core.facts import (
+    SUPER,
     ClassFacts,
     Edge,
     FunctionFacts,
@@ -63,7 +64,7 @@ def collect(ctx: FileContext) -> ModuleFacts:
             continue
         # A coroutine's blocking call is reported where it is made; its edge is kept all
         # the same, so the rules that follow it do not depend on which rule reports it.
-        callee = _callee(call.target)
+        callee = _callee(call.target) or _super_callee(ctx, site.node, owner)
         if callee is not None:
             handed_to = calls.handed_to(site)
             handed = handed_to is not None and id(handed_to) not in bridges
@@ -126,6 +127,25 @@ def _callee(target: FunctionTarget | MethodTarget | None) -> str | None:
     if not local and qualified.partition(".")[0] in _STANDARD:
         return None
     return qualified
+
+
+def _super_callee(ctx: FileContext, call: cst.Call, owner: Scope) -> str | None:
+    """`Cls.<super>.name` for `super().name(...)` (or `super(Cls, self).name(...)`) in a
+    method of `Cls`."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Call):
+        return None
+    inner = func.value
+    if not isinstance(inner.func, cst.Name) or inner.func.value != "super":
+        return None
+    cls = owner.parent
+    if cls is None or cls.class_info is None:
+        return None
+    if inner.args:
+        first = inner.args[0].value
+        if len(inner.args) != 2 or not isinstance(first, cst.Name) or first.value != cls.name:
+            return None
+    return f"{ctx.resolver.local_name(cls.qualname)}.{SUPER}.{func.attr.value}"
 
 
 def offloaded_callable(

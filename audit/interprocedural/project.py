@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from audit.core.facts import ClassFacts, Edge, FunctionFacts, Leaf
+from audit.core.facts import SUPER, ClassFacts, Edge, FunctionFacts, Leaf
 from audit.core.findings import FileSummary
 
 _MAX_ALIAS_DEPTH = 12
@@ -101,6 +101,8 @@ class Project:
             if constructor is not None:
                 return constructor
         owner, _, member = qualified.rpartition(".")
+        if owner.endswith(f".{SUPER}"):
+            return self._super(owner.removesuffix(f".{SUPER}"), member)
         owner_class = self.class_named(owner)
         if owner_class is not None:
             for cls in self.mro(owner_class):
@@ -123,6 +125,14 @@ class Project:
                     found = self.resolve(".".join((star, *parts[cut:])))
                     if found is not None:
                         return found
+        return None
+
+    def _super(self, cls: str, member: str) -> str | None:
+        """The method `super().member` runs in a method of `cls`."""
+        for owner in self.mro(cls)[1:]:
+            candidate = f"{owner}.{member}"
+            if candidate in self.functions:
+                return candidate
         return None
 
     def _library_constructor(self, qualified: str) -> str | None:

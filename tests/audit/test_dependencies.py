@@ -24,7 +24,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dependencies"
 APP = """\
 import asyncio
 
-from blockpkg import Client, Store, maybe_load
+from blockpkg import Client, Store, TlsClient, maybe_load
 
 
 async def startup():
@@ -45,6 +45,10 @@ async def optional():
 
 def sync_code():
     return Client()
+
+
+async def secure(host):
+    return TlsClient(host)
 """
 
 BROKEN = """\
@@ -185,7 +189,7 @@ def _by_line(findings: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 
 def test_constructor_and_deep_method_are_reported_with_their_chains(runner: Runner) -> None:
     found = _by_line(runner.check("app.py").findings)
-    assert sorted(found) == [7, 11]
+    assert sorted(found) == [7, 11, 27]
     constructor, method = found[7], found[11]
     assert constructor["code"] == method["code"] == "BLK106"
     assert "`Client()` blocks the event loop inside `blockpkg 1.0`" in constructor["message"]
@@ -195,9 +199,9 @@ def test_constructor_and_deep_method_are_reported_with_their_chains(runner: Runn
         "blockpkg.client._read",
         "open",
     ]
-    assert "blockpkg/client.py:7" in constructor["message"]
+    assert "blockpkg/client.py:8" in constructor["message"]
     related = [(Path(r["path"]).name, r["line"]) for r in constructor["related"]]
-    assert related == [("client.py", 13), ("client.py", 7)]
+    assert related == [("client.py", 14), ("client.py", 8)]
     assert all(Path(r["path"]).is_absolute() or ".." in r["path"] for r in constructor["related"])
     # two modules below the method the project calls
     assert method["chain"] == [
@@ -208,6 +212,13 @@ def test_constructor_and_deep_method_are_reported_with_their_chains(runner: Runn
         "open",
     ]
     assert "blockpkg/storage/disk.py:2" in method["message"]
+    # a constructor whose blocking is in its base class's, reached through super()
+    assert found[27]["chain"] == [
+        "secure",
+        "blockpkg.client.TlsClient.__init__",
+        "blockpkg.base.BaseClient.__init__",
+        "ssl.create_default_context",
+    ]
 
 
 def test_offloaded_conditional_and_sync_calls_are_silent_by_default(runner: Runner) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from audit import __version__
-from audit.core.facts import ModuleFacts
+from audit.core.facts import CallLocation, ModuleFacts
 from audit.core.findings import FileSummary
 from audit.core.libraries import Library, LibraryFile
 from audit.core.settings import AnalysisSettings
@@ -56,6 +56,7 @@ class Dependencies:
         self.jobs = jobs
         self._documents: dict[Library, dict[str, Any]] = {}
         self._dirty: set[Library] = set()
+        self._files: dict[str, LibraryFile] = {}  # every library file met, by path
 
     @classmethod
     def open(
@@ -84,6 +85,7 @@ class Dependencies:
             (edge.callee for function in functions for edge in function.edges),
             (base for s in project for cls in s.facts.classes for base in cls.bases),
         )
+        self._files.update(run.files)
         self.save()
         return LibraryGraph(tuple(run.summaries.values()), run.files, run.problems, run.analysed)
 
@@ -131,6 +133,36 @@ class Dependencies:
             "problem": problem,
         }
         self._dirty.add(library)
+
+    # -- located calls of library files (the hops of chains), kept with their summaries ---
+
+    def locations(self, path: str) -> dict[int, CallLocation]:
+        entry = self._entry(path)
+        try:
+            return {
+                int(call): CallLocation.from_json(data)
+                for call, data in (entry or {}).get("locations", {}).items()
+            }
+        except (AttributeError, TypeError, ValueError):
+            return {}
+
+    def put_locations(self, path: str, located: Mapping[int, CallLocation]) -> None:
+        entry = self._entry(path)
+        where = self._files.get(path)
+        if entry is None or where is None:
+            return
+        stored = entry.setdefault("locations", {})
+        for call, location in located.items():
+            if str(call) not in stored:
+                stored[str(call)] = location.to_json()
+                self._dirty.add(where.library)
+
+    def _entry(self, path: str) -> dict[str, Any] | None:
+        where = self._files.get(path)
+        if where is None:
+            return None
+        entry = self._document(where.library)["modules"].get(where.shown)
+        return entry if isinstance(entry, dict) else None
 
     def save(self) -> None:
         for library in sorted(self._dirty, key=str):

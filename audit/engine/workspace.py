@@ -157,7 +157,7 @@ class Workspace:
         graph = [*self.with_facts(summaries, keys), *self._context_graph(context)]
         from audit.engine.project_pass import project_findings
 
-        known = _KnownLocations(self.cache, every_key)
+        known = _KnownLocations(self.cache, every_key, dependencies)
         read = _reader(self.root, {s.path: s.data for s in (*checked, *context)})
         only = frozenset(keys) if context or dependencies is not None else None
         problems: list[Finding] = []
@@ -178,6 +178,10 @@ class Workspace:
         for path, located in result.locations.items():
             if path in every_key:
                 self.cache.put_locations(path, every_key[path], located)
+            elif dependencies is not None:
+                dependencies.put_locations(path, located)
+        if dependencies is not None:
+            dependencies.save()
         self.cache.put_project_findings(key, findings)
         return findings
 
@@ -316,10 +320,15 @@ class _KnownLocations(Mapping[str, Mapping[int, CallLocation]]):
     """Located calls of every file of the run, read from the cache when asked for (the
     project pass asks only for the files its chains pass through)."""
 
-    def __init__(self, cache: SummaryCache, keys: Mapping[str, str]) -> None:
-        self._cache, self._keys = cache, keys
+    def __init__(
+        self, cache: SummaryCache, keys: Mapping[str, str], libraries: Dependencies | None
+    ) -> None:
+        """`libraries`: where installed libraries' files have their calls located."""
+        self._cache, self._keys, self._libraries = cache, keys, libraries
 
     def __getitem__(self, path: str) -> Mapping[int, CallLocation]:
+        if path not in self._keys and self._libraries is not None:
+            return self._libraries.locations(path)
         return self._cache.locations(path, self._keys[path])
 
     def __iter__(self) -> Iterator[str]:

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,7 @@ from harness.report import command, publish
 from harness.tools import SONI_AUDIT
 
 PACKAGES = ("openai", "anthropic", "httpx", "sqlalchemy", "boto3", "fastapi", "aiomqtt")
-WARM_RUNS = 3
+WARM_RUNS = 5
 
 PROJECT = """\
 import ssl
@@ -138,23 +139,53 @@ def run(label: str, project: Path, cache: Path, args: list[str]) -> Run:
     return Run(label, seconds, usage.ru_maxrss / 1024, report["findings"], json.dumps(summary))
 
 
-def measure(label: str, project: Path, cache: Path, args: list[str]) -> list[Run]:
-    """The first run with empty caches; the median of runs with the library summaries
-    cached but not the project's results (a changed project, as in CI or an editor); the
-    median of fully warm runs."""
-    shutil.rmtree(project / ".soni-audit-cache", ignore_errors=True)
-    shutil.rmtree(cache, ignore_errors=True)
-    first = replace(run(label, project, cache, args), kind="first (empty caches)")
-    changed = []
+@dataclass(frozen=True)
+class Config:
+    label: str
+    project: Path  # each configuration its own copy: the project cache holds one result
+    cache: Path
+    args: list[str]
+
+    def run(self) -> Run:
+        return run(self.label, self.project, self.cache, self.args)
+
+    def forget_project(self) -> None:
+        shutil.rmtree(self.project / ".soni-audit-cache", ignore_errors=True)
+
+
+def measure(plain: Config, deps: Config) -> tuple[list[Run], float, float]:
+    """For each configuration: the first run with empty caches; the median of runs with
+    the library summaries cached but not the project's result (a changed project, as in
+    CI or an editor); the median of fully warm runs. The two configurations run in turn,
+    and the ratios (with over without) are medians of pairs, so a drift of the machine's
+    speed moves both sides of a pair alike."""
+    for config in (plain, deps):
+        config.forget_project()
+        shutil.rmtree(config.cache, ignore_errors=True)
+    first = [replace(config.run(), kind="first (empty caches)") for config in (plain, deps)]
+    changed: list[tuple[Run, Run]] = []
     for _ in range(WARM_RUNS):
-        shutil.rmtree(project / ".soni-audit-cache", ignore_errors=True)
-        changed.append(run(label, project, cache, args))
-    warm = [run(label, project, cache, args) for _ in range(WARM_RUNS)]
-    return [
-        first,
-        replace(_median(changed), kind="project changed, libraries cached (median of 3)"),
-        replace(_median(warm), kind="warm (median of 3)"),
-    ]
+        pair = []
+        for config in (plain, deps):
+            config.forget_project()
+            pair.append(config.run())
+        changed.append((pair[0], pair[1]))
+    warm = [(plain.run(), deps.run()) for _ in range(WARM_RUNS)]
+    rows = []
+    for side in range(2):
+        rows += [
+            first[side],
+            replace(
+                _median([p[side] for p in changed]),
+                kind=f"project changed, libraries cached (median of {WARM_RUNS})",
+            ),
+            replace(_median([p[side] for p in warm]), kind=f"warm (median of {WARM_RUNS})"),
+        ]
+    return rows, _ratio(warm), _ratio(changed)
+
+
+def _ratio(pairs: list[tuple[Run, Run]]) -> float:
+    return statistics.median(b.seconds / a.seconds for a, b in pairs)
 
 
 def _median(runs: list[Run]) -> Run:
@@ -253,20 +284,21 @@ def main() -> int:
         venv = args.venv or root / "venv"
         if args.venv is None:
             install(venv)
-        project = root / "project"
-        project.mkdir()
-        (project / "app.py").write_text(PROJECT, encoding="utf-8")
-        cache = root / "cache"
         python = ["--python", str(venv / "bin" / "python")]
         deps = ["--dependencies", *python]
-        runs = [
-            *measure("without --dependencies", project, cache, python),
-            *measure("--dependencies", project, cache, deps),
-        ]
+        configs = []
+        for label, options in (("without --dependencies", python), ("--dependencies", deps)):
+            project = root / label.strip("-").replace(" ", "-")
+            project.mkdir()
+            (project / "app.py").write_text(PROJECT, encoding="utf-8")
+            configs.append(Config(label, project, root / f"{project.name}-cache", options))
+        runs, overhead, changed = measure(configs[0], configs[1])
         opt_in = [*deps, "--extend-select", "BLK105"]
-        opted = run("--dependencies --extend-select BLK105", project, cache, opt_in)
+        opted = run(
+            "--dependencies --extend-select BLK105", configs[1].project, configs[1].cache, opt_in
+        )
         installed = versions(venv)
-    without, with_deps = runs[:3], runs[3:]
+    with_deps = runs[3:]
     blk106 = labelled([f for f in with_deps[2].findings if f["code"] == "BLK106"])
     judged = [row for row in blk106 if row["verdict"] != "unjudged"]
     true = sum(row["verdict"] == "true" for row in judged)
@@ -275,8 +307,8 @@ def main() -> int:
         args.output,
         packages=", ".join(installed),
         runs=runs,
-        overhead=with_deps[2].seconds / without[2].seconds - 1,
-        changed=with_deps[1].seconds / without[1].seconds - 1,
+        overhead=overhead - 1,
+        changed=changed - 1,
         targets=targets(with_deps[2].findings, opted.findings),
         blk106=blk106,
         precision=(true / len(judged)) if judged else None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +52,17 @@ class Dependencies:
         self.environment = environment
         # Library code is read for the interpreter that will run it.
         self.settings = dataclasses.replace(settings, target_version=environment.version[:2])
-        self.engine = f"{__version__}-{namespace(self.settings)}"
         self.store = store
         self.jobs = jobs
         self._documents: dict[Library, dict[str, Any]] = {}
         self._dirty: set[Library] = set()
         self._files: dict[str, LibraryFile] = {}  # every library file met, by path
+
+    @cached_property
+    def engine(self) -> str:
+        """The engine build and analysis settings summaries are valid for (computed only
+        when a library's summaries are read: a warm run never needs them)."""
+        return f"{__version__}-{namespace(self.settings)}"
 
     @classmethod
     def open(

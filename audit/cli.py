@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
@@ -278,7 +279,7 @@ def _with_dependencies(args: argparse.Namespace, config: Config) -> Config:
     if args.dependencies:
         config = replace(config, dependencies=True)
     if args.python:
-        config = replace(config, python=str(Path(args.python).absolute()))
+        config = replace(config, python=os.path.abspath(args.python))
     return config
 
 

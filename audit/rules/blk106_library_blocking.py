@@ -55,6 +55,15 @@ class LibraryBlockingCall(Rule):
     nothing by design; its behaviour is verified against small distributions installed
     into a virtual environment (`tests/audit/test_dependencies.py`).
 
+    ## Limits
+    Conditions on parameters are not evaluated: a library function that blocks only when
+    an argument is left at its default (`verify=True`, `transport=None`) blocks "on some
+    paths", so BLK105 reports it when selected, and BLK106 does not. A method called on
+    a local built from an imported class (`store = Store(); store.fetch()`) is followed
+    only when the receiver's type is written (`store: Store`). `super(cls, self)` with
+    the class in a variable, and methods of values returned by unannotated helpers, end
+    a chain.
+
     ## Precedence
     A call that BLK100 to BLK105 reports is not reported again here.
 

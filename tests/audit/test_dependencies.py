@@ -255,6 +255,8 @@ def test_summary_line_names_the_environment(runner: Runner) -> None:
         text.splitlines()[-2] if text.splitlines()[-1].startswith("[*]") else text.splitlines()[-1]
     )
     assert f"dependencies read from {runner.python} (--python; Python" in summary
+    environment = json.loads(runner.text("--format", "json", "app.py"))["summary"]["environment"]
+    assert environment.startswith(f"dependencies read from {runner.python}")
 
 
 def _library_document(cache: Path, name: str) -> Path:

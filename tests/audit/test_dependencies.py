@@ -295,6 +295,15 @@ def test_cache_is_reused_then_invalidated_by_a_new_version(runner: Runner, venv:
         venv.install("blockpkg", "1.0")
 
 
+def test_the_unsafe_fix_moves_the_call_to_a_thread(runner: Runner) -> None:
+    runner.text("--fix", "--unsafe-fixes", "app.py")
+    fixed = (runner.root / "app.py").read_text(encoding="utf-8")
+    assert "return await asyncio.to_thread(Client)\n" in fixed
+    assert "return await asyncio.to_thread(store.fetch)\n" in fixed
+    assert "return await asyncio.to_thread(TlsClient, host)\n" in fixed
+    assert not [f for f in runner.check("app.py").findings if f["code"] == "BLK106"]
+
+
 def test_no_cache_keeps_summaries_in_memory(runner: Runner) -> None:
     assert 7 in _by_line(runner.check("app.py", "--no-cache").findings)
     assert not (runner.cache / "soni-audit").exists()

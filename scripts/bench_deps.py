@@ -274,6 +274,14 @@ def targets(findings: list[dict[str, Any]], opted: list[dict[str, Any]]) -> list
     return rows
 
 
+def reached(cache: Path, venv: Path) -> tuple[int, int]:
+    """Library modules the run analysed (kept in the user cache), and the Python files
+    installed in the environment."""
+    documents = (cache / "soni-audit" / "dependencies" / "libraries").glob("*.json")
+    modules = sum(len(json.loads(d.read_text(encoding="utf-8"))["modules"]) for d in documents)
+    return modules, sum(1 for _ in venv.glob("lib/python*/site-packages/**/*.py"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--venv", type=Path, help="an environment with the packages installed")
@@ -293,6 +301,7 @@ def main() -> int:
             (project / "app.py").write_text(PROJECT, encoding="utf-8")
             configs.append(Config(label, project, root / f"{project.name}-cache", options))
         runs, overhead, changed = measure(configs[0], configs[1])
+        modules, installed_files = reached(configs[1].cache, venv)
         opt_in = [*deps, "--extend-select", "BLK105"]
         opted = run(
             "--dependencies --extend-select BLK105", configs[1].project, configs[1].cache, opt_in
@@ -307,6 +316,8 @@ def main() -> int:
         args.output,
         packages=", ".join(installed),
         runs=runs,
+        modules=modules,
+        installed_files=installed_files,
         overhead=overhead - 1,
         changed=changed - 1,
         targets=targets(with_deps[2].findings, opted.findings),

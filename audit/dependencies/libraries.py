@@ -57,6 +57,7 @@ class Dependencies:
         self._documents: dict[Library, dict[str, Any]] = {}
         self._dirty: set[Library] = set()
         self._files: dict[str, LibraryFile] = {}  # every library file met, by path
+        self._summaries: dict[str, FileSummary] = {}
 
     @cached_property
     def engine(self) -> str:
@@ -110,6 +111,17 @@ class Dependencies:
         return self._documents[library]
 
     def cached(self, library: Library, shown: str, path: str) -> FileSummary | None:
+        """The module's summary from the cache (read from JSON once per workspace: a
+        language server runs the project pass on every edit)."""
+        known = self._summaries.get(path)
+        if known is not None:
+            return known
+        summary = self._from_document(library, shown, path)
+        if summary is not None:
+            self._summaries[path] = summary
+        return summary
+
+    def _from_document(self, library: Library, shown: str, path: str) -> FileSummary | None:
         entry = self._document(library)["modules"].get(shown)
         if not isinstance(entry, dict):
             return None
@@ -131,6 +143,7 @@ class Dependencies:
         return problem if isinstance(problem, str) else None
 
     def put(self, library: Library, shown: str, summary: FileSummary, problem: str | None) -> None:
+        self._summaries[summary.path] = summary
         self._document(library)["modules"][shown] = {
             "module": summary.module,
             "package": summary.is_package,

@@ -374,6 +374,22 @@ def test_configuration_turns_dependencies_on(runner: Runner, venv: Env) -> None:
     assert "app.py:7:12: BLK106" in done.stdout
 
 
+def test_a_rule_that_reports_the_same_call_takes_precedence(runner: Runner, venv: Env) -> None:
+    (runner.root / "pyproject.toml").write_text(
+        '[tool.soni-audit.blocking-callables]\n"blockpkg.storage.disk.read_all" = ""\n',
+        encoding="utf-8",
+    )
+    (runner.root / "direct.py").write_text(
+        "from blockpkg.storage.disk import read_all\n\n\n"
+        "async def load():\n    return read_all('rows')\n",
+        encoding="utf-8",
+    )
+    at_call = [f["code"] for f in runner.check("direct.py").findings if f["line"] == 5]
+    assert at_call == ["BLK104"]
+    disabled = runner.check("direct.py", "--ignore", "BLK104").findings
+    assert [f["code"] for f in disabled if f["line"] == 5] == ["BLK106"]
+
+
 def test_a_missing_interpreter_is_a_usage_error(runner: Runner, tmp_path: Path) -> None:
     done = subprocess.run(
         [

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from audit.dependencies.environment import choose_python
+from audit.lsp.client import LspClient
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dependencies"
 
@@ -409,3 +410,29 @@ def test_a_missing_interpreter_is_a_usage_error(runner: Runner, tmp_path: Path) 
     )
     assert done.returncode == 2
     assert "no interpreter at" in done.stderr
+
+
+def test_the_language_server_reports_into_the_library(runner: Runner, venv: Env) -> None:
+    """An editor gets BLK106 with each hop in the library's files as related information."""
+    (runner.root / "pyproject.toml").write_text(
+        f'[tool.soni-audit]\ndependencies = true\npython = "{venv.python}"\n', encoding="utf-8"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    environ["XDG_CACHE_HOME"] = str(runner.cache)
+    server = LspClient([sys.executable, "-m", "audit", "server"], cwd=runner.root, env=environ)
+    try:
+        server.initialize([runner.root], {})
+        app = runner.root / "app.py"
+        uri = server.open(app, app.read_text(encoding="utf-8"))
+        found = [
+            d for d in server.diagnostics(uri, version=1, timeout=120) if d["code"] == "BLK106"
+        ]
+        server.close()
+    finally:
+        server.kill()
+    constructor = next(d for d in found if d["range"]["start"]["line"] == 6)
+    hops = [info["location"]["uri"] for info in constructor["relatedInformation"]]
+    library = venv.root.resolve().as_uri()
+    assert len(hops) == 2
+    assert all(hop.startswith(library) for hop in hops)
+    assert all(hop.endswith("/blockpkg/client.py") for hop in hops)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
@@ -18,8 +19,9 @@ from audit import __version__
 from audit.analysis.mypy_unused import MypyError
 from audit.budget import BudgetError
 from audit.core.findings import Inventory
+from audit.dependencies.environment import DependencyError
 from audit.engine.baseline import BaselineError
-from audit.engine.config import ConfigError, find_config, load_config
+from audit.engine.config import Config, ConfigError, find_config, load_config
 from audit.engine.discovery import DiscoveryError
 from audit.engine.since import SinceError
 from audit.profiling.errors import ProfileError
@@ -109,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the current counts to the --budget FILE instead of checking them",
     )
+    check.add_argument(
+        "--dependencies",
+        action="store_true",
+        help="follow calls into the installed libraries the code imports (BLK106)",
+    )
+    check.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter (or environment directory) whose libraries --dependencies reads "
+        "(default: VIRTUAL_ENV, a .venv beside the configuration, this interpreter)",
+    )
     from audit.engine.adoption import add_arguments as add_adoption_arguments
     from audit.fix_command import add_arguments as add_fix_arguments
 
@@ -178,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         BudgetError,
         MypyError,
         ProfileError,
+        DependencyError,
     ) as error:
         print(f"soni-audit: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -202,7 +216,7 @@ def _check(args: argparse.Namespace) -> int:
         raise BudgetError("--write-budget needs --budget FILE to know where to write")
     cwd = Path.cwd()
     config_path = args.config or find_config(cwd)
-    config = load_config(config_path, default_root=cwd)
+    config = _with_dependencies(args, load_config(config_path, default_root=cwd))
     selection = config.selection(
         select=args.select, extend_select=args.extend_select, ignore=args.ignore
     )
@@ -257,6 +271,16 @@ def _check(args: argparse.Namespace) -> int:
     if (result.findings or over_budget) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _with_dependencies(args: argparse.Namespace, config: Config) -> Config:
+    """The configuration with `--dependencies` and `--python` applied (`--python` alone
+    names the environment; only `--dependencies` or the configuration turns them on)."""
+    if args.dependencies:
+        config = replace(config, dependencies=True)
+    if args.python:
+        config = replace(config, python=os.path.abspath(args.python))
+    return config
 
 
 def _report(args: argparse.Namespace) -> int:

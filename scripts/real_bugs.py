@@ -143,6 +143,27 @@ def supports_dependencies() -> bool:
     return "--dependencies" in help_text
 
 
+def with_dependencies(bugs: list[Bug], venv: Path) -> Callable[[Path], set[Hit]]:
+    """soni-audit with `--dependencies`, reading a virtual environment made here, into which
+    the distributions the manifest's `needs` names are installed from the package index
+    (their current versions: a bug its maintainers fixed upstream may be gone there)."""
+    names = sorted(
+        {
+            name
+            for bug in bugs
+            if bug.needs.startswith("dependencies:")
+            for name in bug.needs.removeprefix("dependencies:")
+            .replace("(", " ")
+            .replace(")", " ")
+            .split()
+        }
+    )
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", *names], check=True)
+    return lambda copy: soni_audit(copy, ["--dependencies", "--python", python])
+
+
 def verdict(bug: Bug, hits: set[Hit]) -> dict[str, bool]:
     expected = set(bug.expected)
     caught = any(
@@ -163,9 +184,9 @@ def measure(bugs: list[Bug], dependencies: bool) -> dict[str, Any]:
         "flake8-async": flake8_async,
         "ruff": ruff,
     }
-    if dependencies:
-        tools["soni-audit --dependencies"] = lambda copy: soni_audit(copy, ["--dependencies"])
     with tempfile.TemporaryDirectory() as scratch:
+        if dependencies:
+            tools["soni-audit --dependencies"] = with_dependencies(bugs, Path(scratch) / "venv")
         copy = Path(scratch) / "real_bugs"
         shutil.copytree(CORPUS, copy)
         hits = {name: run(copy) for name, run in tools.items()}

@@ -13,6 +13,10 @@ from typing import Any
 
 from audit.core.span import Span
 
+# `pkg.mod.Cls.<super>.name`: `super().name` called in a method of `Cls` (the first class
+# after `Cls` in its method resolution order that defines `name`).
+SUPER = "<super>"
+
 
 @dataclass(frozen=True)
 class Edge:

@@ -70,6 +70,8 @@ class Config:
     baseline: str = ""  # the baseline file, relative to the configuration's directory
     target_version: tuple[int, int] = AnalysisSettings.target_version
     target_platform: str = AnalysisSettings.target_platform
+    dependencies: bool = False  # analyse the installed libraries the code reaches
+    python: str = ""  # the interpreter whose libraries are read ("": the default choice)
 
     @property
     def source_roots(self) -> tuple[Path, ...]:
@@ -137,6 +139,8 @@ _KEYS = {
     "baseline",
     "target-version",
     "target-platform",
+    "dependencies",
+    "python",
 }
 
 
@@ -199,6 +203,8 @@ def _parse(table: Mapping[str, Any], path: Path, text: str) -> Config:
         baseline=_string(table, "baseline", where, ""),
         target_version=_target_version(table, where),
         target_platform=_string(table, "target-platform", where, Config.target_platform),
+        dependencies=_boolean(table, "dependencies", where, False),
+        python=_python(table, where, path.parent),
     )
     try:
         config.selection()
@@ -338,3 +344,9 @@ def _string_table(table: Mapping[str, Any], key: str, where: _Locator) -> dict[s
                 f"{where(name)}: {key}.\"{name}\" must be a qualified name like 'pkg.module.func'"
             )
     return dict(value)
+
+
+def _python(table: Mapping[str, Any], where: _Locator, root: Path) -> str:
+    """The interpreter to read dependencies from, relative to the configuration's directory."""
+    value = _string(table, "python", where, "")
+    return str(root / value) if value else ""

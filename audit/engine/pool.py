@@ -22,10 +22,11 @@ def default_jobs() -> int:
 
 
 def analyse_all(
-    sources: Sequence[SourceFile], settings: AnalysisSettings, jobs: int
+    sources: Sequence[SourceFile], settings: AnalysisSettings, jobs: int, *, calls: bool = False
 ) -> list[FileSummary]:
-    """Summaries in the order of `sources`."""
-    work = functools.partial(_analyse, settings=settings)
+    """Summaries in the order of `sources`; `calls`: only the call graph's facts, no rule
+    (for library code, whose findings are never reported)."""
+    work = functools.partial(_analyse, settings=settings, calls=calls)
     if jobs <= 1 or len(sources) < 4 * jobs:
         return [work(source) for source in sources]
     import libcst  # noqa: F401  (imported once here, inherited by forked workers)
@@ -44,13 +45,13 @@ def analyse_all(
     return [summary for summary in results if summary is not None]
 
 
-def _analyse(source: SourceFile, settings: AnalysisSettings) -> FileSummary:
+def _analyse(source: SourceFile, settings: AnalysisSettings, calls: bool) -> FileSummary:
     from audit.engine.file_pass import analyze_file
 
     # A libcst tree is hundreds of thousands of acyclic objects freed by reference counting;
     # letting the cycle collector scan them while they are built costs ~10% of the run.
     gc.disable()
     try:
-        return analyze_file(source, settings)
+        return analyze_file(source, settings, () if calls else None)
     finally:
         gc.enable()

@@ -10,6 +10,7 @@ from audit.analysis.loader import Unloadable, load
 from audit.analysis.positions import node_spans
 from audit.core.facts import CallLocation
 from audit.core.findings import FileSummary, Finding, Location
+from audit.core.libraries import LibraryFile
 from audit.core.settings import AnalysisSettings
 from audit.core.sources import SourceFile
 from audit.fixes.plan import FixPlan, NoFix
@@ -32,13 +33,15 @@ def project_findings(
     known: Mapping[str, Mapping[int, CallLocation]] | None = None,
     settings: AnalysisSettings | None = None,
     only: frozenset[str] | None = None,
+    libraries: Mapping[str, LibraryFile] | None = None,
 ) -> ProjectResult:
     """`settings` must be those of the per-file pass: files are loaded again to locate
     calls by ordinal, and the target interpreter decides which calls exist. `only`: the
-    files whose findings are wanted (the others still complete the call graph)."""
+    files whose findings are wanted (the others still complete the call graph);
+    `libraries`: which of the summaries are installed libraries' files."""
     settings = settings or AnalysisSettings()
     by_path = {summary.path: summary for summary in summaries}
-    context = ProjectContext.build(by_path, nonblocking, only)
+    context = ProjectContext.build(by_path, nonblocking, only, libraries)
     pending = [
         found
         for rule in file_rules()

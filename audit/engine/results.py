@@ -39,6 +39,7 @@ class CheckResult:
     baselined: tuple[Finding, ...] = ()  # findings the baseline knows (not reported)
     stale: tuple[Entry, ...] = ()  # baseline entries that match no finding any more
     entries: tuple[Entry, ...] = ()  # the baseline entry of each reported finding, if asked
+    environment: str = ""  # the environment dependencies were read from (`--dependencies`)
 
     @property
     def fixable(self) -> int:

@@ -35,6 +35,7 @@ from audit.rules.selection import RuleSelection
 
 if TYPE_CHECKING:
     from audit.analysis.mypy_unused import MypyReport
+    from audit.dependencies.libraries import Dependencies
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class Workspace:
         # later an editor's unsaved buffers), by path relative to the root.
         self._overlays: dict[str, bytes] = {}
         self._context_memo: tuple[str, list[FileSummary]] | None = None
+        self.use_cache = use_cache
+        self._dependencies: Dependencies | None = None
 
     # -- files ---------------------------------------------------------------------------
 
@@ -143,22 +146,60 @@ class Workspace:
         cache, or analysed now); their findings are not reported."""
         keys = {source.path: source.key for source in checked}
         every_key = {**keys, **{source.path: source.key for source in context}}
-        key = project_key(every_key, json.dumps(sorted(self.nonblocking)))
+        dependencies = self.dependencies()
+        options = json.dumps(sorted(self.nonblocking))
+        if dependencies is not None:
+            options += dependencies.environment.fingerprint()
+        key = project_key(every_key, options)
         cached = self.cache.project_findings(key)
         if cached is not None:
             return cached
         graph = [*self.with_facts(summaries, keys), *self._context_graph(context)]
         from audit.engine.project_pass import project_findings
 
-        known = _KnownLocations(self.cache, every_key)
+        known = _KnownLocations(self.cache, every_key, dependencies)
         read = _reader(self.root, {s.path: s.data for s in (*checked, *context)})
-        only = frozenset(keys) if context else None
-        result = project_findings(graph, read, self.nonblocking, known, self.settings, only)
-        findings = [finding for finding in result.findings if finding.path in keys]
+        only = frozenset(keys) if context or dependencies is not None else None
+        problems: list[Finding] = []
+        libraries = None
+        if dependencies is not None:
+            from audit.dependencies.problems import problem_findings
+
+            reached = dependencies.graph(graph)
+            graph.extend(reached.summaries)
+            libraries = reached.files
+            problems = problem_findings(
+                reached.problems, dependencies.environment, list(keys), read
+            )
+        result = project_findings(
+            graph, read, self.nonblocking, known, self.settings, only, libraries
+        )
+        findings = [finding for finding in result.findings if finding.path in keys] + problems
         for path, located in result.locations.items():
-            self.cache.put_locations(path, every_key[path], located)
+            if path in every_key:
+                self.cache.put_locations(path, every_key[path], located)
+            elif dependencies is not None:
+                dependencies.put_locations(path, located)
+        if dependencies is not None:
+            dependencies.save()
         self.cache.put_project_findings(key, findings)
         return findings
+
+    def dependencies(self) -> Dependencies | None:
+        """The installed libraries to follow calls into (`dependencies = true`), read once
+        per workspace; None when the project does not ask for them."""
+        if self.config.dependencies and self._dependencies is None:
+            from audit.dependencies.libraries import Dependencies
+
+            source = self.config.source
+            self._dependencies = Dependencies.open(
+                self.config.python,
+                source.parent if source is not None else None,
+                self.settings,
+                use_cache=self.use_cache,
+                jobs=self.jobs,
+            )
+        return self._dependencies
 
     def _context_graph(self, context: Sequence[SourceFile]) -> list[FileSummary]:
         """The other files' summaries with their facts, kept while those files are unchanged
@@ -240,6 +281,7 @@ class Workspace:
             baselined=show.all(adopted.known),
             stale=adopted.stale,
             entries=adopted.entries,
+            environment=self._dependencies.environment.describe() if self._dependencies else "",
         )
         if not details:
             return result
@@ -278,10 +320,15 @@ class _KnownLocations(Mapping[str, Mapping[int, CallLocation]]):
     """Located calls of every file of the run, read from the cache when asked for (the
     project pass asks only for the files its chains pass through)."""
 
-    def __init__(self, cache: SummaryCache, keys: Mapping[str, str]) -> None:
-        self._cache, self._keys = cache, keys
+    def __init__(
+        self, cache: SummaryCache, keys: Mapping[str, str], libraries: Dependencies | None
+    ) -> None:
+        """`libraries`: where installed libraries' files have their calls located."""
+        self._cache, self._keys, self._libraries = cache, keys, libraries
 
     def __getitem__(self, path: str) -> Mapping[int, CallLocation]:
+        if path not in self._keys and self._libraries is not None:
+            return self._libraries.locations(path)
         return self._cache.locations(path, self._keys[path])
 
     def __iter__(self) -> Iterator[str]:

@@ -16,6 +16,7 @@ from audit.analysis.recorders.guards import Guards
 from audit.analysis.recorders.iteration import Iteration
 from audit.analysis.values import BoundMethod, FunctionTarget, Instance, MethodTarget, Ref, Value
 from audit.core.facts import (
+    SUPER,
     ClassFacts,
     Edge,
     FunctionFacts,
@@ -65,7 +66,7 @@ def collect(ctx: FileContext) -> ModuleFacts:
         # A coroutine's blocking call is reported where it is made; its edge is kept all
         # the same, so the rules that follow it do not depend on which rule reports it.
         target = call.target or ctx.deferred_resolver.call_target(site)
-        callee = _callee(target)
+        callee = _callee(target) or _super_callee(ctx, site.node, owner)
         if callee is not None:
             handed_to = calls.handed_to(site)
             handed = handed_to is not None and id(handed_to) not in bridges
@@ -157,6 +158,25 @@ def _callee(target: FunctionTarget | MethodTarget | None) -> str | None:
     return qualified
 
 
+def _super_callee(ctx: FileContext, call: cst.Call, owner: Scope) -> str | None:
+    """`Cls.<super>.name` for `super().name(...)` (or `super(Cls, self).name(...)`) in a
+    method of `Cls`."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Call):
+        return None
+    inner = func.value
+    if not isinstance(inner.func, cst.Name) or inner.func.value != "super":
+        return None
+    cls = owner.parent
+    if cls is None or cls.class_info is None:
+        return None
+    if inner.args:
+        first = inner.args[0].value
+        if len(inner.args) != 2 or not isinstance(first, cst.Name) or first.value != cls.name:
+            return None
+    return f"{ctx.resolver.local_name(cls.qualname)}.{SUPER}.{func.attr.value}"
+
+
 def offloaded_callable(
     ctx: FileContext, call: cst.Call, scope: Scope, target: FunctionTarget | MethodTarget | None
 ) -> tuple[str, str, str | None] | None:
@@ -235,10 +255,12 @@ def _attributes(ctx: FileContext, qualname: str, names: list[str]) -> dict[str, 
 
 
 def _aliases(ctx: FileContext) -> dict[str, str]:
-    """Module-level names bound to something known by qualified name (imports, `x = y`)."""
+    """Module-level names bound to something known by qualified name (imports, `x = y`);
+    the modules of `from m import *`, in order, under the keys `*0`, `*1`, ... (no name
+    can be spelled so)."""
     if "import" not in ctx.text and "=" not in ctx.text:
         return {}
-    aliases: dict[str, str] = {}
+    aliases: dict[str, str] = {f"*{n}": module for n, module in enumerate(ctx.model.star_imports)}
     for name, bindings in ctx.model.module_scope.bindings.items():
         if len(bindings) != 1 or bindings[0].kind not in (BindingKind.IMPORT, BindingKind.ASSIGN):
             continue

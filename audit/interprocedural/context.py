@@ -8,11 +8,12 @@ unchanged files. A rule words its message once the calls it names are located.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from audit.core.facts import CallLocation
 from audit.core.findings import FileSummary
+from audit.core.libraries import LibraryFile
 from audit.interprocedural.project import Project
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class ProjectFinding:
 class ProjectContext:
     project: Project
     summaries: Mapping[str, FileSummary]
+    libraries: Mapping[str, LibraryFile] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -84,6 +86,10 @@ class ProjectContext:
         summaries: Mapping[str, FileSummary],
         nonblocking: frozenset[str] = frozenset(),
         focus: frozenset[str] | None = None,
+        libraries: Mapping[str, LibraryFile] | None = None,
     ) -> ProjectContext:
-        """`focus`: the files whose findings are wanted (None: all of them)."""
-        return cls(Project(summaries.values(), nonblocking, focus), summaries)
+        """`focus`: the files whose findings are wanted (None: all of them); `libraries`:
+        which summaries are installed libraries' files (`check --dependencies`)."""
+        libraries = libraries or {}
+        graph = Project(summaries.values(), nonblocking, focus, frozenset(libraries))
+        return cls(graph, summaries, libraries)

@@ -24,7 +24,7 @@ from functools import cached_property
 from audit.catalogue import Catalogue, default_catalogue
 from audit.core.facts import ClassFacts, Edge, FunctionFacts, Leaf
 from audit.core.findings import FileSummary
-from audit.interprocedural.types import Expanded, ProjectTypes
+from audit.interprocedural.types import Expanded, ProjectTypes, star_modules
 
 _MAX_ALIAS_DEPTH = 12
 # The condition of a generator that is returned or handed to another call, not iterated.
@@ -65,9 +65,12 @@ class Project:
         summaries: Iterable[FileSummary],
         nonblocking: Iterable[str] = (),
         focus: frozenset[str] | None = None,
+        libraries: frozenset[str] = frozenset(),
+        *,
         catalogue: Catalogue | None = None,
         version: tuple[int, int] = sys.version_info[:2],
     ) -> None:
+        """`libraries`: the paths of installed libraries' files (`check --dependencies`)."""
         self.functions: dict[str, Located] = {}
         self.classes: dict[str, ClassFacts] = {}
         self.aliases: dict[str, dict[str, str]] = {}
@@ -86,6 +89,8 @@ class Project:
         self.version = version
         self._resolved: dict[str, str | None] = {}
         self._expanded: dict[str, Expanded] = {}
+        self.libraries = libraries
+        self._star_classes: dict[str, str | None] = {}
 
     # -- names ---------------------------------------------------------------------------
 
@@ -151,6 +156,14 @@ class Project:
             return None
         return Leaf(target, edge.call, family.id, None, edge.guard), expanded
 
+    def _star_class(self, qualified: str) -> str | None:
+        """`class_named` through a star import, each name looked up once (star imports
+        may form cycles, and a module may have many)."""
+        if qualified not in self._star_classes:
+            self._star_classes[qualified] = None
+            self._star_classes[qualified] = self.class_named(qualified)
+        return self._star_classes[qualified]
+
     def class_named(self, qualified: str, depth: int = 0) -> str | None:
         """The project class a qualified name refers to (through aliases), or None."""
         if qualified in self.classes:
@@ -158,7 +171,13 @@ class Project:
         if depth > _MAX_ALIAS_DEPTH or "." not in qualified:
             return None
         module, _, name = qualified.rpartition(".")
-        target = self.aliases.get(module, {}).get(name)
+        aliases = self.aliases.get(module, {})
+        target = aliases.get(name)
+        if target is None and module in self.aliases:
+            for star in star_modules(aliases):
+                found = self._star_class(f"{star}.{name}")
+                if found is not None:
+                    return found
         if target is None:
             outer = self.class_named(module, depth + 1)
             return f"{outer}.{name}" if outer and f"{outer}.{name}" in self.classes else None
@@ -320,3 +339,6 @@ class Project:
 
 def twin_names(method: str) -> tuple[str, str, str]:
     return f"a{method}", f"{method}_async", f"async_{method}"
+
+
+

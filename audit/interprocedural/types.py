@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from audit.core.facts import ClassFacts, FunctionFacts
+from audit.core.facts import SUPER, ClassFacts, FunctionFacts
 
 MAX_STEPS = 12
 
@@ -84,12 +84,19 @@ class ProjectTypes:
                 return None
             return Step(name, made[0] + rest, made[1])
         owner, _, member = name.rpartition(".")
+        if owner.endswith(f".{SUPER}"):  # `super().member` in a method of the class
+            cls = self.class_named(owner.removesuffix(f".{SUPER}"))
+            for base in self.mro(cls)[1:] if cls is not None else ():
+                if f"{base}.{member}" in self.functions:
+                    return Step(name, f"{base}.{member}", "")
+            return None
         owner_class = self.class_named(owner) if owner else None
         if owner_class is not None:
             for cls in self.mro(owner_class):
                 if f"{cls}.{member}" in self.functions:
                     return Step(name, f"{cls}.{member}", "")
         parts = name.split(".")
+        starred = False
         for cut in range(len(parts) - 1, 0, -1):
             prefix, part = ".".join(parts[:cut]), parts[cut]
             rest = ".".join(parts[cut + 1 :])
@@ -98,7 +105,22 @@ class ProjectTypes:
                 into = f"{found[0]}.{rest}" if rest else found[0]
                 if into != name:
                     return Step(name, into, found[1])
+            if prefix in self.aliases and not starred:
+                starred = True  # only the module the name is in: `from m import *` there
+                for star in star_modules(self.aliases[prefix]):
+                    if self._defines(star, part):
+                        return Step(name, ".".join((star, *parts[cut:])), "")
         return None
+
+    def _defines(self, module: str, name: str) -> bool:
+        """`module` binds `name` (a star import brings it along)."""
+        qualified = f"{module}.{name}"
+        return (
+            qualified in self.functions
+            or qualified in self.classes
+            or name in self.aliases.get(module, {})
+            or name in self.types.get(module, {})
+        )
 
     def made(self, callee: str) -> tuple[str, str] | None:
         """What calling `callee` makes: an instance of a project class, or what a project
@@ -128,3 +150,9 @@ class ProjectTypes:
                 if attribute is not None:
                     return attribute, f"the attribute `{owner}.{part}`"
         return None
+
+
+def star_modules(aliases: Mapping[str, str]) -> list[str]:
+    """The modules a module star-imports (`from m import *`), in order (kept among its
+    aliases under the keys `*0`, `*1`, ...)."""
+    return [module for key, module in aliases.items() if key.startswith("*")]

@@ -22,6 +22,8 @@ def render(result: CheckResult) -> str:
             "baselined": len(result.baselined),
             "stale_baseline_entries": len(result.stale),
             "by_code": result.by_code,
+            # the environment `--dependencies` read, only when it read one
+            **({"environment": result.environment} if result.environment else {}),
         },
     }
     return json.dumps(document, indent=2) + "\n"

@@ -22,6 +22,8 @@ def summary_line(result: CheckResult) -> str:
         scope += f"; {result.suppressed:,} suppressed by noqa"
     if result.baselined:
         scope += f"; {len(result.baselined):,} in the baseline"
+    if result.environment:
+        scope += f"; {result.environment}"
     count = len(result.findings)
     if not count:
         fixed = f"{result.fixed:,} fixed, " if result.fixed else ""

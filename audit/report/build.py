@@ -40,6 +40,8 @@ RUN_TIME_REPORTS = {
     "bench-fix.md": "what `--fix --unsafe-fixes` repairs on real code, verified, and its cost",
     "bench-lsp.md": "the language server: from an edit to its diagnostics, and its memory, "
     "beside ruff server",
+    "bench-deps.md": "`check --dependencies` on a project importing large SDKs: its cost, and "
+    "what it finds inside them",
 }
 
 

@@ -142,6 +142,20 @@ class TransitiveBlockingCall(Rule):
         async def count(path):
             return sum(1 for _ in rows(path))  # error: iterating the generator blocks
         """,
+        """
+        import time
+
+        class Base:
+            def save(self):
+                time.sleep(0.1)
+
+        class Audited(Base):
+            def save(self):
+                super().save()
+
+        async def handle(item: Audited):
+            item.save()  # error: through super()
+        """,
     )
 
     VALID = (

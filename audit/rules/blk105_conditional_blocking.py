@@ -48,7 +48,7 @@ class ConditionalBlockingCall(Rule):
     FIX = OFFLOAD
 
     def check_project(self, project: ProjectContext) -> Iterator[ProjectFinding]:
-        return chain_findings(self.code, project, conditional=True)
+        return chain_findings(self.code, project, conditional=True, libraries=None)
 
     INVALID = (
         """

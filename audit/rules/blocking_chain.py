@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from audit.core.facts import Leaf
+from audit.core.libraries import Library
 from audit.fixes.plan import NoFix
 from audit.interprocedural.context import CallRef, Hop, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.project import Blocked, Project
@@ -29,10 +30,12 @@ Making the chain async is the better repair, and one only its authors can make.
 
 
 def chain_findings(
-    code: str, project: ProjectContext, *, conditional: bool
+    code: str, project: ProjectContext, *, conditional: bool, libraries: bool | None = False
 ) -> Iterator[ProjectFinding]:
     """A finding at every call, made on the event loop, of a function that blocks on its
-    ordinary path, or (`conditional`) only on some paths."""
+    ordinary path, or (`conditional`) only on some paths; with `libraries` True only
+    chains that enter an installed library's code, with False only those that stay in the
+    project, with None both."""
     graph = project.project
     for located, edge in graph.async_calls():
         ran = graph.runs(edge)
@@ -50,11 +53,16 @@ def chain_findings(
             continue
         if found.condition is None and conditional:
             continue
+        entered = _libraries(project, found.chain)
+        if libraries is not None and bool(entered) != libraries:
+            continue
         caller = graph.display(located.facts.qualname)
-        names = [graph.display(function) for function in found.chain]
+        names = [_name(project, function) for function in found.chain]
         target = found.leaf.target.removeprefix("builtins.")
         chain = (caller, *names, target)
         leaf = CallRef(graph.functions[found.chain[-1]].path, found.leaf.call)
+        shown = project.libraries.get(leaf.path)
+        place = _Place(leaf, shown.shown if shown is not None else leaf.path)
         site = CallRef(located.path, edge.call)
         condition = None
         if found.condition is not None:
@@ -64,7 +72,9 @@ def chain_findings(
         yield ProjectFinding(
             code,
             site,
-            functools.partial(_message, site, chain, leaf, found.leaf, condition, generator),
+            functools.partial(
+                _message, site, chain, place, found.leaf, condition, generator, entered
+            ),
             caller,
             chain,
             _hops(graph, found, names, target),
@@ -72,18 +82,52 @@ def chain_findings(
         )
 
 
+@dataclass(frozen=True)
+class _Place:
+    """The blocking call, and its file as a message shows it (`httpx/_config.py` for an
+    installed library's file)."""
+
+    call: CallRef
+    shown: str
+
+    def at(self, where: Located) -> str:
+        location = where.locations.get(self.call)
+        return f"{self.shown}:{location.span.line}" if location is not None else self.shown
+
+
+def _libraries(project: ProjectContext, chain: tuple[str, ...]) -> tuple[Library, ...]:
+    """The installed libraries a chain runs through, in order."""
+    found: list[Library] = []
+    for function in chain:
+        entry = project.libraries.get(project.project.functions[function].path)
+        if entry is not None and entry.library not in found:
+            found.append(entry.library)
+    return tuple(found)
+
+
+def _name(project: ProjectContext, function: str) -> str:
+    """A project function by its name in its module; a library's by its qualified name."""
+    graph = project.project
+    return (
+        function if graph.functions[function].path in project.libraries else graph.display(function)
+    )
+
+
 def _message(
     site: CallRef,
     chain: tuple[str, ...],
-    leaf: CallRef,
+    leaf: _Place,
     blocking: Leaf,
     condition: tuple[str, str] | None,
     generator: bool,
+    libraries: tuple[Library, ...],
     where: Located,
 ) -> str:
     call = where.written(site)
     reason, alternative = why(blocking)
     verb = "blocks the event loop"
+    if libraries:
+        verb += " inside " + ", ".join(f"`{library}`" for library in libraries)
     when = ""
     if condition is not None:
         verb = "may block the event loop"
@@ -94,7 +138,7 @@ def _message(
         remedy = f"consume it in a worker thread (`await asyncio.to_thread(list, {call}(...))`)"
     return (
         f"`{call}()` {verb}: {' -> '.join(chain)} "
-        f"(`{chain[-1]}` at {where.place(leaf)} {reason}{when}); {remedy} "
+        f"(`{chain[-1]}` at {leaf.at(where)} {reason}{when}); {remedy} "
         f"or make the chain async (for the leaf: {alternative})"
     )
 

@@ -47,7 +47,7 @@ def test_mutation_ignore_names(tmp_path: Path) -> None:
 def test_command_line_select_replaces_and_ignore_extends(tmp_path: Path) -> None:
     config = _load(tmp_path, 'select = ["BLK100"]\nignore = ["BLK101"]\n')
     selection = config.selection(select=["BLK"], ignore=["BLK104"])
-    assert selection.enabled == {"BLK100", "BLK102", "BLK103"}
+    assert selection.enabled == {"BLK100", "BLK102", "BLK103", "BLK106"}
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,9 @@ def test_fixed_examples(tmp_path: Path, rule: type[Rule], index: int, example: F
 
 def test_a_rule_documents_its_fix_exactly_when_it_has_fixed_examples() -> None:
     for rule in all_rules():
-        assert bool(rule.section("Fix")) == bool(rule.FIXED), rule.code
+        # BLK106's fixed code needs an installed library: tests/audit/test_dependencies.py
+        expected = bool(rule.FIXED) or rule.code == "BLK106"
+        assert bool(rule.section("Fix")) == expected, rule.code
 
 
 @pytest.mark.parametrize(

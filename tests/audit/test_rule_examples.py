@@ -49,7 +49,9 @@ def test_rule_is_documented(rule: type[Rule]) -> None:
     assert rule.section("Why is this bad?")
     assert rule.name == rule.name.lower()
     assert " " not in rule.name
-    assert rule.INVALID or rule.code == "AUD901"
+    # AUD901 is a bug of soni-audit; BLK106 needs an installed library, which an example
+    # cannot hold (its INVALID cases are installed wheels: tests/audit/test_dependencies.py).
+    assert rule.INVALID or rule.code in ("AUD901", "BLK106")
 
 
 def test_codes_are_unique_and_ordered() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import signal
 import socket
 import statistics
@@ -55,7 +56,11 @@ async def serve(port: int, interval_ms: float | None) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     if interval_ms is not None:
-        async with LoopWatchdog(threshold_ms=THRESHOLD_MS, interval_ms=interval_ms or None):
+        # Made off the loop: the watchdog resolves the project's paths as it is built.
+        made = functools.partial(
+            LoopWatchdog, threshold_ms=THRESHOLD_MS, interval_ms=interval_ms or None
+        )
+        async with await asyncio.to_thread(made):
             await stop.wait()
     else:
         await stop.wait()

@@ -151,12 +151,25 @@ def build_reports(
             for f in sorted(everything)
             if f.code.startswith(MUTATION)
         ],
-        "other_reports": [
-            (name, what) for name, what in RUN_TIME_REPORTS.items() if (Path(out) / name).is_file()
-        ],
+        "other_reports": other_reports(Path(out)),
     }
     env = environment()
     return {name: env.get_template(f"{name}.j2").render(context) for name in REPORTS}
+
+
+def other_reports(out: Path) -> list[tuple[str, str]]:
+    """Every other markdown report in `out` (benchmarks, run-time profiles), each described
+    as known here or else by its own title, so that the index lists whatever was written."""
+    found = []
+    for path in sorted(out.glob("*.md")):
+        if path.name in REPORTS:
+            continue
+        what = RUN_TIME_REPORTS.get(path.name)
+        if what is None:
+            first = path.read_text(encoding="utf-8").partition("\n")[0]
+            what = first.removeprefix("# ").strip() or path.stem
+        found.append((path.name, what))
+    return found
 
 
 def write_reports(reports: Mapping[str, str], out: Path) -> list[Path]:

@@ -79,6 +79,15 @@ def test_index_type_ignores_and_mutations(service: Project) -> None:
     assert "| svc/handlers.py:16 | MUT102 | `tag` |" in mutations
 
 
+def test_the_index_lists_every_other_report_in_the_folder(service: Project) -> None:
+    service.write("out/bench-audit.md", "# Speed\n")
+    service.write("out/zz-new-benchmark.md", "# A benchmark written later\n\nfigures\n")
+    index = _report(service)["index.md"]
+    assert "| [bench-audit.md](bench-audit.md) | soni-audit's speed against its peers |" in index
+    assert "| [zz-new-benchmark.md](zz-new-benchmark.md) | A benchmark written later |" in index
+    assert "[index.md](index.md)" not in index
+
+
 def test_reports_are_deterministic(service: Project) -> None:
     first = _report(service)
     second = _report(service, "--no-cache")

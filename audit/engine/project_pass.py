@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -18,6 +19,8 @@ from audit.fixes.realise import anchors, realise
 from audit.interprocedural.context import CallRef, Located, ProjectContext, ProjectFinding
 from audit.interprocedural.locate import locate
 from audit.rules import file_rules, needed_facts
+from audit.rules.aud901_internal_error import InternalError
+from audit.rules.base import Rule
 
 
 @dataclass
@@ -45,7 +48,7 @@ def project_findings(
     pending = [
         found
         for rule in file_rules()
-        for found in rule.check_project(context)
+        for found in _project_findings(rule, context)
         if only is None or found.site.path in only
     ]
     refs = {p.site for p in pending} | {hop.call for p in pending for hop in p.hops}
@@ -61,6 +64,20 @@ def project_findings(
     ]
     result.findings.extend(_with_fixes(reported, by_path, read, settings))
     return result
+
+
+def _project_findings(rule: Rule, context: ProjectContext) -> list[ProjectFinding]:
+    """A rule's project findings; a bug in it loses only its own (said on stderr), never
+    the run's."""
+    try:
+        return list(rule.check_project(context))
+    except Exception as error:  # a bug in soni-audit: the other rules still report
+        print(
+            f"soni-audit: internal error in {rule.code}'s project pass, its cross-module "
+            f"findings are missing: {InternalError.message(error)}",
+            file=sys.stderr,
+        )
+        return []
 
 
 def _with_fixes(

@@ -156,12 +156,13 @@ class Project:
             return None
         return Leaf(target, edge.call, family.id, None, edge.guard), expanded
 
-    def _star_class(self, qualified: str) -> str | None:
+    def _star_class(self, qualified: str, depth: int) -> str | None:
         """`class_named` through a star import, each name looked up once (star imports
-        may form cycles, and a module may have many)."""
+        may form cycles, and a module may have many); the depth goes on counting, so a
+        chain of star imports through ever other names ends too."""
         if qualified not in self._star_classes:
             self._star_classes[qualified] = None
-            self._star_classes[qualified] = self.class_named(qualified)
+            self._star_classes[qualified] = self.class_named(qualified, depth)
         return self._star_classes[qualified]
 
     def class_named(self, qualified: str, depth: int = 0) -> str | None:
@@ -175,7 +176,7 @@ class Project:
         target = aliases.get(name)
         if target is None and module in self.aliases:
             for star in star_modules(aliases):
-                found = self._star_class(f"{star}.{name}")
+                found = self._star_class(f"{star}.{name}", depth + 1)
                 if found is not None:
                     return found
         if target is None:

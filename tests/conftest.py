@@ -21,6 +21,11 @@ from audit.rules import RULE_CODES, precedence
 from audit.rules.selection import RuleSelection
 
 REPO = Path(__file__).resolve().parent.parent
+# How late a process may run on two cores busy with other work (CI): the loop's next beat
+# or a sampler's next sample waits for a core. Measured with scripts/stress_suite.sh (a
+# watchdog's block seen 4.4 ms long, a py-spy site mean 3.4 ms short); tests that compare a
+# measured duration with the truth allow this much on the side the machine can push it.
+BUSY_MACHINE_MS = 8.0
 # Fixture projects carry test suites of their own: they run on copies, from the tests that
 # use them, never as part of this suite.
 collect_ignore = ["fixtures"]

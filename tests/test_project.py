@@ -77,4 +77,4 @@ def test_console_scripts_and_module_entry_point() -> None:
             [*command, "--version"], capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stderr
-        assert re.fullmatch(r"soni(-audit)? \d+\.\d+\.\d+\n", result.stdout)
+        assert re.fullmatch(r"soni(-audit)? \S+\n", result.stdout)  # the version: test_version

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.workload import truth_by_name, workload_command
+from tests.conftest import BUSY_MACHINE_MS
 
 MUST_FIND_MS = 15.0  # every block at least this long is found
-TOLERANCE_MS = 3.0
+TOLERANCE_MS = 3.0  # a harness's own error on an idle machine (reports/profiling-accuracy.md)
 
 
 def run_workload(*extra: str, truth: Path, loop: str = "asyncio", rounds: int = 3) -> None:
@@ -23,7 +24,11 @@ def check_sites(
 ) -> None:
     """`found`: block durations (ms) per block name, in time order; `unknown`: sites at
     unmarked lines. `per_block` compares every block with its measurement, otherwise the
-    mean per site (a sampler's error on one block can reach one sampling gap)."""
+    mean per site (a sampler's error on one block can reach one sampling gap).
+
+    On a busy machine a watchdog sees a block end when its loop gets a core again: never
+    shorter than the block, but up to `BUSY_MACHINE_MS` longer. A sampler starved of a core
+    misses the start or the end of a block: its site mean can be off either way."""
     assert unknown == [], f"false sites: {unknown}"
     measured = truth_by_name(truth)
     assert max(measured.pop("short")) < 5, "the short block is meant to be ~3 ms"
@@ -33,7 +38,14 @@ def check_sites(
         assert len(found[name]) == len(durations), (name, found[name], durations)
         if per_block:
             for seen, true in zip(found[name], durations, strict=True):
-                assert abs(seen - true) <= TOLERANCE_MS, (name, found[name], durations)
-        mean_found = sum(found[name]) / len(found[name])
-        mean_true = sum(durations) / len(durations)
-        assert abs(mean_found - mean_true) <= TOLERANCE_MS, (name, found[name], durations)
+                late = seen - true
+                assert -TOLERANCE_MS <= late <= TOLERANCE_MS + BUSY_MACHINE_MS, (
+                    name,
+                    found[name],
+                    durations,
+                )
+        else:
+            mean_found = sum(found[name]) / len(found[name])
+            mean_true = sum(durations) / len(durations)
+            off = abs(mean_found - mean_true)
+            assert off <= TOLERANCE_MS + BUSY_MACHINE_MS / 2, (name, found[name], durations)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 import soni
+from tests.conftest import BUSY_MACHINE_MS
 from tests.soni.server.conftest import Served, factory_args, launch, serve_args
 
 CLEAN_EXIT = (0, -signal.SIGTERM)  # uvicorn re-raises the signal it stopped on
@@ -252,4 +253,5 @@ def test_loop_watchdog_charges_a_blocking_action_to_its_line(
     sites = [site for site in data["sites"] if site["file"] == str(actions.resolve())]
     assert [(site["line"], site["count"]) for site in sites] == [(line, 3)]
     assert sites[0]["call"] == "time.sleep"
-    assert 27 <= sites[0]["mean_ms"] <= 36, sites[0]
+    # a 30 ms sleep seen by 2 ms beats, later still when the server waits for a core
+    assert 27 <= sites[0]["mean_ms"] <= 36 + BUSY_MACHINE_MS, sites[0]

@@ -7,6 +7,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 # watchdog's block seen 4.4 ms long, a py-spy site mean 3.4 ms short); tests that compare a
 # measured duration with the truth allow this much on the side the machine can push it.
 BUSY_MACHINE_MS = 8.0
+# A process waiting that long for a core stands still at whatever line it was on: a
+# watchdog or a wall-clock sampler (10 ms threshold) cannot tell that from a block. A site
+# no longer than this at a line that does not block is the machine, not the code.
+PAUSE_MS = 10.0 + BUSY_MACHINE_MS
 # Fixture projects carry test suites of their own: they run on copies, from the tests that
 # use them, never as part of this suite.
 collect_ignore = ["fixtures"]
@@ -51,6 +56,17 @@ def analyze(
     summary = replace(summary, findings=tuple(sorted([*summary.findings, *unused])))
     selection = RuleSelection.build(select=select, ignore=ignore)
     return list(FindingFilter(selection, {}, precedence).apply([summary]).findings)
+
+
+def pauses(sites: list[dict[str, Any]]) -> set[tuple[str, int, str]]:
+    """Sites (file, line, function) of a profile or watchdog report whose every block is no
+    longer than a busy machine's pause (`PAUSE_MS`): what a process waiting for a core
+    looks like wherever it stood."""
+    return {
+        (site["file"], site["line"], site["function"])
+        for site in sites
+        if all(block["duration_ms"] <= PAUSE_MS for block in site["blocks"])
+    }
 
 
 def codes_by_line(findings: list[Finding]) -> list[tuple[int, str]]:

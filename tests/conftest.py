@@ -20,13 +20,15 @@ from audit.engine.noqa_pass import noqa_findings
 from audit.engine.project_pass import project_findings
 from audit.rules import RULE_CODES, precedence
 from audit.rules.selection import RuleSelection
+from tests.postgres import SESSION
 
 REPO = Path(__file__).resolve().parent.parent
 # How late a process may run on two cores busy with other work (CI): the loop's next beat
-# or a sampler's next sample waits for a core. Measured with scripts/stress_suite.sh (a
-# watchdog's block seen 4.4 ms long, a py-spy site mean 3.4 ms short); tests that compare a
+# or a sampler's next sample waits for a core. Measured with scripts/stress_suite.sh
+# (reports/stress-suite.md: at a load average of 4 a watchdog's block seen 4.4 ms long, a
+# py-spy site mean 3.4 ms short, a start-up step of uvicorn 11.8 ms); tests that compare a
 # measured duration with the truth allow this much on the side the machine can push it.
-BUSY_MACHINE_MS = 8.0
+BUSY_MACHINE_MS = 12.0
 # A process waiting that long for a core stands still at whatever line it was on: a
 # watchdog or a wall-clock sampler (10 ms threshold) cannot tell that from a block. A site
 # no longer than this at a line that does not block is the machine, not the code.
@@ -110,3 +112,16 @@ class Project:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     return Project(tmp_path)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `postgres` get the session's throwaway PostgreSQL (started on first use)
+    or skip with the reason it cannot run here."""
+    if item.get_closest_marker("postgres") is not None:
+        problem = SESSION.ensure()
+        if problem is not None:
+            pytest.skip(f"needs PostgreSQL: {problem}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    SESSION.close()

@@ -71,9 +71,9 @@ def test_watchdog_finds_every_block(tmp_path: Path, loop: str) -> None:
     truth, out = tmp_path / "truth.json", tmp_path / "watchdog.json"
     run_workload("--watchdog", str(out), truth=truth, loop=loop)
     blocks = json.loads(out.read_text(encoding="utf-8"))
-    # every marked block is longer than a pause (20 ms and up, never seen shorter by more
-    # than half a beat); shorter ones are the machine's pauses
-    found, unknown = blocks_by_name([b for b in blocks if b["duration_ms"] > PAUSE_MS])
+    found, _ = blocks_by_name(blocks)
+    # at lines that do not block, only a pause of the machine may be seen
+    _, unknown = blocks_by_name([b for b in blocks if b["duration_ms"] > PAUSE_MS])
     check_sites(found, unknown, truth, per_block=True)
 
 

@@ -100,5 +100,8 @@ wait "${server_pid}"
 status=$?
 set -e
 server_pid=""
-[ "${status}" -eq 0 ] || { cat serve.log; fail "soni serve exited ${status} on SIGTERM"; }
+# 143: uvicorn re-raises the signal it stopped on, once shutdown is complete
+[ "${status}" -eq 0 ] || [ "${status}" -eq 143 ] || { cat serve.log; fail "soni serve exited ${status} on SIGTERM"; }
+grep -q "Application shutdown complete" serve.log || { cat serve.log; fail "no graceful shutdown"; }
+if grep -q "Traceback" serve.log; then cat serve.log; fail "a traceback in the server's log"; fi
 echo "check_wheel: the wheel works outside the checkout"

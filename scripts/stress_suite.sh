@@ -55,14 +55,23 @@ for run in $(seq "${runs}"); do
   seconds=$(($(date +%s) - started))
   load="$(cut -d' ' -f1-3 /proc/loadavg)"
   summary="$(tail -n 1 "${log}" | sed 's/=//g; s/^ *//; s/ *$//')"
-  failed="$(grep -E '^FAILED ' "${log}" | sed 's/^FAILED //; s/ - .*//' || true)"
   rows+=("| ${run} | ${status} | ${seconds} s | ${load} | ${summary} |")
-  while IFS= read -r test; do
-    [ -n "${test}" ] || continue
-    first_error="$(grep -m 1 -E '^E ' "${log}" | sed 's/^E *//' | cut -c1-200 || true)"
-    detail="$(grep -F "FAILED ${test} - " "${log}" | head -n 1 | sed 's/^FAILED [^ ]* - //' | cut -c1-200 || true)"
-    failures+=("- run ${run}: \`${test}\`: ${detail:-${first_error}}")
-  done <<<"${failed}"
+  # each failed test with the first error line of its section in the log
+  while IFS= read -r line; do
+    [ -n "${line}" ] && failures+=("- run ${run}: ${line}")
+  done < <(python3 - "${log}" <<'PARSE'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+failed = re.findall(r"^FAILED (\S+)", text, re.M)
+sections = re.split(r"^_{3,} (.+?) _{3,}$", text, flags=re.M)
+first = {}
+for title, body in zip(sections[1::2], sections[2::2]):
+    error = next((l[1:].strip() for l in body.splitlines() if l.startswith("E ")), "")
+    first.setdefault(title.split("::")[-1].split(".")[-1], error[:200])
+for test in failed:
+    print(f"`{test}`: {first.get(test.split('::')[-1], '')}")
+PARSE
+)
   echo "run ${run}/${runs}: exit ${status} in ${seconds} s (load ${load}): ${summary}"
 done
 stop_hogs

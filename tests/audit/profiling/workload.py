@@ -35,13 +35,21 @@ def check_sites(
     # ~3 ms, under the threshold; on a busy machine it can last a pause (then it is one)
     assert max(measured.pop("short")) <= PAUSE_MS, "the short block is meant to be ~3 ms"
     for name, durations in measured.items():
-        assert min(durations) >= MUST_FIND_MS, f"{name} ran shorter than the test assumes"
         assert name in found, f"{name} ({durations} ms) not found; found {sorted(found)}"
+        if min(durations) < MUST_FIND_MS:
+            # On a busy machine the workload can be late to its own block (the fifo's writer
+            # has written by the time it reads): a block that short may or may not be seen,
+            # so only the count is judged.
+            long_ones = sum(true >= MUST_FIND_MS for true in durations)
+            assert long_ones <= len(found[name]) <= len(durations), (name, found[name], durations)
+            continue
         assert len(found[name]) == len(durations), (name, found[name], durations)
         if per_block:
             for seen, true in zip(found[name], durations, strict=True):
                 late = seen - true
-                assert -TOLERANCE_MS <= late <= TOLERANCE_MS + BUSY_MACHINE_MS, (
+                # shorter too: the beat's period, an average of the gaps, grows when busy
+                early = TOLERANCE_MS + BUSY_MACHINE_MS / 4
+                assert -early <= late <= TOLERANCE_MS + BUSY_MACHINE_MS, (
                     name,
                     found[name],
                     durations,

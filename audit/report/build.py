@@ -40,6 +40,8 @@ RUN_TIME_REPORTS = {
     "bench-fix.md": "what `--fix --unsafe-fixes` repairs on real code, verified, and its cost",
     "bench-lsp.md": "the language server: from an edit to its diagnostics, and its memory, "
     "beside ruff server",
+    "stress-suite.md": "the timing-sensitive tests run beside one busy process per core, "
+    "and the flaky tests found and fixed",
 }
 
 

@@ -42,6 +42,7 @@ RUN_TIME_REPORTS = {
     "beside ruff server",
     "stress-suite.md": "the timing-sensitive tests run beside one busy process per core, "
     "and the flaky tests found and fixed",
+    "stress-suite-server.md": "the server tests run beside one busy process per core",
 }
 
 

@@ -1,3 +1,9 @@
 """soni-audit: a static and run-time audit suite for async Python."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    # One version for the whole distribution: `[project] version` in pyproject.toml.
+    __version__ = version("soni")
+except PackageNotFoundError:  # a source tree on the path, never installed
+    __version__ = "0+unknown"

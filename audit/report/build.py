@@ -42,6 +42,9 @@ RUN_TIME_REPORTS = {
     "beside ruff server",
     "bench-deps.md": "`check --dependencies` on a project importing large SDKs: its cost, and "
     "what it finds inside them",
+    "stress-suite.md": "the timing-sensitive tests run beside one busy process per core, "
+    "and the flaky tests found and fixed",
+    "stress-suite-server.md": "the server tests run beside one busy process per core",
 }
 
 

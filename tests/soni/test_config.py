@@ -312,9 +312,17 @@ def all_slots(slots):
     [
         ("by_literal", "reference", None),
         ("by_literal", "note", None),  # returned on one path: enough
-        ("by_literal", "tx_id", "action 'by_literal' never returns 'tx_id' (it returns: note, reference)"),
+        (
+            "by_literal",
+            "tx_id",
+            "action 'by_literal' never returns 'tx_id' (it returns: note, reference)",
+        ),
         ("by_annotation", "reference", None),
-        ("by_annotation", "ref", "action 'by_annotation' never returns 'ref' (it returns: reference)"),
+        (
+            "by_annotation",
+            "ref",
+            "action 'by_annotation' never returns 'ref' (it returns: reference)",
+        ),
         ("unknown_keys", "anything", None),  # not knowable before it runs: checked then
         ("not_a_slot", "reference", "action 'not_a_slot' takes 'currency', which is not a slot"),
         ("all_slots", "reference", None),

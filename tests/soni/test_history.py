@@ -24,9 +24,9 @@ from soni.runtime import RuntimeLoop
 from soni.runtime.history import due
 from soni.runtime.receipts import ReceiptPolicy
 from soni.runtime.turn_lock import lock_key
+from tests.postgres import needs_postgres, postgres_dsn
 from tests.soni.conftest import FixedClock
 from tests.soni.test_config import BASE, _errors, _write
-from tests.soni.test_state_roundtrip import POSTGRES, needs_postgres
 
 BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=needs_postgres)]
 CONVERSATION = ("send money", "Bob", "40", "yes", "what is my balance", "checking")
@@ -42,7 +42,7 @@ class Rows:
 
 def _settings(backend: str, tmp_path: Path, keep: int) -> PersistenceSettings:
     if backend == "postgres":
-        return PersistenceSettings(backend="postgres", dsn=POSTGRES, keep_checkpoints=keep)
+        return PersistenceSettings(backend="postgres", dsn=postgres_dsn(), keep_checkpoints=keep)
     if backend == "sqlite":
         path = str(tmp_path / "state.db")
         return PersistenceSettings(backend="sqlite", path=path, keep_checkpoints=keep)
@@ -84,8 +84,7 @@ def _sqlite_rows(path: str, user: str) -> Rows:
 async def _postgres(query: str, **params: object) -> list[tuple[Any, ...]]:
     import psycopg
 
-    assert POSTGRES is not None
-    async with await psycopg.AsyncConnection.connect(POSTGRES) as conn:
+    async with await psycopg.AsyncConnection.connect(postgres_dsn()) as conn:
         cursor = await conn.execute(query, params)
         return await cursor.fetchall()
 

@@ -14,18 +14,17 @@ from psycopg import AsyncConnection, sql
 from soni.config import SoniConfig
 from soni.config.models import PersistenceSettings
 from soni.runtime import RuntimeLoop
+from tests.postgres import needs_postgres, postgres_dsn
 from tests.soni.conftest import FixedClock, talk
-from tests.soni.test_state_roundtrip import POSTGRES, needs_postgres
 
 
 @pytest.fixture
 async def fresh_database() -> AsyncIterator[str]:
-    assert POSTGRES is not None
     name = f"soni_setup_{uuid.uuid4().hex[:12]}"
-    async with await AsyncConnection.connect(POSTGRES, autocommit=True) as admin:
+    async with await AsyncConnection.connect(postgres_dsn(), autocommit=True) as admin:
         await admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         try:
-            yield POSTGRES.rsplit("/", 1)[0] + "/" + name
+            yield postgres_dsn().rsplit("/", 1)[0] + "/" + name
         finally:
             await admin.execute(
                 sql.SQL("drop database {} with (force)").format(sql.Identifier(name))

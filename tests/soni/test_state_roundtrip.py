@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,12 +16,8 @@ from soni.config.models import PersistenceSettings
 from soni.core.state import DialogueState, Turn
 from soni.core.types import Awaiting, AwaitingKind, FlowFrame
 from soni.runtime import RuntimeLoop
+from tests.postgres import needs_postgres, postgres_dsn
 from tests.soni.conftest import FixedClock, talk
-
-POSTGRES = os.environ.get("SONI_TEST_POSTGRES_DSN")
-needs_postgres = pytest.mark.skipif(
-    not POSTGRES, reason="set SONI_TEST_POSTGRES_DSN to run against PostgreSQL (.ci/run does)"
-)
 
 STATE = DialogueState(
     turn=7,
@@ -96,8 +91,7 @@ def _postgres() -> Opener:
 
     @asynccontextmanager
     async def open_postgres() -> AsyncIterator[BaseCheckpointSaver[str]]:
-        assert POSTGRES is not None
-        async with AsyncPostgresSaver.from_conn_string(POSTGRES) as saver:
+        async with AsyncPostgresSaver.from_conn_string(postgres_dsn()) as saver:
             await saver.setup()
             yield saver
 
@@ -155,8 +149,7 @@ async def test_round_trip_postgres(config: SoniConfig) -> None:
 
 @needs_postgres
 async def test_a_conversation_on_postgres_survives_a_restart(config: SoniConfig) -> None:
-    assert POSTGRES is not None
-    settings = PersistenceSettings(backend="postgres", dsn=POSTGRES)
+    settings = PersistenceSettings(backend="postgres", dsn=postgres_dsn())
     user = f"pg-{uuid.uuid4().hex}"
     async with RuntimeLoop(config, persistence=settings, clock=FixedClock()) as runtime:
         await talk(runtime, user, "send money", "Bob")

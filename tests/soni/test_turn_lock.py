@@ -16,8 +16,8 @@ from soni.core.types import UnderstandingContext
 from soni.du.generator import RuleBasedCommandGenerator
 from soni.runtime import RuntimeLoop
 from soni.runtime.turn_lock import ProcessOnly, lock_key
+from tests.postgres import needs_postgres, postgres_dsn
 from tests.soni.conftest import FixedClock
-from tests.soni.test_state_roundtrip import POSTGRES, needs_postgres
 
 
 class SlowUnderstanding:
@@ -33,9 +33,8 @@ class SlowUnderstanding:
 
 
 def _replica(config: SoniConfig, *, locked: bool = True) -> RuntimeLoop:
-    assert POSTGRES is not None
     generator = SlowUnderstanding(RuleBasedCommandGenerator(config.domain, FixedClock()))
-    settings = PersistenceSettings(backend="postgres", dsn=POSTGRES)
+    settings = PersistenceSettings(backend="postgres", dsn=postgres_dsn())
     return RuntimeLoop(config, persistence=settings, generator=generator, clock=FixedClock())
 
 

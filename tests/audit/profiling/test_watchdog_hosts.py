@@ -12,6 +12,12 @@ from typing import Any
 
 from audit.profiling.asgi import LoopWatchdogMiddleware
 from audit.profiling.blocks import Block
+from tests.conftest import BUSY_MACHINE_MS
+
+# A 10 ms threshold beats every 2 ms: a block is known to a beat (and a millisecond of
+# bookkeeping); on a busy machine the loop's next beat may come later still, and the beat's
+# period (an average of the gaps, half of which is taken off a block) grows.
+BELOW_MS, ABOVE_MS = 2.0 + BUSY_MACHINE_MS / 4, 2.0 + BUSY_MACHINE_MS
 
 TESTS = """
 import time
@@ -73,7 +79,7 @@ def test_pytest_plugin_tags_and_fails_blocking_tests(tmp_path: Path) -> None:
     labels = sorted(label for site in data["sites"] for label in site["labels"])
     assert labels == ["test_sample.py::test_blocks", "test_sample.py::test_blocks_but_allowed"]
     durations = [b["duration_ms"] for site in data["sites"] for b in site["blocks"]]
-    assert all(27 <= d <= 33 for d in durations), durations
+    assert all(30 - BELOW_MS <= d <= 30 + ABOVE_MS for d in durations), durations
 
 
 def test_asgi_middleware_watches_the_app_lifetime(tmp_path: Path) -> None:
@@ -124,7 +130,7 @@ def test_asgi_middleware_watches_the_app_lifetime(tmp_path: Path) -> None:
         "lifespan.shutdown.complete",
     ]
     assert len(blocks) == 1
-    assert 22 <= blocks[0].duration * 1000 <= 28
+    assert 25 - BELOW_MS <= blocks[0].duration * 1000 <= 25 + ABOVE_MS
     assert blocks[0].stack[-1].function.endswith("app")
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["summary"]["blocks"] == 1

@@ -4,86 +4,30 @@ its own PostgreSQL (the system's binaries, as root through `runuser`), which it 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from harness.servers import free_port
+from tests.postgres import ThrowawayPostgres, started, why_not_startable
 from tests.soni.server.conftest import Served, launch, use_postgres
 from tests.soni.server.test_lifecycle import CLEAN_EXIT
 
-
-def _postgres_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    return found[-1].parent if found else None
-
-
-BIN = _postgres_bin()
-RUNUSER = shutil.which("runuser")
 pytestmark = pytest.mark.skipif(
-    BIN is None or RUNUSER is None or os.geteuid() != 0,
-    reason="needs PostgreSQL's binaries and root to run them as postgres (.ci/run has both)",
+    why_not_startable() is not None, reason=f"needs its own PostgreSQL: {why_not_startable()}"
 )
 
 
-def as_postgres(tool: str, *args: str, check: bool = True) -> None:
-    """Run one of PostgreSQL's programs as the postgres user (they refuse to run as root)."""
-    assert BIN is not None
-    assert RUNUSER is not None
-    command = [RUNUSER, "-u", "postgres", "--", str(BIN / tool), *args]
-    subprocess.run(command, check=check, capture_output=True, timeout=120)
-
-
-@dataclass
-class PrivatePostgres:
-    data: Path
-    port: int
-
-    @property
-    def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
-        as_postgres(
-            "pg_ctl",
-            "-D",
-            str(self.data / "db"),
-            "-l",
-            str(self.data / "log"),
-            "-w",
-            "-o",
-            options,
-            "start",
-        )
-
-    def stop(self, mode: str = "fast") -> None:
-        as_postgres(
-            "pg_ctl", "-D", str(self.data / "db"), "-m", mode, "-w", "stop", check=mode == "fast"
-        )
-
-
 @pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    data = Path(tempfile.mkdtemp(prefix="soni-pg-"))
-    data.chmod(0o755)
-    shutil.chown(data, "postgres")
-    as_postgres("initdb", "-D", str(data / "db"), "-A", "trust", "-U", "postgres")
-    server = PrivatePostgres(data, free_port())
-    server.start()
+def private_postgres() -> Iterator[ThrowawayPostgres]:
+    """A server of this test's own, which it may stop and start."""
+    server = started()
     try:
         yield server
     finally:
-        server.stop("immediate")
-        shutil.rmtree(data, ignore_errors=True)
+        server.remove()
 
 
 def _wait_for(served: Served, status: int, within: float) -> httpx.Response:
@@ -96,7 +40,7 @@ def _wait_for(served: Served, status: int, within: float) -> httpx.Response:
 
 
 def test_ready_follows_the_database_and_recovers_by_itself(
-    private_postgres: PrivatePostgres, domain_copy: Path, tmp_path: Path
+    private_postgres: ThrowawayPostgres, domain_copy: Path, tmp_path: Path
 ) -> None:
     config = use_postgres(domain_copy, private_postgres.dsn)
     args = [

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 import soni
+from tests.conftest import BUSY_MACHINE_MS, PAUSE_MS, pauses
 from tests.soni.server.conftest import Served, factory_args, launch, serve_args
 
 CLEAN_EXIT = (0, -signal.SIGTERM)  # uvicorn re-raises the signal it stopped on
@@ -221,9 +222,27 @@ def test_loop_watchdog_setting_reports_a_loop_that_never_blocks(
     # soni) when it is on the stack; others are third-party: on two cores saturated by other
     # processes, uvicorn's own start-up log line once took 11.8 ms to write.
     ours = [site for site in data["sites"] if not Path(site["file"]).is_absolute()]
-    assert ours == [], ours
+    assert _beyond_pauses(ours) == [], ours
+    assert _charged_to_soni(served.log()) == [], served.log()
+
+
+def _beyond_pauses(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sites with a block longer than a busy machine's pause: a server waiting for a core
+    stands still wherever it was, also in soni's code, without blocking its loop."""
+    short = pauses(sites)
+    return [site for site in sites if (site["file"], site["line"], site["function"]) not in short]
+
+
+def _charged_to_soni(log: str) -> list[str]:
+    """Log lines charging soni's own code with a block longer than a pause."""
     soni_code = f" at {Path(soni.__file__).parent}"
-    assert all(soni_code not in line for line in served.log().splitlines()), served.log()
+    charged = [line for line in log.splitlines() if soni_code in line]
+    return [
+        line
+        for line in charged
+        if not (found := re.search(r"event loop blocked ([\d.]+) ms", line))
+        or float(found.group(1)) > PAUSE_MS
+    ]
 
 
 def test_loop_watchdog_charges_a_blocking_action_to_its_line(
@@ -242,14 +261,15 @@ def test_loop_watchdog_charges_a_blocking_action_to_its_line(
     where = f"{actions.resolve()}:{line} in check_limits"
     warnings = [text for text in served.log().splitlines() if "event loop blocked" in text]
     # Each of the three turns is charged to the sleeping line. On a loaded machine a
-    # third-party step (a start-up line, an import) can also pass 10 ms: it may be
-    # reported, but never charged to the action, and never to soni's code.
+    # third-party step (a start-up line, an import) can also pass 10 ms, and a server
+    # waiting for a core stands still wherever it is: such pauses may be reported, but
+    # never charged to the action, and nothing longer to soni's code.
     assert len([text for text in warnings if where in text]) == 3, served.log()
-    soni_code = f" at {Path(soni.__file__).parent}"
-    assert all(soni_code not in text for text in warnings), warnings
+    assert _charged_to_soni("\n".join(warnings)) == [], "\n".join(warnings)
     sites = [site for site in data["sites"] if not Path(site["file"]).is_absolute()]
-    assert sites == [], sites
+    assert _beyond_pauses(sites) == [], sites
     sites = [site for site in data["sites"] if site["file"] == str(actions.resolve())]
     assert [(site["line"], site["count"]) for site in sites] == [(line, 3)]
     assert sites[0]["call"] == "time.sleep"
-    assert 27 <= sites[0]["mean_ms"] <= 36, sites[0]
+    # a 30 ms sleep seen by 2 ms beats, later still when the server waits for a core
+    assert 27 <= sites[0]["mean_ms"] <= 36 + BUSY_MACHINE_MS, sites[0]

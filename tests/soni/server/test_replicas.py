@@ -18,17 +18,16 @@ import psycopg
 import pytest
 
 from soni.examples.banking import DOMAIN as BANKING
+from tests.postgres import needs_postgres, postgres_dsn
 from tests.soni.server.conftest import Served, launch, use_postgres
 from tests.soni.server.test_lifecycle import CLEAN_EXIT, assert_clean_log, slow_check_limits
 from tests.soni.server.test_transport import chat, turn_of
-from tests.soni.test_state_roundtrip import POSTGRES, needs_postgres
 
 
 def postgres_replicas(domain: Path, tmp_path: Path, count: int) -> list[Served]:
     """`count` servers of `domain` sharing the test PostgreSQL, as replicas would (the
     banking example's actions share one bank in `tmp_path`)."""
-    assert POSTGRES is not None
-    config = use_postgres(domain, POSTGRES)
+    config = use_postgres(domain, postgres_dsn())
     args = ["-m", "soni", "serve", "--config", str(config), "--port", "{port}"]
     bank = {"SONI_BANKING_DB": str(tmp_path / "bank.db")}
     return [
@@ -69,8 +68,7 @@ def state_of(served: Served, user: str) -> dict[str, object]:
 
 def forks(user: str) -> list[tuple[str | None, int]]:
     """Checkpoints of `user`'s thread that share a parent: (parent, how many), if forked."""
-    assert POSTGRES is not None
-    with psycopg.connect(POSTGRES) as connection:
+    with psycopg.connect(postgres_dsn()) as connection:
         rows = connection.execute(
             "select parent_checkpoint_id, count(*) from checkpoints where thread_id = %s "
             "group by checkpoint_ns, parent_checkpoint_id having count(*) > 1",

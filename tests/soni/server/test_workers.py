@@ -20,10 +20,10 @@ import psutil
 import pytest
 
 from soni.cli import main
+from tests.postgres import needs_postgres, postgres_dsn
 from tests.soni.server.conftest import STARTUP_LIMIT_S, Served, launch, use_postgres
 from tests.soni.server.test_lifecycle import assert_clean_log, slow_check_limits
 from tests.soni.server.test_transport import chat, turn_of
-from tests.soni.test_state_roundtrip import POSTGRES, needs_postgres
 
 ACCESS = re.compile(r'\[(\d+)\] 127\.0\.0\.1:\d+ - "POST /chat HTTP/1\.1" 200')
 READY = re.compile(r"worker (\d+) ready")
@@ -32,7 +32,7 @@ READY = re.compile(r"worker (\d+) ready")
 def serve_workers(domain: Path, tmp_path: Path, *extra: str, dsn: str | None = None) -> Served:
     """`soni serve --workers 2` of the copied test domain on PostgreSQL (the test database
     unless `dsn`)."""
-    database = dsn or POSTGRES
+    database = dsn or postgres_dsn()
     assert database is not None
     config = use_postgres(domain, database)
     args = ["-m", "soni", "serve", "--config", str(config), "--port", "{port}", "--workers", "2"]
@@ -228,8 +228,7 @@ def test_workers_stop_by_themselves_when_the_supervisor_is_killed(
 def test_workers_whose_runtime_cannot_start_stop_the_server_with_3(
     domain_copy: Path, tmp_path: Path
 ) -> None:
-    assert POSTGRES is not None
-    missing = POSTGRES.rsplit("/", 1)[0] + f"/missing_{uuid.uuid4().hex}"
+    missing = postgres_dsn().rsplit("/", 1)[0] + f"/missing_{uuid.uuid4().hex}"
     served = serve_workers(domain_copy, tmp_path, dsn=missing)
     try:
         # Each runtime gives up when its pool has no connection within 30 s.

@@ -147,7 +147,9 @@ class Workspace:
         keys = {source.path: source.key for source in checked}
         every_key = {**keys, **{source.path: source.key for source in context}}
         dependencies = self.dependencies()
-        options = json.dumps(sorted(self.nonblocking))
+        # The findings kept are those of the checked files: which files were checked is part
+        # of the key (a check of one buffer must not answer for another over the same files).
+        options = json.dumps([sorted(self.nonblocking), sorted(keys)])
         if dependencies is not None:
             options += dependencies.environment.fingerprint()
         key = project_key(every_key, options)

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from audit.lsp.client import LspClient, ServerError
+from audit.lsp.engine import Project as LspProject
+from audit.lsp.engine import find_config
 
 BLOCKING = textwrap.dedent(
     """\
@@ -375,3 +377,16 @@ def test_without_the_lsp_extra_the_command_names_it() -> None:
     assert result.returncode == 2
     assert "pip install 'soni[lsp]'" in result.stderr
     assert json.dumps(result.stdout) == '""'
+
+
+def test_checking_one_file_never_answers_for_another_over_the_same_files(project: Path) -> None:
+    # The project pass's cached findings are those of the file checked: a check of the
+    # helper, then of its caller over the very same files, must still find the caller's
+    # chain (it once reused the helper's result, which kept only the helper's findings).
+    helper = project / "pkg" / "helpers.py"
+    helper.write_text(HELPER_BLOCKING)
+    caller = project / "pkg" / "app.py"
+    caller.write_text(CALLER)
+    checked = LspProject.for_config(find_config(project), project)
+    assert [f.code for f in checked.check(helper, HELPER_BLOCKING)] == []
+    assert [f.code for f in checked.check(caller, CALLER)] == ["BLK103"]

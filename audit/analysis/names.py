@@ -24,3 +24,12 @@ def string_value(node: cst.BaseExpression) -> str | None:
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
+
+
+def is_property(node: cst.CSTNode) -> bool:
+    """A method decorated `@property` or `@cached_property` (however imported): reading the
+    attribute runs it."""
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    names = (dotted_name(d.decorator) or "" for d in node.decorators)
+    return any(name.rpartition(".")[2] in ("property", "cached_property") for name in names)

@@ -32,7 +32,7 @@ from audit.analysis.model import (
     Scope,
     ScopeKind,
 )
-from audit.analysis.names import dotted_name
+from audit.analysis.names import is_property
 from audit.analysis.values import (
     BoundMethod,
     CallTarget,
@@ -53,7 +53,8 @@ _NONE = Ref("builtins.None")
 _MISSING = Ref("<missing>")
 _ALTERNATIVES = (cst.BooleanOperation, cst.IfExp)
 _SILENT_ANNOTATIONS = frozenset({"typing.Any", "typing_extensions.Any", "builtins.object"})
-_STANDARD = frozenset(sys.stdlib_module_names) | {"builtins"}
+STANDARD_LIBRARY = frozenset(sys.stdlib_module_names) | {"builtins"}
+"""Roots of names that are never the project's own."""
 
 
 def is_deferred(type_name: str) -> bool:
@@ -509,12 +510,7 @@ class Resolver:
         """`obj.prop` where the class defines `prop` as a (cached) property."""
         for owner in (class_name, *self._local_bases_of(class_name)):
             info = self._functions.get(f"{owner}.{attribute}")
-            if info is None or not isinstance(info.node, cst.FunctionDef):
-                continue
-            decorators = {dotted_name(d.decorator) or "" for d in info.node.decorators}
-            if any(
-                name.rpartition(".")[2] in ("property", "cached_property") for name in decorators
-            ):
+            if info is not None and is_property(info.node):
                 return self._returns(f"{owner}.{attribute}")
         return None
 
@@ -532,7 +528,11 @@ class Resolver:
         """A callable that may be the project's own: imported from outside the standard
         library, and not one the catalogue describes."""
         root = ref.qualified.partition(".")[0]
-        return not ref.spelled and root not in _STANDARD and not self.catalogue.knows(ref.qualified)
+        return (
+            not ref.spelled
+            and root not in STANDARD_LIBRARY
+            and not self.catalogue.knows(ref.qualified)
+        )
 
     def _defers(self, instance: Instance) -> bool:
         """In deferred mode: an instance whose members the project pass may know."""
@@ -541,7 +541,7 @@ class Resolver:
         if is_deferred(instance.type):
             return True
         root = instance.type.partition(".")[0]
-        return root not in _STANDARD and self.catalogue.type_named(instance.type) is None
+        return root not in STANDARD_LIBRARY and self.catalogue.type_named(instance.type) is None
 
     @staticmethod
     def _typed(type_name: str | None, origin: TypeOrigin | None) -> Instance | None:

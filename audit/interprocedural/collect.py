@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-
 import libcst as cst
 
 from audit.analysis import prefilter
 from audit.analysis.context import FileContext
 from audit.analysis.facts import CALL_GRAPH, Facts
 from audit.analysis.model import BindingKind, CallSite, Scope, ScopeKind
-from audit.analysis.names import dotted_name
+from audit.analysis.names import is_property
 from audit.analysis.recorders.calls import Calls
 from audit.analysis.recorders.guards import Guards
 from audit.analysis.recorders.iteration import Iteration
+from audit.analysis.resolve import STANDARD_LIBRARY
 from audit.analysis.values import BoundMethod, FunctionTarget, Instance, MethodTarget, Ref, Value
 from audit.core.facts import (
     SUPER,
@@ -24,9 +23,6 @@ from audit.core.facts import (
     ModuleFacts,
     Offload,
 )
-
-_STANDARD = frozenset(sys.stdlib_module_names) | {"builtins"}
-
 
 NEEDS: Facts = CALL_GRAPH
 
@@ -153,7 +149,7 @@ def _callee(target: FunctionTarget | MethodTarget | None) -> str | None:
         qualified, local = target.qualified, target.instance.local
     else:
         return None
-    if not local and qualified.partition(".")[0] in _STANDARD:
+    if not local and qualified.partition(".")[0] in STANDARD_LIBRARY:
         return None
     return qualified
 
@@ -214,7 +210,7 @@ def _classes(ctx: FileContext) -> tuple[ClassFacts, ...]:
         owner = function.scope.parent
         if owner is not None and owner.class_info is not None:
             methods.setdefault(id(owner), {})[function.scope.name] = function.scope.is_async
-            if _is_property(function.node):
+            if is_property(function.node):
                 properties.setdefault(id(owner), []).append(function.scope.name)
     facts = []
     for cls in model.classes.values():
@@ -234,13 +230,6 @@ def _classes(ctx: FileContext) -> tuple[ClassFacts, ...]:
             )
         )
     return tuple(facts)
-
-
-def _is_property(node: cst.CSTNode) -> bool:
-    if not isinstance(node, cst.FunctionDef):
-        return False
-    names = (dotted_name(d.decorator) or "" for d in node.decorators)
-    return any(name.rpartition(".")[2] in ("property", "cached_property") for name in names)
 
 
 def _attributes(ctx: FileContext, qualname: str, names: list[str]) -> dict[str, str]:

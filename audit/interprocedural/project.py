@@ -340,6 +340,3 @@ class Project:
 
 def twin_names(method: str) -> tuple[str, str, str]:
     return f"a{method}", f"{method}_async", f"async_{method}"
-
-
-

@@ -104,20 +104,16 @@ class BlockingMethod(Rule):
 
     def check_project(self, project: ProjectContext) -> Iterator[ProjectFinding]:
         """Receivers whose type only another module's summary tells."""
-        from audit.catalogue import default_catalogue
-
         graph = project.project
-        families = default_catalogue().families
+        catalogue = graph.catalogue
         for located, edge in graph.async_calls():
             found = graph.deferred_leaf(edge)
-            if found is None or found[0].family not in families:
-                continue
+            if found is None or catalogue.function_family(found[0].target) is not None:
+                continue  # none, or a blocking function reached by another name (BLK100's)
             leaf, expanded = found
             owner = leaf.target.rpartition(".")[0]
-            if graph.catalogue.function_family(leaf.target) is not None:
-                continue  # a blocking function reached by another name: BLK100's kind
             site = CallRef(located.path, edge.call)
-            family = families[leaf.family or ""]
+            family = catalogue.families[leaf.family or ""]
             yield ProjectFinding(
                 self.code,
                 site,

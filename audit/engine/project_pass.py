@@ -44,7 +44,7 @@ def project_findings(
     `libraries`: which of the summaries are installed libraries' files."""
     settings = settings or AnalysisSettings()
     by_path = {summary.path: summary for summary in summaries}
-    context = ProjectContext.build(by_path, nonblocking, only, libraries)
+    context = ProjectContext.build(by_path, nonblocking, only, libraries, settings.target_version)
     pending = [
         found
         for rule in file_rules()

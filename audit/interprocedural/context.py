@@ -7,6 +7,7 @@ unchanged files. A rule words its message once the calls it names are located.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -87,9 +88,14 @@ class ProjectContext:
         nonblocking: frozenset[str] = frozenset(),
         focus: frozenset[str] | None = None,
         libraries: Mapping[str, LibraryFile] | None = None,
+        version: tuple[int, int] | None = None,
     ) -> ProjectContext:
         """`focus`: the files whose findings are wanted (None: all of them); `libraries`:
-        which summaries are installed libraries' files (`check --dependencies`)."""
+        which summaries are installed libraries' files (`check --dependencies`); `version`:
+        the target interpreter, as the per-file pass had it (default: the running one)."""
         libraries = libraries or {}
-        graph = Project(summaries.values(), nonblocking, focus, frozenset(libraries))
+        target = version or sys.version_info[:2]
+        graph = Project(
+            summaries.values(), nonblocking, focus, frozenset(libraries), version=target
+        )
         return cls(graph, summaries, libraries)

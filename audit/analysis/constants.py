@@ -33,6 +33,8 @@ _COMPARISONS: dict[type[cst.BaseCompOp], Callable[[Any, Any], bool]] = {
     cst.Equal: operator.eq,
     cst.NotEqual: operator.ne,
 }
+# `platform.system()` on each `sys.platform`.
+_SYSTEMS = {"linux": "Linux", "win32": "Windows", "darwin": "Darwin", "cygwin": "CYGWIN_NT"}
 _FLIPPED: dict[Callable[[Any, Any], bool], Callable[[Any, Any], bool]] = {
     operator.lt: operator.gt,
     operator.le: operator.ge,
@@ -222,6 +224,8 @@ class ConditionReader:
         if isinstance(expr, cst.Subscript):
             return self._subscript(expr)
         if isinstance(expr, cst.Call):
+            if name is None and dotted_name(expr.func) == "platform.system" and not expr.args:
+                return _SYSTEMS.get(self.platform, _UNKNOWN)
             return self._startswith(expr)
         return _UNKNOWN
 
@@ -230,8 +234,15 @@ class ConditionReader:
         if left is _UNKNOWN:
             return _UNKNOWN
         for target in expr.comparisons:
-            compare = _COMPARISONS.get(type(target.operator))
             right = self._value(target.comparator)
+            if isinstance(target.operator, (cst.In, cst.NotIn)):  # `platform.system() in (...)`
+                if not isinstance(left, str) or not isinstance(right, tuple):
+                    return _UNKNOWN
+                if (left in right) is not isinstance(target.operator, cst.In):
+                    return False
+                left = right
+                continue
+            compare = _COMPARISONS.get(type(target.operator))
             if compare is None or right is _UNKNOWN or _kind(left) is not _kind(right):
                 return _UNKNOWN
             if isinstance(left, _Version):

@@ -72,6 +72,7 @@ class Binding:
     is_self: bool = False
     is_cls: bool = False
     point: Point | None = None  # where in the function's flow it happens
+    typing_only: bool = False  # under `if TYPE_CHECKING:`: names a type, never runs
 
 
 @dataclass(eq=False)
@@ -181,8 +182,10 @@ class GuardKind(enum.Enum):
     WHILE = "in a `while {}` loop that may not run"
     EXCEPT = "in an `except {}` handler"
     CASE = "in a `case` of `match {}`"
-    OPERAND = "only evaluated depending on `{}`"
-    BRANCH = "in a branch of a conditional expression on `{}`"
+    OPERAND = "only evaluated when `{}` is true"
+    ALTERNATIVE = "only evaluated when `{}` is false"
+    BRANCH = "in the branch of a conditional expression taken when `{}` is true"
+    BRANCH_ELSE = "in the branch of a conditional expression taken when `{}` is false"
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,11 +11,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from audit.core.conditions import (
+    NO_ARGUMENTS,
+    Arguments,
+    Parameter,
+    Path,
+    path_from_json,
+    path_to_json,
+)
 from audit.core.span import Span
 
 # `pkg.mod.Cls.<super>.name`: `super().name` called in a method of `Cls` (the first class
 # after `Cls` in its method resolution order that defines `name`).
 SUPER = "<super>"
+# `<arg:p>.<super>.name`: `super(p, self).name` with the class in parameter `p`, known only
+# from the argument a call passes for `p`.
+ARGUMENT_PREFIX = "<arg:"
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,35 @@ class Edge:
     guard: str | None = None
     iterated: bool = False
     escapes: bool = False
+    path: Path = ()
+    """Every test the call runs under (`guard` names the outermost)."""
+    arguments: Arguments = NO_ARGUMENTS
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.callee,
+            self.call,
+            self.awaited,
+            self.guard,
+            self.iterated,
+            self.escapes,
+            path_to_json(self.path),
+            self.arguments.to_json(),
+        ]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Edge:
+        callee, call, awaited, guard, iterated, escapes, path, arguments = data
+        return cls(
+            callee,
+            call,
+            awaited,
+            guard,
+            iterated,
+            escapes,
+            path_from_json(path),
+            Arguments.from_json(arguments),
+        )
 
 
 @dataclass(frozen=True)
@@ -44,6 +84,22 @@ class Leaf:
     family: str | None = None
     configured: str | None = None
     guard: str | None = None
+    path: Path = ()
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.target,
+            self.call,
+            self.family,
+            self.configured,
+            self.guard,
+            path_to_json(self.path),
+        ]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Leaf:
+        target, call, family, configured, guard, path = data
+        return cls(target, call, family, configured, guard, path_from_json(path))
 
 
 @dataclass(frozen=True)
@@ -66,6 +122,7 @@ class FunctionFacts:
     is_generator: bool = False
     returns: str | None = None
     """The type its return annotation declares (qualified), for callers in other modules."""
+    parameters: tuple[Parameter, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,11 +130,10 @@ class FunctionFacts:
             "is_async": self.is_async,
             "is_generator": self.is_generator,
             "returns": self.returns,
-            "edges": [
-                [e.callee, e.call, e.awaited, e.guard, e.iterated, e.escapes] for e in self.edges
-            ],
-            "leaves": [[x.target, x.call, x.family, x.configured, x.guard] for x in self.leaves],
+            "edges": [edge.to_json() for edge in self.edges],
+            "leaves": [leaf.to_json() for leaf in self.leaves],
             "offloads": [[o.bridge, o.call, o.callable, o.resolved] for o in self.offloads],
+            "parameters": [parameter.to_json() for parameter in self.parameters],
         }
 
     @classmethod
@@ -85,11 +141,12 @@ class FunctionFacts:
         return cls(
             data["qualname"],
             data["is_async"],
-            tuple(Edge(*item) for item in data["edges"]),
-            tuple(Leaf(*item) for item in data["leaves"]),
+            tuple(Edge.from_json(item) for item in data["edges"]),
+            tuple(Leaf.from_json(item) for item in data["leaves"]),
             tuple(Offload(*item) for item in data["offloads"]),
             data["is_generator"],
             data["returns"],
+            tuple(Parameter.from_json(item) for item in data["parameters"]),
         )
 
 

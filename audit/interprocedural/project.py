@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from audit.catalogue import Catalogue, default_catalogue
+from audit.core.conditions import UNKNOWN
 from audit.core.facts import ClassFacts, Edge, FunctionFacts, Leaf
 from audit.core.findings import FileSummary
+from audit.interprocedural.contexts import Contexts
 from audit.interprocedural.types import Expanded, ProjectTypes, star_modules
 
 _MAX_ALIAS_DEPTH = 12
@@ -42,6 +44,9 @@ class Blocked:
     calls: tuple[int, ...]
     leaf: Leaf
     condition: tuple[str, str] | None = None
+    every_path: bool = False
+    """Judged with a call's arguments, the chain is one of several: each path left open
+    blocks (`if ca_certs: load_verify_locations() else: load_default_certs()`)."""
 
 
 @dataclass(frozen=True)
@@ -282,6 +287,17 @@ class Project:
                     found[caller] = Blocked(chain, calls, below.leaf, condition)
                     queue.append(caller)
         return found
+
+    @cached_property
+    def contexts(self) -> Contexts:
+        return Contexts(self)
+
+    def in_context(self, edge: Edge) -> Blocked | bool:
+        """How a coroutine's call blocks given what it passes: the chain when it blocks
+        whatever branch is taken (`httpx.AsyncClient()` leaves `verify` at `True`, and that
+        branch loads the CA bundle), True when it may, False when it cannot (`verify=False`
+        skips the only blocking branch)."""
+        return self.contexts.judge(edge, {"**": UNKNOWN})  # its own `**kwargs`: anything
 
     def _deferred_leaves(self, facts: FunctionFacts) -> Iterator[Leaf]:
         for edge in facts.edges:

@@ -46,6 +46,16 @@ class TransitiveBlockingCall(Rule):
     that cannot run on the target interpreter (`if sys.version_info < (3, 9):`,
     `if TYPE_CHECKING:`, see `target-version`) are not analysed at all.
 
+    A call is also judged with what it passes: a helper's branch tests on its parameters
+    (`if verify is True:`, `if path is None:`, `if not cached:`, `isinstance(p, str)`) are
+    decided by the call's arguments and the defaults of those it leaves out, down the
+    chain (through `param=param`, `**kwargs` and `super(cls, self)` with the class passed
+    in). `make_client()` that leaves `verify=True` blocks when that branch loads
+    certificates; `make_client(verify=False)` does not. When every path the arguments
+    leave open blocks (`if cafile: load(cafile) else: load_default()`), the call blocks
+    and the message says the chain shown is one of them. Platform checks
+    (`sys.platform`, `platform.system()`, `os.name`) are decided for `target-platform`.
+
     Each hop of the chain is a related location of the finding (`related` in the JSON
     output, `relatedLocations` in SARIF): the call in each function that leads to the next,
     down to the blocking call.
@@ -75,6 +85,17 @@ class TransitiveBlockingCall(Rule):
         return chain_findings(self.code, project, conditional=False)
 
     INVALID = (
+        """
+        import ssl
+
+        def make_context(verify=True):
+            if verify is True:
+                return ssl.create_default_context()
+            return None
+
+        async def connect():
+            return make_context()  # error: `verify` left at True loads certificates
+        """,
         """
         import ssl
 
@@ -159,6 +180,17 @@ class TransitiveBlockingCall(Rule):
     )
 
     VALID = (
+        """
+        import ssl
+
+        def make_context(verify=True):
+            if verify is True:
+                return ssl.create_default_context()
+            return None
+
+        async def connect():
+            return make_context(verify=False)  # the branch that loads cannot run
+        """,
         """
         import asyncio
 

@@ -35,6 +35,10 @@ class ConditionalBlockingCall(Rule):
     are why this is not part of the default set: BLK103 reports only chains that block on
     the ordinary path.
 
+    Conditions on the callee's parameters are decided by what the call passes (see
+    BLK103): a call whose arguments rule out every blocking branch is not reported, and
+    one whose arguments make every path block is BLK103's (BLK106's inside a library).
+
     ## Precedence
     A call that BLK100, BLK101, BLK102, BLK103 or BLK104 reports is not reported again here.
     """
@@ -111,6 +115,16 @@ class ConditionalBlockingCall(Rule):
 
         async def handler(state):
             return await asyncio.to_thread(load, "state.json", state)
+        """,
+        """
+        def maybe_load(path=None):
+            if path is None:
+                return {}
+            with open(path) as handle:
+                return handle.read()
+
+        async def handler():
+            return maybe_load()  # `path` left at None: the file is never opened
         """,
         """
         def describe(value, verbose):

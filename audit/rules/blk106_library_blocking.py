@@ -42,8 +42,9 @@ class LibraryBlockingCall(Rule):
     still applies at the call into them. Findings inside library files are never
     reported, only the project's call.
 
-    A chain that blocks only under a condition (a parameter left at its default, a
-    cache miss) is not reported: BLK105 (opt-in) reports those, as for project code.
+    A chain that blocks only under a condition the call does not decide (a cache miss, an
+    argument whose value is unknown) is not reported: BLK105 (opt-in) reports those, as
+    for project code.
 
     Summaries are computed once per distribution version and engine build and kept in the
     user cache directory (`$XDG_CACHE_HOME/soni-audit`, else `~/.cache/soni-audit`);
@@ -55,14 +56,20 @@ class LibraryBlockingCall(Rule):
     nothing by design; its behaviour is verified against small distributions installed
     into a virtual environment (`tests/audit/test_dependencies.py`).
 
+    ## Arguments
+    A call is judged with its arguments, as for BLK103: a library's branch tests on its
+    parameters are decided by what the project passes and the defaults it leaves, through
+    `**kwargs`, `super(cls, self)` with the class passed in (as generated SDK clients do,
+    also `super().__thisclass__`) and `if TYPE_CHECKING:` aliases. `AsyncOpenAI()` leaves
+    `http_client=None`, so openai builds an httpx client whose `verify=True` branch loads
+    the CA bundle; `httpx.AsyncClient(verify=False)` takes no such branch.
+
     ## Limits
-    Conditions on parameters are not evaluated: a library function that blocks only when
-    an argument is left at its default (`verify=True`, `transport=None`) blocks "on some
-    paths", so BLK105 reports it when selected, and BLK106 does not. A method called on
-    a local built from an imported class (`store = Store(); store.fetch()`) is followed
-    only when the receiver's type is written (`store: Store`). `super(cls, self)` with
-    the class in a variable, and methods of values returned by unannotated helpers, end
-    a chain.
+    A method called on a local built from an imported class (`store = Store();
+    store.fetch()`) is followed only when the receiver's type is written (`store: Store`).
+    Methods of values returned by unannotated helpers end a chain, and so do values that
+    are not constants, parameters passed on, classes or objects made by the caller (a
+    module-level default such as `timeout=DEFAULT_TIMEOUT` is unknown).
 
     ## Precedence
     A call that BLK100 to BLK105 reports is not reported again here.

@@ -43,6 +43,11 @@ def chain_findings(
             continue
         callee, guard = ran
         found = graph.blocked.get(callee)
+        if found is None and guard is None:
+            judged = graph.in_context(edge)
+            if judged is False:  # what it passes skips every blocking branch
+                continue
+            found = judged if judged is not True else None
         if found is None and conditional:
             found = graph.may_block.get(callee)
         if found is None:
@@ -73,7 +78,15 @@ def chain_findings(
             code,
             site,
             functools.partial(
-                _message, site, chain, place, found.leaf, condition, generator, entered
+                _message,
+                site,
+                chain,
+                place,
+                found.leaf,
+                condition,
+                generator,
+                entered,
+                found.every_path,
             ),
             caller,
             chain,
@@ -121,6 +134,7 @@ def _message(
     condition: tuple[str, str] | None,
     generator: bool,
     libraries: tuple[Library, ...],
+    every_path: bool,
     where: Located,
 ) -> str:
     call = where.written(site)
@@ -128,7 +142,11 @@ def _message(
     verb = "blocks the event loop"
     if libraries:
         verb += " inside " + ", ".join(f"`{library}`" for library in libraries)
-    when = ""
+    when = (
+        "; one of its paths given the arguments passed here, all of which block"
+        if every_path
+        else ""
+    )
     if condition is not None:
         verb = "may block the event loop"
         when = f"; only on some paths: in `{condition[0]}`, {condition[1]}"

@@ -25,7 +25,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dependencies"
 APP = """\
 import asyncio
 
-from blockpkg import Client, Store, TlsClient, maybe_load
+from blockpkg import Client, Session, Store, TlsClient, maybe_load
 
 
 async def startup():
@@ -50,6 +50,22 @@ def sync_code():
 
 async def secure(host):
     return TlsClient(host)
+
+
+async def given(path):
+    return maybe_load(path)
+
+
+async def verified():
+    return Session(timeout=5)
+
+
+async def unverified():
+    return Session(verify=False)
+
+
+async def bundle():
+    return Session(verify="ca.pem")
 """
 
 BROKEN = """\
@@ -190,7 +206,7 @@ def _by_line(findings: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 
 def test_constructor_and_deep_method_are_reported_with_their_chains(runner: Runner) -> None:
     found = _by_line(runner.check("app.py").findings)
-    assert sorted(found) == [7, 11, 27]
+    assert sorted(found) == [7, 11, 27, 35, 43]
     constructor, method = found[7], found[11]
     assert constructor["code"] == method["code"] == "BLK106"
     assert "`Client()` blocks the event loop inside `blockpkg 1.0`" in constructor["message"]
@@ -227,11 +243,36 @@ def test_offloaded_conditional_and_sync_calls_are_silent_by_default(runner: Runn
     assert 15 not in lines  # asyncio.to_thread(Client)
     assert 19 not in lines  # maybe_load() opens a file only when given a path
     assert 23 not in lines  # sync code may block
+    assert 31 not in lines  # maybe_load(path): only if `path` is not None
     # the conditional chain is BLK105's to report, when a project opts in
     opted = _by_line(runner.check("app.py", "--extend-select", "BLK105").findings)
-    assert opted[19]["code"] == "BLK105"
-    assert "only on some paths" in opted[19]["message"]
-    assert opted[19]["chain"] == ["optional", "blockpkg.lazy.maybe_load", "open"]
+    assert opted[31]["code"] == "BLK105"
+    assert "only on some paths" in opted[31]["message"]
+    assert opted[31]["chain"] == ["given", "blockpkg.lazy.maybe_load", "open"]
+    # maybe_load() leaves `path` at None: the branch that opens a file cannot run
+    assert 19 not in opted
+
+
+def test_a_call_is_judged_with_its_arguments_through_kwargs_and_super(runner: Runner) -> None:
+    """`Session()` leaves `verify` at `True` (through `**options` and a
+    `super(owner, self)` whose class is an argument), and that branch loads the CA
+    bundle; `verify=False` takes no blocking branch, even for BLK105; a string takes
+    another blocking one."""
+    found = _by_line(runner.check("app.py", "--extend-select", "BLK105").findings)
+    verified = found[35]
+    assert verified["code"] == "BLK106"
+    assert verified["chain"] == [
+        "verified",
+        "blockpkg.session.Session.__init__",
+        "blockpkg.session.setup",
+        "blockpkg.session.Transport.__init__",
+        "blockpkg.session.context",
+        "ssl.create_default_context",
+    ]
+    assert "blockpkg/session.py:11" in verified["message"]
+    assert 39 not in found
+    assert found[43]["code"] == "BLK106"
+    assert "blockpkg/session.py:13" in found[43]["message"]
 
 
 def test_without_dependencies_nothing_is_followed(runner: Runner) -> None:

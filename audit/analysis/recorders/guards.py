@@ -76,7 +76,7 @@ class Guards(Recorder):
 
     def statement_walked(self, statement: cst.BaseStatement) -> None:
         """After `if c: return`, the rest of the block runs only when `c` is false."""
-        if self._guard is None and _returns_early(statement, self.walk.conditions):
+        if self._guard is None and returns_early(statement, self.walk.conditions):
             assert isinstance(statement, cst.If)
             self._guard = Guard(GuardKind.AFTER_RETURN, statement.test)
 
@@ -84,7 +84,7 @@ class Guards(Recorder):
         self._guard = self._outer.pop()[0]
 
 
-def _returns_early(statement: cst.CSTNode, conditions: ConditionReader) -> bool:
+def returns_early(statement: cst.CSTNode, conditions: ConditionReader) -> bool:
     """`if c: ... return` with no `else`: what follows runs only when `c` is false."""
     if not isinstance(statement, cst.If) or statement.orelse is not None:
         return False

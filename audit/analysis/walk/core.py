@@ -388,7 +388,7 @@ class WalkCore:
         """The one place a binding enters the scope model: in `into`, or in the scope a
         store to its name binds in from here."""
         scope = into if into is not None else self._binding_scope(binding.name, walrus=walrus)
-        scope.bind(replace(binding, point=self._point()))
+        scope.bind(replace(binding, point=self._point(), typing_only=self._typing_only))
 
     def _record_attribute_store(
         self,

@@ -36,7 +36,8 @@ class Expressions(WalkCore):
 
     def _boolean(self, node: cst.BooleanOperation) -> None:
         self.visit(node.left)
-        self.visit_guarded(node.right, GuardKind.OPERAND, node.left)
+        kind = GuardKind.OPERAND if isinstance(node.operator, cst.And) else GuardKind.ALTERNATIVE
+        self.visit_guarded(node.right, kind, node.left)
 
     def _if_exp(self, node: cst.IfExp) -> None:
         truth = self.conditions.truth(node.test)
@@ -47,7 +48,7 @@ class Expressions(WalkCore):
         else:
             self.visit(node.test)
             self.visit_guarded(node.body, GuardKind.BRANCH, node.test)
-            self.visit_guarded(node.orelse, GuardKind.BRANCH, node.test)
+            self.visit_guarded(node.orelse, GuardKind.BRANCH_ELSE, node.test)
 
     def _starred(self, node: cst.StarredElement) -> None:
         """`[*f()]`, `(*f(), x)`: unpacking iterates."""

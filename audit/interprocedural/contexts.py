@@ -18,13 +18,30 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from audit.core.conditions import UNKNOWN, Argument, Arguments, Path, Test, Truth, compare
-from audit.core.facts import ARGUMENT_PREFIX, Edge, FunctionFacts
+from audit.core.facts import ARGUMENT_PREFIX, Edge, FunctionFacts, Leaf
+from audit.interprocedural.chain import Blocked, Located
 
-if TYPE_CHECKING:
-    from audit.interprocedural.project import Blocked, Project
+
+class Graph(Protocol):
+    """What judging needs of the project's call graph (`Project`)."""
+
+    @property
+    def functions(self) -> Mapping[str, Located]: ...
+
+    @property
+    def nonblocking(self) -> frozenset[str]: ...
+
+    def runs(self, edge: Edge) -> tuple[str, str | None] | None: ...
+
+    def deferred_leaf(self, edge: Edge) -> tuple[Leaf, object] | None: ...
+
+    def class_named(self, qualified: str, depth: int = 0) -> str | None: ...
+
+    def resolve(self, qualified: str) -> str | None: ...
+
 
 # The values a function runs with: its parameters, and under `**name` the keywords its
 # `**kwargs` received ("**" itself: it may hold keywords nobody can name).
@@ -46,7 +63,7 @@ class _Term:
 class Contexts:
     """Judges calls in their context, each (function, context) once."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Graph) -> None:
         self.project = project
         self._judged: dict[_Key, Blocked | bool] = {}
         self._active: set[_Key] = set()
@@ -148,8 +165,6 @@ class Contexts:
         return verdict
 
     def _terms(self, function: str, context: Mapping[str, Argument]) -> list[_Term]:
-        from audit.interprocedural.project import Blocked
-
         project = self.project
         facts: FunctionFacts = project.functions[function].facts
         terms = [
@@ -205,7 +220,7 @@ def _passes_self(arguments: Arguments) -> bool:
     return first is not None and first.kind == "param" and first.value in ("self", "cls")
 
 
-def _value(argument: Argument, caller: Context, project: Project) -> Argument:
+def _value(argument: Argument, caller: Context, project: Graph) -> Argument:
     if argument.kind == "param" and isinstance(argument.value, str):
         return caller.get(argument.value, UNKNOWN)
     if argument.kind == "ref" and isinstance(argument.value, str):

@@ -18,44 +18,19 @@ from __future__ import annotations
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cached_property
 
 from audit.catalogue import Catalogue, default_catalogue
 from audit.core.conditions import UNKNOWN
 from audit.core.facts import ClassFacts, Edge, FunctionFacts, Leaf
 from audit.core.findings import FileSummary
+from audit.interprocedural.chain import Blocked, Located
 from audit.interprocedural.contexts import Contexts
 from audit.interprocedural.types import Expanded, ProjectTypes, star_modules
 
 _MAX_ALIAS_DEPTH = 12
 # The condition of a generator that is returned or handed to another call, not iterated.
 HANDED_ON = "the generator it makes is handed on and may be iterated on the loop"
-
-
-@dataclass(frozen=True)
-class Blocked:
-    """A sync function that blocks: the chain of functions down to the one making the
-    blocking call (both ends included), the ordinal of the call each of them makes to the
-    next (`calls[i]` is in `chain[i]`), and the blocking call. `condition` is, for a chain
-    through conditional calls, the first of them: the function making it and why."""
-
-    chain: tuple[str, ...]
-    calls: tuple[int, ...]
-    leaf: Leaf
-    condition: tuple[str, str] | None = None
-    every_path: bool = False
-    """Judged with a call's arguments, the chain is one of several: each path left open
-    blocks (`if ca_certs: load_verify_locations() else: load_default_certs()`)."""
-
-
-@dataclass(frozen=True)
-class Located:
-    """Where a function lives: the file and the module it belongs to."""
-
-    path: str
-    module: str
-    facts: FunctionFacts
 
 
 class Project:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from audit.core.facts import Leaf
 from audit.core.libraries import Library
 from audit.fixes.plan import NoFix
+from audit.interprocedural.chain import Blocked
 from audit.interprocedural.context import CallRef, Hop, Located, ProjectContext, ProjectFinding
-from audit.interprocedural.project import Blocked, Project
+from audit.interprocedural.project import Project
 from audit.rules.base import fixer
 from audit.rules.blk104_configured_blocking import REASON as CONFIGURED_REASON
 

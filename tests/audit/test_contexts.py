@@ -13,7 +13,8 @@ import pytest
 from audit.core.settings import AnalysisSettings
 from audit.core.sources import SourceFile
 from audit.engine.file_pass import analyze_file
-from audit.interprocedural.project import Blocked, Project
+from audit.interprocedural.chain import Blocked
+from audit.interprocedural.project import Project
 
 CONTEXT = """
 import ssl

@@ -201,7 +201,7 @@ def test_recursion_and_cycles_across_modules(project: Project) -> None:
         "b.py",
         "import a, time\n\ndef pong(n):\n    time.sleep(0.1)\n    if n:\n        a.ping(n)\n",
     )
-    project.write("c.py", "import a\n\nasync def serve():\n    a.ping(3)\n")
+    project.write("c.py", "import a\n\nasync def serve(n):\n    a.ping(n)\n")
     assert _summary(_findings(project)) == [
         ("c.py", 4, "BLK103", ["serve", "ping", "pong", "time.sleep"])
     ]
@@ -214,7 +214,7 @@ def test_a_chain_through_a_condition_is_reported_only_when_blk105_is_selected(
     project.write(
         "b.py", "import a, time\n\ndef pong(n):\n    time.sleep(0.1)\n    return a.ping(n)\n"
     )
-    project.write("c.py", "import a\n\nasync def serve():\n    a.ping(3)\n")
+    project.write("c.py", "import a\n\nasync def serve(n):\n    a.ping(n)\n")
     assert _findings(project) == []
     assert _findings(project, "--select", "ALL") == []
     (finding,) = _findings(project, "--extend-select", "BLK105")
@@ -222,7 +222,8 @@ def test_a_chain_through_a_condition_is_reported_only_when_blk105_is_selected(
     assert finding["chain"] == ["serve", "ping", "pong", "time.sleep"]
     assert "may block the event loop" in finding["message"]
     assert (
-        "only on some paths: in `ping`, in a branch of a conditional expression on `n`"
+        "only on some paths: in `ping`, in the branch of a conditional expression taken when"
+        " `n` is true"
         in (finding["message"])
     )
 

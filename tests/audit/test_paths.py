@@ -73,10 +73,10 @@ CONDITIONAL = [
         "def helper(flag):\n    match flag:\n        case 1:\n            time.sleep(1)\n",
         "in a `case` of `match flag`",
     ),
-    ("def helper(flag):\n    return flag and time.sleep(1)\n", "depending on `flag`"),
+    ("def helper(flag):\n    return flag and time.sleep(1)\n", "only evaluated when `flag` is true"),
     (
         "def helper(flag):\n    return time.sleep(1) if flag else None\n",
-        "in a branch of a conditional expression on `flag`",
+        "in the branch of a conditional expression taken when `flag` is true",
     ),
     (
         "def helper(flag):\n    return [time.sleep(x) for x in flag]\n",

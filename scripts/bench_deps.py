@@ -271,9 +271,9 @@ TARGETS: dict[str, tuple[str, str]] = {
     ),
     "mqtt": (
         "`aiomqtt.Client(..., tls_params=...)`",
-        "aiomqtt 2.4 (the last release to do so, as in the corpus bug) calls paho's `tls_set` in the "
-        "constructor when `tls_params` is an object; both of `tls_set`'s branches on "
-        "`ca_certs` load certificates.",
+        "aiomqtt 2.4 (the last release to do so, as in the corpus bug) calls paho's "
+        "`tls_set` in the constructor when `tls_params` is an object; both of "
+        "`tls_set`'s branches on `ca_certs` load certificates.",
     ),
     "http": (
         "`httpx.AsyncClient()`",

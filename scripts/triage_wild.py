@@ -13,12 +13,21 @@ true / (true + false); unclear findings count in neither.
     python scripts/triage_wild.py --before REV          # also check with soni-audit at REV
     python scripts/triage_wild.py --output reports/in-the-wild.md
     python scripts/triage_wild.py --unlabelled          # print findings that need a label
+    python scripts/triage_wild.py --dependencies        # also BLK106 (check --dependencies)
+    python scripts/triage_wild.py --dependencies --venv DIR   # reuse that environment
+
+With `--dependencies`, the libraries are also installed with their dependencies into a
+virtual environment, and each library is checked on its own as a project would be, with
+`--select BLK106 --dependencies`: the other installed distributions (the other libraries
+of the list among them) are its dependencies.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 import tomllib
 from collections import Counter
@@ -34,6 +43,7 @@ from harness.tools import SONI_AUDIT, audit_findings, soni_audit_at, worktree
 DATA = Path(__file__).with_suffix(".toml")
 TEST_DIRECTORIES = frozenset({"test", "tests", "testing"})
 VERDICTS = ("true", "false", "unclear")
+DEPENDENCIES = "BLK106 (--dependencies)"
 Key = tuple[str, str, str, int]  # path in the tree, function, flagged line, rank
 
 
@@ -107,6 +117,14 @@ def install(libraries: Sequence[Library], site: Path) -> None:
     pip_install([f"{library.name}=={library.version}" for library in libraries], site)
 
 
+def install_environment(libraries: Sequence[Library], venv: Path) -> None:
+    """The pinned libraries and their dependencies, in a virtual environment."""
+    print(f"installing the libraries with their dependencies into {venv} ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pins = [f"{library.name}=={library.version}" for library in libraries]
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *pins], check=True)
+
+
 # -- running the checker ---------------------------------------------------------------------
 
 
@@ -120,6 +138,21 @@ def check(
     raw = audit_findings(packages, select, site, command)
     kept = [f for f in raw if not TEST_DIRECTORIES & set(Path(f["path"]).parts[:-1])]
     return list(_keyed(site, kept, owner))
+
+
+def check_dependencies(venv: Path, libraries: Sequence[Library], cache: Path) -> list[Found]:
+    """BLK106 findings of each library checked on its own with `--dependencies` (the
+    summaries of the libraries it reaches kept in `cache` for the next ones)."""
+    site = next((venv / "lib").glob("python*/site-packages"))
+    python = str(venv / "bin" / "python")
+    owner = {package: library.name for library in libraries for package in library.packages}
+    found: list[Found] = []
+    for library in libraries:
+        options = ("--dependencies", "--python", python)
+        raw = audit_findings(library.packages, "BLK106", site, options=options, cache=cache)
+        kept = [f for f in raw if not TEST_DIRECTORIES & set(Path(f["path"]).parts[:-1])]
+        found += _keyed(site, kept, owner)
+    return found
 
 
 def _keyed(site: Path, findings: list[dict[str, Any]], owner: dict[str, str]) -> Iterable[Found]:
@@ -252,7 +285,8 @@ def report(
             + (f" (soni-audit at `{before}`, `--select BLK`)" if name == "before" else "")
             for name in runs
         )
-        + ". The default set is `--select BLK` (BLK100-BLK104); BLK105 is opt-in.",
+        + ". The default set is `--select BLK` (BLK100-BLK104); BLK105 is opt-in;"
+        + " BLK106 runs only with `--dependencies`.",
         "",
         precision_table(libraries, site, runs, labels),
         "",
@@ -272,11 +306,23 @@ def report(
         out += ["## Real stalls on some paths (BLK105, opt-in)", ""]
         may = [item for item in runs["BLK105"] if _verdict(item, labels) == "true"]
         out += _listing(may, labels)
+    if DEPENDENCIES in runs:
+        out += [
+            f"## Blocking inside installed libraries ({DEPENDENCIES})",
+            "",
+            "Each library checked on its own with `--select BLK106 --dependencies`, reading",
+            "an environment where the libraries are installed with their dependencies:",
+            f"{len(runs[DEPENDENCIES])} findings in all; the true ones:",
+            "",
+        ]
+        inside = [item for item in runs[DEPENDENCIES] if _verdict(item, labels) == "true"]
+        out += _listing(inside, labels)
     out += ["## False positives that remain", ""]
     out += _listing(
         [
             item
-            for found in (now, runs.get("BLK105", []))
+            for name, found in runs.items()
+            if name != "before"
             for item in found
             if _verdict(item, labels) == "false"
         ],
@@ -351,6 +397,10 @@ def main() -> int:
     parser.add_argument("--before", metavar="REV", help="also check with soni-audit at REV")
     parser.add_argument("--output", type=Path, help="write the markdown report here")
     parser.add_argument("--unlabelled", action="store_true", help="print unlabelled findings")
+    parser.add_argument(
+        "--dependencies", action="store_true", help="also check BLK106 with --dependencies"
+    )
+    parser.add_argument("--venv", type=Path, help="an environment to reuse for --dependencies")
     args = parser.parse_args()
     libraries, labels = load_data()
     with tempfile.TemporaryDirectory(prefix="triage-wild-") as scratch:
@@ -363,6 +413,11 @@ def main() -> int:
                 runs["before"] = check(site, libraries, "BLK", engine)
         runs["default set"] = check(site, libraries, "BLK")
         runs["BLK105"] = check(site, libraries, "BLK105")
+        if args.dependencies:
+            venv = args.venv or Path(scratch) / "venv"
+            if args.venv is None:
+                install_environment(libraries, venv)
+            runs[DEPENDENCIES] = check_dependencies(venv, libraries, Path(scratch) / "cache")
         if args.unlabelled:
             print(unlabelled(runs, labels))
             return 0

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from audit.core.facts import SUPER, ClassFacts, FunctionFacts, ModuleFacts
+from audit.core.facts import ARGUMENT_PREFIX, SUPER, ClassFacts, FunctionFacts, ModuleFacts
 from audit.dependencies.modules import ModuleIndex
 from audit.interprocedural.types import star_modules
 
@@ -37,6 +37,7 @@ class Reach:
         self.functions: dict[str, FunctionFacts] = {}
         self.classes: dict[str, ClassFacts] = {}
         self._seen: set[_Wanted] = set()
+        self._passed: dict[str, set[str]] = {}  # callee -> classes and functions passed to it
 
     def follow(self, calls: Iterable[str], bases: Iterable[str] = ()) -> None:
         pending = deque([*(_Wanted(n, True) for n in calls), *(_Wanted(n, False) for n in bases)])
@@ -111,7 +112,21 @@ class Reach:
         return []
 
     def _calls(self, function: str) -> list[_Wanted]:
+        """What the function's calls run; `super(p, self).m(...)` runs `m` of the bases of
+        the classes its callers pass (those passed to it by name, or failing that any)."""
         facts = self.functions[function]
         if facts.is_async:
             return []
-        return [_Wanted(edge.callee, True) for edge in facts.edges]
+        wanted = []
+        for edge in facts.edges:
+            refs = {a.value for a in edge.arguments.positional if a.kind == "ref"}
+            refs |= {a.value for _, a in edge.arguments.keywords if a.kind == "ref"}
+            if refs:
+                self._passed.setdefault(edge.callee, set()).update(map(str, refs))
+            if not edge.callee.startswith(ARGUMENT_PREFIX):
+                wanted.append(_Wanted(edge.callee, True))
+                continue
+            rest = edge.callee.partition(">")[2]
+            passed = self._passed.get(function) or set().union(*self._passed.values())
+            wanted += [_Wanted(f"{owner}{rest}", True) for owner in sorted(passed)]
+        return wanted

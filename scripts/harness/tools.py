@@ -4,6 +4,7 @@ processes, timed or for their findings."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -43,17 +44,27 @@ def soni_audit_at(engine: Path) -> list[str]:
 
 
 def audit_findings(
-    paths: Sequence[str], select: str, cwd: Path, command: Sequence[str] = SONI_AUDIT
+    paths: Sequence[str],
+    select: str,
+    cwd: Path,
+    command: Sequence[str] = SONI_AUDIT,
+    options: Sequence[str] = (),
+    cache: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """The findings of one `soni-audit check` run in `cwd` (JSON, no cache), by this
-    checkout's engine unless `command` names another (`soni_audit_at`)."""
+    """The findings of one `soni-audit check` run in `cwd` (JSON), by this checkout's
+    engine unless `command` names another (`soni_audit_at`); `options` are added to the
+    command line (`--dependencies`). No cache is used unless `cache` names a directory
+    (the user cache, where library summaries are kept between runs)."""
+    uncached = () if cache is not None else ("--no-cache",)
+    environ = {**os.environ, "XDG_CACHE_HOME": str(cache)} if cache is not None else None
     result = subprocess.run(
         [
             *command,
-            *("check", "--no-cache", "--exit-zero", "--format", "json"),
+            *("check", *uncached, "--exit-zero", "--format", "json", *options),
             *("--select", select, *paths),
         ],
         cwd=cwd,
+        env=environ,
         capture_output=True,
         text=True,
         check=False,

@@ -264,15 +264,15 @@ def test_a_call_is_judged_with_its_arguments_through_kwargs_and_super(runner: Ru
     assert verified["chain"] == [
         "verified",
         "blockpkg.session.Session.__init__",
-        "blockpkg.session.setup",
-        "blockpkg.session.Transport.__init__",
-        "blockpkg.session.context",
+        "blockpkg._setup.setup",
+        "blockpkg.transport.Transport.__init__",
+        "blockpkg.tls.context",
         "ssl.create_default_context",
     ]
-    assert "blockpkg/session.py:11" in verified["message"]
+    assert "blockpkg/tls.py:8" in verified["message"]
     assert 39 not in found
     assert found[43]["code"] == "BLK106"
-    assert "blockpkg/session.py:13" in found[43]["message"]
+    assert "blockpkg/tls.py:10" in found[43]["message"]
 
 
 def test_without_dependencies_nothing_is_followed(runner: Runner) -> None:

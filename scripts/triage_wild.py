@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -140,18 +141,24 @@ def check(
     return list(_keyed(site, kept, owner))
 
 
-def check_dependencies(venv: Path, libraries: Sequence[Library], cache: Path) -> list[Found]:
-    """BLK106 findings of each library checked on its own with `--dependencies` (the
-    summaries of the libraries it reaches kept in `cache` for the next ones)."""
+def check_dependencies(venv: Path, libraries: Sequence[Library], scratch: Path) -> list[Found]:
+    """BLK106 findings of each library checked on its own with `--dependencies`, from a
+    copy of its packages (checked inside site-packages, every installed distribution
+    beside it would be the project's own code); the summaries of the libraries reached
+    are kept in a user cache for the next ones."""
     site = next((venv / "lib").glob("python*/site-packages"))
     python = str(venv / "bin" / "python")
     owner = {package: library.name for library in libraries for package in library.packages}
     found: list[Found] = []
     for library in libraries:
+        project = scratch / "projects" / library.name
+        for package in library.packages:
+            shutil.copytree(site / package, project / package)
         options = ("--dependencies", "--python", python)
-        raw = audit_findings(library.packages, "BLK106", site, options=options, cache=cache)
+        cache = scratch / "cache"
+        raw = audit_findings(library.packages, "BLK106", project, options=options, cache=cache)
         kept = [f for f in raw if not TEST_DIRECTORIES & set(Path(f["path"]).parts[:-1])]
-        found += _keyed(site, kept, owner)
+        found += _keyed(project, kept, owner)
     return found
 
 
@@ -417,7 +424,7 @@ def main() -> int:
             venv = args.venv or Path(scratch) / "venv"
             if args.venv is None:
                 install_environment(libraries, venv)
-            runs[DEPENDENCIES] = check_dependencies(venv, libraries, Path(scratch) / "cache")
+            runs[DEPENDENCIES] = check_dependencies(venv, libraries, Path(scratch))
         if args.unlabelled:
             print(unlabelled(runs, labels))
             return 0

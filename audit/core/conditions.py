@@ -60,12 +60,15 @@ UNKNOWN = Argument("unknown")
 class Arguments:
     """What one call passes: positional and keyword arguments, and whether it unpacks
     `*args` (`star`) or a mapping (`double_star`: the caller's `**kwargs` passed on by
-    name, "" for any other mapping, None for none)."""
+    name, "" for any other mapping, None for none). `keys`: the keywords the caller itself
+    may put in the mapping (their values unknown), when that is known; for "" without
+    `keys` the mapping may hold any keyword."""
 
     positional: tuple[Argument, ...] = ()
     keywords: tuple[tuple[str, Argument], ...] = ()
     star: bool = False
     double_star: str | None = None
+    keys: tuple[str, ...] | None = None
 
     def to_json(self) -> list[Any]:
         return [
@@ -73,16 +76,18 @@ class Arguments:
             [[name, a.to_json()] for name, a in self.keywords],
             self.star,
             self.double_star,
+            list(self.keys) if self.keys is not None else None,
         ]
 
     @classmethod
     def from_json(cls, data: Sequence[Any]) -> Arguments:
-        positional, keywords, star, double_star = data
+        positional, keywords, star, double_star, keys = data
         return cls(
             tuple(Argument.from_json(a) for a in positional),
             tuple((str(name), Argument.from_json(a)) for name, a in keywords),
             bool(star),
             double_star,
+            tuple(keys) if keys is not None else None,
         )
 
 

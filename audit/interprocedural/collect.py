@@ -7,15 +7,14 @@ import libcst as cst
 from audit.analysis import prefilter
 from audit.analysis.context import FileContext
 from audit.analysis.facts import CALL_GRAPH, Facts
-from audit.analysis.model import Binding, BindingKind, CallSite, FunctionInfo, Scope, ScopeKind
-from audit.analysis.names import dotted_name, is_property
+from audit.analysis.model import Binding, BindingKind, CallSite, Scope, ScopeKind
+from audit.analysis.names import is_property
 from audit.analysis.recorders.calls import Calls
 from audit.analysis.recorders.guards import Guards
 from audit.analysis.recorders.iteration import Iteration
-from audit.analysis.recorders.paths import Paths, constant
+from audit.analysis.recorders.paths import Paths
 from audit.analysis.resolve import STANDARD_LIBRARY
 from audit.analysis.values import BoundMethod, FunctionTarget, Instance, MethodTarget, Ref, Value
-from audit.core.conditions import UNKNOWN, Argument, Arguments, Parameter
 from audit.core.facts import (
     ARGUMENT_PREFIX,
     SUPER,
@@ -26,6 +25,7 @@ from audit.core.facts import (
     ModuleFacts,
     Offload,
 )
+from audit.interprocedural.arguments import Caller, parameters
 
 NEEDS: Facts = CALL_GRAPH
 
@@ -42,7 +42,7 @@ def collect(ctx: FileContext) -> ModuleFacts:
     offloads: dict[int, list[Offload]] = {key: [] for key in functions}
     guards = _GuardText(ctx)
     calls, iteration, paths = ctx.recorded(Calls), ctx.recorded(Iteration), ctx.recorded(Paths)
-    stable = {key: _stable_parameters(info.scope) for key, info in functions.items()}
+    callers = {key: Caller(ctx, info) for key, info in functions.items()}
     bridges: set[int] = set()  # thread-bridge calls: what they are handed runs elsewhere
     for index, site in enumerate(model.calls):
         owner = _owner(site.scope)
@@ -59,7 +59,7 @@ def collect(ctx: FileContext) -> ModuleFacts:
         # Only a sync function's own paths matter: a coroutine's call blocks the loop on
         # whichever path the coroutine takes it.
         guard = guards(site) if not owner.is_async else None
-        path = paths.path(site, stable[key]) if not owner.is_async else ()
+        path = paths.path(site, callers[key].parameters) if not owner.is_async else ()
         if blocking is not None and not owner.is_async:
             family = blocking.family.id if blocking.family is not None else None
             leaves[key].append(
@@ -69,13 +69,13 @@ def collect(ctx: FileContext) -> ModuleFacts:
         # A coroutine's blocking call is reported where it is made; its edge is kept all
         # the same, so the rules that follow it do not depend on which rule reports it.
         target = call.target or ctx.deferred_resolver.call_target(site)
-        callee = _callee(target) or _super_callee(ctx, site.node, owner, stable[key])
+        callee = _callee(target) or _super_callee(ctx, site.node, owner, callers[key].parameters)
         if callee is not None:
             handed_to = calls.handed_to(site)
             handed = handed_to is not None and id(handed_to) not in bridges
             escapes = calls.returned(site) or handed
             iterated = iteration.is_iterated(site, ctx.assumptions)
-            arguments = _arguments(ctx, site, stable[key], _keywords_parameter(functions[key]))
+            arguments = callers[key].arguments(site)
             edges[key].append(
                 Edge(callee, index, call.awaited, guard, iterated, escapes, path, arguments)
             )
@@ -89,7 +89,7 @@ def collect(ctx: FileContext) -> ModuleFacts:
             tuple(offloads[key]),
             info.scope.is_generator,
             _returns(ctx, info.node, info.scope),
-            _parameters(info.node) if not info.scope.is_async else (),
+            parameters(info.node) if not info.scope.is_async else (),
         )
         for key, info in functions.items()
     )
@@ -189,131 +189,6 @@ def _super_callee(
         if len(inner.args) != 2 or not isinstance(first, cst.Name) or first.value != cls.name:
             return None
     return f"{ctx.resolver.local_name(cls.qualname)}.{SUPER}.{func.attr.value}"
-
-
-def _stable_parameters(scope: Scope) -> frozenset[str]:
-    """The parameters never rebound in the function: wherever read, they hold the argument."""
-    return frozenset(
-        name
-        for name, bindings in scope.bindings.items()
-        if all(binding.kind is BindingKind.PARAM for binding in bindings)
-    )
-
-
-_PARAMETER_KINDS = (
-    ("posonly_params", "positional_only"),
-    ("params", "positional"),
-    ("kwonly_params", "keyword_only"),
-)
-
-
-def _parameters(node: cst.CSTNode) -> tuple[Parameter, ...]:
-    """A function's parameters with their constant defaults."""
-    if not isinstance(node, cst.FunctionDef):
-        return ()
-    params = node.params
-    found = []
-    for field, kind in _PARAMETER_KINDS:
-        for param in getattr(params, field):
-            default = None
-            if param.default is not None:
-                known, value = constant(param.default)
-                default = Argument("const", value) if known else UNKNOWN
-            found.append(Parameter(param.name.value, kind, default))
-    if isinstance(params.star_arg, cst.Param):
-        found.insert(
-            len(params.posonly_params) + len(params.params),
-            Parameter(params.star_arg.name.value, "star"),
-        )
-    if params.star_kwarg is not None:
-        found.append(Parameter(params.star_kwarg.name.value, "double_star"))
-    return tuple(found)
-
-
-def _keywords_parameter(info: FunctionInfo) -> str | None:
-    """The name of a function's `**kwargs` parameter."""
-    if not isinstance(info.node, cst.FunctionDef) or info.node.params.star_kwarg is None:
-        return None
-    return info.node.params.star_kwarg.name.value
-
-
-def _arguments(
-    ctx: FileContext, site: CallSite, parameters: frozenset[str], keywords_parameter: str | None
-) -> Arguments:
-    """What the call passes, as far as it is known without running anything;
-    `keywords_parameter`: the caller's `**kwargs`, which the call may pass on."""
-    positional: list[Argument] = []
-    keywords: list[tuple[str, Argument]] = []
-    star, double_star = False, None
-    for arg in site.node.args:
-        if arg.star == "*":
-            star = True
-        elif arg.star == "**":
-            value = arg.value
-            passed = isinstance(value, cst.Name) and value.value == keywords_parameter
-            double_star = value.value if isinstance(value, cst.Name) and passed else ""
-        elif arg.keyword is not None:
-            keywords.append((arg.keyword.value, _argument(ctx, arg.value, site.scope, parameters)))
-        else:
-            positional.append(_argument(ctx, arg.value, site.scope, parameters))
-    return Arguments(tuple(positional), tuple(keywords), star, double_star)
-
-
-def _argument(
-    ctx: FileContext, node: cst.BaseExpression, scope: Scope, parameters: frozenset[str]
-) -> Argument:
-    known, value = constant(node)
-    if known:
-        return Argument("const", value)
-    if isinstance(node, cst.Name) and node.value in parameters:
-        return Argument("param", node.value)
-    this_class = _this_class(ctx, node, scope)
-    if this_class is not None:
-        return Argument("ref", this_class)
-    if isinstance(node, (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.Lambda)):
-        return Argument("instance")
-    if isinstance(node, (cst.Name, cst.Attribute)):  # an annotation may hide `| None`
-        resolved = ctx.resolver.value(node, scope)
-        if isinstance(resolved, Ref) and not resolved.spelled:
-            return Argument("ref", resolved.qualified)
-    made = _made_by(ctx, node, scope)
-    return Argument("made", made) if made is not None else UNKNOWN
-
-
-def _made_by(ctx: FileContext, node: cst.BaseExpression, scope: Scope) -> str | None:
-    """The callable whose result the argument is (`Config(...)`, or a name bound once to
-    that): an object, if the project pass finds the callable is a class."""
-    if isinstance(node, cst.Name):
-        bindings = ctx.resolver.lookup(node.value, scope)
-        if not bindings or len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN:
-            return None
-        value, scope = bindings[0].value, bindings[0].scope
-        if value is None:
-            return None
-        node = value
-    if not isinstance(node, cst.Call):
-        return None
-    func = ctx.resolver.value(node.func, scope)
-    return func.qualified if isinstance(func, Ref) and not func.spelled else None
-
-
-def _this_class(ctx: FileContext, node: cst.BaseExpression, scope: Scope) -> str | None:
-    """The class a method is defined in, for `super().__thisclass__` (also written
-    `cast(Any, super()).__thisclass__`, as generated SDK clients do)."""
-    if not isinstance(node, cst.Attribute) or node.attr.value != "__thisclass__":
-        return None
-    inner = node.value
-    if isinstance(inner, cst.Call) and len(inner.args) == 2:
-        cast = ctx.resolver.value(inner.func, scope)
-        if isinstance(cast, Ref) and cast.qualified in ("typing.cast", "typing_extensions.cast"):
-            inner = inner.args[1].value
-    if not isinstance(inner, cst.Call) or dotted_name(inner.func) != "super" or inner.args:
-        return None
-    owner = _owner(scope)
-    cls = owner.parent if owner is not None else None
-    if cls is None or cls.class_info is None:
-        return None
-    return ctx.resolver.local_name(cls.qualname)
 
 
 def offloaded_callable(

@@ -115,11 +115,13 @@ class Contexts:
                 context[name] = _value(argument, caller, self.project)
             elif takes_any:
                 context[f"**{name}"] = _value(argument, caller, self.project)
-        forwarded: Mapping[str, Argument] = {}
-        anything = arguments.double_star == ""
+        forwarded: dict[str, Argument] = {}
+        anything = arguments.double_star == "" and arguments.keys is None
         if arguments.double_star:  # the caller's own `**kwargs`, passed on
             forwarded = {k[2:]: v for k, v in caller.items() if k.startswith("**") and k != "**"}
             anything = "**" in caller
+        for name in arguments.keys or ():  # put in the mapping by the caller: unknown
+            forwarded[name] = UNKNOWN
         for name, value in forwarded.items():
             if name in by_name and name not in context:
                 context[name] = value

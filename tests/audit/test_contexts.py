@@ -60,6 +60,37 @@ def rebound(verify=True):
         open("ca.pem")
 """
 
+MAPPINGS = """
+def inner(verify=True, **options):
+    if verify:
+        open("ca.pem")
+
+def local(timeout=None, headers=None):
+    options = {"timeout": timeout}
+    if headers is not None:
+        options["headers"] = headers
+    return inner(**options)
+
+def defaults(**options):
+    options.setdefault("verify", False)
+    return inner(**options)
+
+def handed(**options):
+    tweak(options)
+    return inner(**options)
+
+def computed(key, **options):
+    options[key] = False
+    return inner(**options)
+
+def removed(**options):
+    del options["verify"]
+    return inner(**options)
+
+def tweak(options):
+    return options
+"""
+
 SDK = """
 from typing import Any, TYPE_CHECKING, cast
 
@@ -143,6 +174,12 @@ CASES = [
     (FORWARDED, "named()", "named", "blocks"),
     (FORWARDED, "named(verify=0)", "named", "never"),
     (FORWARDED, "rebound(False)", "rebound", "may"),
+    (MAPPINGS, "local()", "local", "blocks"),
+    (MAPPINGS, "local(headers={})", "local", "blocks"),
+    (MAPPINGS, "defaults()", "defaults", "may"),
+    (MAPPINGS, "handed()", "handed", "may"),
+    (MAPPINGS, "computed('verify')", "computed", "may"),
+    (MAPPINGS, "removed(verify=False)", "removed", "may"),
     (SDK, "Client()", "Client", "blocks"),
     (SDK, "Client(verify=False)", "Client", "never"),
     (SDK, "Generated()", "Generated", "blocks"),

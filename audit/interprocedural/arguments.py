@@ -16,6 +16,7 @@ from audit.analysis.context import FileContext
 from audit.analysis.model import BindingKind, CallSite, FunctionInfo, Scope, ScopeKind
 from audit.analysis.recorders.paths import constant
 from audit.analysis.values import Ref
+from audit.analysis.walk.core import descendants
 from audit.core.conditions import UNKNOWN, Argument, Arguments, Parameter
 
 _PARAMETER_KINDS = (
@@ -26,6 +27,7 @@ _PARAMETER_KINDS = (
 # Methods of a dict that write one constant key (its value then unknown) or only read.
 _WRITES_KEY = frozenset({"setdefault", "pop"})
 _READS = frozenset({"get", "keys", "items", "values", "copy", "__contains__"})
+_DEFINITIONS = frozenset({BindingKind.IMPORT, BindingKind.DEF, BindingKind.CLASS})
 
 
 def parameters(node: cst.CSTNode) -> tuple[Parameter, ...]:
@@ -86,8 +88,7 @@ class Caller:
             return "", None
         name = node.value
         if name not in self._mappings:
-            uses = _MappingUses(name)
-            self.info.node.body.visit(uses)
+            uses = _MappingUses(name, self.info.node.body)
             self._mappings[name] = (uses.literals == 1, uses.keys_written())
         literal, keys = self._mappings[name]
         if name == self._kwargs and name in self.parameters and keys is not None:
@@ -105,12 +106,23 @@ class Caller:
             return Argument("ref", this_class)
         if isinstance(node, (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.Lambda)):
             return Argument("instance")
-        if isinstance(node, (cst.Name, cst.Attribute)):  # an annotation may hide `| None`
+        if self._names_definition(node, scope):
             resolved = self.ctx.resolver.value(node, scope)
             if isinstance(resolved, Ref) and not resolved.spelled:
                 return Argument("ref", resolved.qualified)
         made = self._made_by(node, scope)
         return Argument("made", made) if made is not None else UNKNOWN
+
+    def _names_definition(self, node: cst.BaseExpression, scope: Scope) -> bool:
+        """Whether the argument may name a class or function (`Client`, `models.Client`):
+        a name bound only by imports, `def` and `class`, or an attribute of one. A
+        variable is not resolved (what an annotation says of it may hide `| None`)."""
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        if not isinstance(node, cst.Name):
+            return False
+        bindings = self.ctx.resolver.lookup(node.value, scope)
+        return bool(bindings) and all(b.kind in _DEFINITIONS for b in bindings or ())
 
     def _made_by(self, node: cst.BaseExpression, scope: Scope) -> str | None:
         """The callable whose result the argument is (`Config(...)`, or a name bound once
@@ -158,37 +170,45 @@ def _stable_parameters(scope: Scope) -> frozenset[str]:
     )
 
 
-class _MappingUses(cst.CSTVisitor):
+class _MappingUses:
     """How a function uses one mapping name: bound to dict literals with constant keys,
-    written at constant keys, read, unpacked into calls; any other use (handed to another
-    call, `update()`d, rebound to something else) leaves its keys unknown."""
+    written or deleted at constant keys, read, unpacked into calls; any other use (handed
+    to another call, `update()`d, rebound to something else) leaves its keys unknown."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, body: cst.CSTNode) -> None:
         self.name = name
         self.seen = 0  # every occurrence of the name
         self.understood = 0  # occurrences in one of the uses above
         self.literals = 0
         self.keys: set[str] = set()
         self.any_key = False  # written at a key that is not a constant
+        for node in descendants(body):
+            if isinstance(node, cst.Name):
+                self.seen += node.value == name
+            elif isinstance(node, cst.Assign):
+                for assigned in node.targets:
+                    self._target(assigned.target, node.value)
+            elif isinstance(node, cst.AnnAssign):
+                self._target(node.target, node.value)
+            elif isinstance(node, cst.Call):
+                self._call(node)
+            elif isinstance(node, cst.Subscript) and self._is_name(node.value):
+                self.understood += 1  # read or written (a write's key is taken below)
+            elif isinstance(node, cst.Del) and isinstance(node.target, cst.Subscript):
+                if self._is_name(node.target.value):  # the keyword may now be missing
+                    self._written(node.target)
+            elif isinstance(node, cst.Comparison):  # `"verify" in options`: a read
+                for compared in node.comparisons:
+                    membership = isinstance(compared.operator, (cst.In, cst.NotIn))
+                    self.understood += membership and self._is_name(compared.comparator)
 
     def keys_written(self) -> tuple[str, ...] | None:
         if self.seen != self.understood or self.any_key:
             return None
         return tuple(sorted(self.keys))
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name:
-            self.seen += 1
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._target(target.target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._target(node.target, node.value)
-
     def _target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name) and target.value == self.name:
+        if self._is_name(target):
             keys = _literal_keys(value)
             if keys is not None:
                 self.literals += 1
@@ -204,7 +224,7 @@ class _MappingUses(cst.CSTVisitor):
         else:
             self.keys.add(key)
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def _call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and self._is_name(func.value):
             method = func.attr.value
@@ -217,24 +237,6 @@ class _MappingUses(cst.CSTVisitor):
                 self.understood += 1
         for arg in node.args:
             if arg.star == "**" and self._is_name(arg.value):
-                self.understood += 1
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        """`options["timeout"]`, read or written (a write's key is taken by `_target`)."""
-        if self._is_name(node.value):
-            self.understood += 1
-
-    def visit_Del(self, node: cst.Del) -> None:
-        """`del options["verify"]`: the keyword may now be missing, its value unknown."""
-        if isinstance(node.target, cst.Subscript) and self._is_name(node.target.value):
-            self._written(node.target)
-
-    def visit_Comparison(self, node: cst.Comparison) -> None:
-        """`"verify" in options`: a read."""
-        for target in node.comparisons:
-            if isinstance(target.operator, (cst.In, cst.NotIn)) and self._is_name(
-                target.comparator
-            ):
                 self.understood += 1
 
     def _is_name(self, node: cst.BaseExpression) -> bool:

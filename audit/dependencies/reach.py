@@ -23,6 +23,10 @@ from audit.interprocedural.types import star_modules
 Loader = Callable[[list[str]], Mapping[str, ModuleFacts]]
 
 
+# Names followed in one run at most: a guard against a way that never ends.
+_MAX_NAMES = 100_000
+
+
 @dataclass(frozen=True)
 class _Wanted:
     name: str
@@ -44,7 +48,7 @@ class Reach:
         waiting: list[_Wanted] = []
         wanted: set[str] = set()
         while True:
-            while pending:
+            while pending and len(self._seen) + len(pending) < _MAX_NAMES:
                 item = pending.popleft()
                 if item in self._seen:
                     continue
@@ -65,6 +69,11 @@ class Reach:
             wanted.clear()
             pending.extend(waiting)
             waiting.clear()
+
+    @property
+    def followed(self) -> int:
+        """How many names have been followed."""
+        return len(self._seen)
 
     def _module(self, name: str) -> str | None:
         """The longest prefix of `name` that is an installed module."""
@@ -93,7 +102,14 @@ class Reach:
             return [_Wanted(f"{target}.{tail}" if tail else target, item.runs)]
         owner = f"{module}.{first}"
         if owner not in self.classes and owner not in self.functions:
-            return [_Wanted(f"{star}.{rest}", item.runs) for star in star_modules(aliases)]
+            # Only a star import of a module that can be read: one of a C extension
+            # (`from .backend_c import *`) would name `pkg.backend_c.x` as `pkg` again,
+            # and the name would grow without end.
+            return [
+                _Wanted(f"{star}.{rest}", item.runs)
+                for star in star_modules(aliases)
+                if self._module(star) == star
+            ]
         cls = self.classes.get(owner)
         if cls is not None and tail.startswith(f"{SUPER}."):  # super().member: the bases'
             member = tail.removeprefix(f"{SUPER}.")
@@ -113,7 +129,8 @@ class Reach:
 
     def _calls(self, function: str) -> list[_Wanted]:
         """What the function's calls run; `super(p, self).m(...)` runs `m` of the bases of
-        the classes its callers pass (those passed to it by name, or failing that any)."""
+        the classes its callers pass to it (callers met before it: a caller is followed
+        before what it calls)."""
         facts = self.functions[function]
         if facts.is_async:
             return []
@@ -127,6 +144,6 @@ class Reach:
                 wanted.append(_Wanted(edge.callee, True))
                 continue
             rest = edge.callee.partition(">")[2]
-            passed = self._passed.get(function) or set().union(*self._passed.values())
+            passed = self._passed.get(function, set())
             wanted += [_Wanted(f"{owner}{rest}", True) for owner in sorted(passed)]
         return wanted

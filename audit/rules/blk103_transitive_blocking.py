@@ -49,12 +49,13 @@ class TransitiveBlockingCall(Rule):
     A call is also judged with what it passes: a helper's branch tests on its parameters
     (`if verify is True:`, `if path is None:`, `if not cached:`, `isinstance(p, str)`) are
     decided by the call's arguments and the defaults of those it leaves out, down the
-    chain (through `param=param`, `**kwargs` and `super(cls, self)` with the class passed
-    in). `make_client()` that leaves `verify=True` blocks when that branch loads
-    certificates; `make_client(verify=False)` does not. When every path the arguments
-    leave open blocks (`if cafile: load(cafile) else: load_default()`), the call blocks
-    and the message says the chain shown is one of them. Platform checks
-    (`sys.platform`, `platform.system()`, `os.name`) are decided for `target-platform`.
+    chain (through `param=param`, `**kwargs` passed on, a local dict of constant keys
+    unpacked with `**`, and `super(cls, self)` with the class passed in). `make_client()`
+    that leaves `verify=True` blocks when that branch loads certificates;
+    `make_client(verify=False)` does not. When every path the arguments leave open blocks
+    (`if cafile: load(cafile) else: load_default()`), the call blocks and the message says
+    the chain shown is one of them. Platform checks (`sys.platform`, `platform.system()`,
+    `os.name`) are decided for `target-platform`.
 
     Each hop of the chain is a related location of the finding (`related` in the JSON
     output, `relatedLocations` in SARIF): the call in each function that leads to the next,

@@ -52,6 +52,7 @@ class Paths(Recorder):
         self._at: dict[int, tuple[Region, ...]] = {}
         self._serial = itertools.count()
         self._keys: dict[int, int] = {}  # an opaque test's key, by identity, module-wide
+        self._paths: dict[int, Path] = {}
 
     # -- facts ---------------------------------------------------------------------------
 
@@ -61,6 +62,9 @@ class Paths(Recorder):
         regions = self._at.get(id(site.node), ())
         if not regions:
             return ()
+        known = self._paths.get(id(regions))  # calls in one region share its tuple
+        if known is not None:
+            return known
         keys = self._keys
 
         def opaque(identity: int) -> int:
@@ -73,7 +77,8 @@ class Paths(Recorder):
                 path.append((Test("opaque", key=opaque(-1 - serial)), True))
             else:
                 path.append((read_test(node, parameters, lambda n: opaque(id(n))), outcome))
-        return tuple(path)
+        self._paths[id(regions)] = found = tuple(path)
+        return found
 
     # -- hooks ---------------------------------------------------------------------------
 

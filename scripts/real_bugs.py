@@ -43,6 +43,11 @@ AFTER_LABELS: dict[tuple[str, str, int], tuple[bool, str]] = {
         "`httpx.AsyncClient(timeout=...)` built in a coroutine: `verify` left at `True`, so "
         "httpx loads the CA bundle; the fix replaced `requests` and kept this construction.",
     ),
+    ("ogx-vllm-sync-openai", "vllm_provider/vllm.py", 11): (
+        True,
+        "the fix moved to `AsyncOpenAI`, built in `initialize()` on the loop: with no "
+        "`http_client`, openai builds an httpx client whose SSL context loads the CA file.",
+    ),
     ("ogx-watsonx-iam-property", "watsonx_provider/watsonx.py", 19): (
         True,
         "`httpx.AsyncClient()` built on each token refresh: the CA bundle is read each time.",

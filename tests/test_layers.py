@@ -167,16 +167,11 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
                 "pkg/analysis/walk.py": "import pkg.cli\nfrom pkg import cli\n",
                 "pkg/cli.py": "",
             },
-            [
-                "pkg.analysis.walk:1 imports pkg.cli (layer 3)",
-                "pkg.analysis.walk:2 imports pkg.cli (layer 3)",
-            ],
+            ["pkg.analysis.walk:1 imports pkg.cli (layer 3)", "pkg.analysis.walk:2 imports pkg.cli (layer 3)"],
         ),
     ],
 )
-def test_upward_imports_are_found(
-    tmp_path: Path, files: dict[str, str], expected: list[str]
-) -> None:
+def test_upward_imports_are_found(tmp_path: Path, files: dict[str, str], expected: list[str]) -> None:
     root = _tree(tmp_path, files)
     assert upward(imports("pkg", root), layers(ARCHITECTURE)) == expected
 
@@ -185,10 +180,7 @@ def test_upward_imports_are_found(
     ("files", "expected"),
     [
         ({"pkg/a.py": "from pkg import b", "pkg/b.py": "import os"}, []),
-        (
-            {"pkg/a.py": "from pkg import b", "pkg/b.py": "from pkg.a import x"},
-            [["pkg.a", "pkg.b"]],
-        ),
+        ({"pkg/a.py": "from pkg import b", "pkg/b.py": "from pkg.a import x"}, [["pkg.a", "pkg.b"]]),
         (
             {
                 "pkg/a.py": "from pkg.b import x",
@@ -199,9 +191,7 @@ def test_upward_imports_are_found(
         ),
     ],
 )
-def test_circles_are_found(
-    tmp_path: Path, files: dict[str, str], expected: list[list[str]]
-) -> None:
+def test_circles_are_found(tmp_path: Path, files: dict[str, str], expected: list[list[str]]) -> None:
     assert circles(imports("pkg", _tree(tmp_path, files))) == expected
 
 

@@ -31,9 +31,7 @@ def test_scripts_templates_render_beside_the_audits_own() -> None:
         audit_environment().get_template("turn-cost.md.j2")  # the audit knows only its own
 
 
-def test_a_report_renders_and_is_written(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_report_renders_and_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     class Layer:
         name, what, cpu_ms, spread_ms = "memory", "RuntimeLoop", 1.234, (1.0, 1.5)
 
@@ -64,11 +62,7 @@ def test_a_report_renders_and_is_written(
             "postgresql://u:pw@db/x",
             "python scripts/x.py --postgres DSN --output r.md",
         ),
-        (
-            ["--postgres=postgresql://db/x"],
-            "postgresql://db/x",
-            "python scripts/x.py --postgres=DSN",
-        ),
+        (["--postgres=postgresql://db/x"], "postgresql://db/x", "python scripts/x.py --postgres=DSN"),
     ],
 )
 def test_the_command_a_report_states_names_no_database(
@@ -148,10 +142,7 @@ async def test_the_floor_app_serves_on_the_same_uvicorn(tmp_path: Path) -> None:
     try:
         async with open_client(floor) as client:
             replies = [await say(client, "u", message(n)) for n in range(2)]
-        assert [r.json() for r in replies] == [
-            {"reply": "ok", "turn": 1},
-            {"reply": "ok", "turn": 2},
-        ]
+        assert [r.json() for r in replies] == [{"reply": "ok", "turn": 1}, {"reply": "ok", "turn": 2}]
     finally:
         await floor.stop()
     assert (tmp_path / "floor.db").is_file()
@@ -183,13 +174,4 @@ def test_soni_audit_at_runs_the_engine_of_another_work_tree(tmp_path: Path) -> N
     project.mkdir()
     (found,) = audit_findings(["."], "BLK", project, soni_audit_at(engine))
     assert {key: found[key] for key in finding} == finding
-    assert found["argv"] == [
-        "check",
-        "--no-cache",
-        "--exit-zero",
-        "--format",
-        "json",
-        "--select",
-        "BLK",
-        ".",
-    ]
+    assert found["argv"] == ["check", "--no-cache", "--exit-zero", "--format", "json", "--select", "BLK", "."]

@@ -187,9 +187,7 @@ def path_edits(files: list[Path]) -> list[str]:
                 if node.func.attr in PATH_EDITS:
                     target = node.func.value
             elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
-                targets = (
-                    node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
-                )
+                targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
                 for each in targets:
                     target = each.value if isinstance(each, ast.Subscript) else each
                     if _is_sys_path(target):
@@ -281,9 +279,7 @@ def test_a_clean_tree_has_no_circle_and_no_private_use(tmp_path: Path) -> None:
         ({"a.py": "import a\n"}, [["a"]]),
     ],
 )
-def test_circles_are_found(
-    tmp_path: Path, files: dict[str, str], expected: list[list[str]]
-) -> None:
+def test_circles_are_found(tmp_path: Path, files: dict[str, str], expected: list[list[str]]) -> None:
     assert circles(_tree(tmp_path, files)) == expected
 
 

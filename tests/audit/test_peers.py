@@ -178,7 +178,8 @@ def test_eval_files_scored_per_category_in_both_variants(accuracy: dict) -> None
     assert added["ruff"]["recall"] > shipped["ruff"]["recall"]
 
 
-def test_judged_lines_relabel_the_markup_and_stop_when_the_files_move(tmp_path: Path) -> None:
+def test_judged_lines_relabel_the_markup_and_stop_when_the_files_move(
+tmp_path: Path) -> None:
     text = "x = open('')\nf.read()  # ASYNC232: 4\nnormpath('')  # ASYNC232: 4\n"
     eval_file = peer_accuracy.parse_eval_file("async232.py", text)
     data = tmp_path / "judged.toml"

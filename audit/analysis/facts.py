@@ -13,8 +13,7 @@ import enum
 class Fact(enum.Enum):
     CALLS = "what becomes of each call's result: awaited, returned, handed to another call"
     ITERATION = "where an iterator is iterated: `for`, unpacking, `list(...)`, `yield from`"
-    GUARDS = "the condition each call depends on and the exceptions handled around it"
-    PATHS = "every branch test a call runs under, for judging it with a call's arguments"
+    GUARDS = "the conditions each call depends on and the exceptions handled around it"
     FUTURES = "futures known to be done where their result is read"
     PARAMETER_WRITES = "writes to objects reachable from a function's parameters"
     FIX_ANCHORS = "what a fix writes around: top-level imports, calls whose value is looked into"
@@ -26,7 +25,7 @@ Facts = frozenset[Fact]
 # blocking callable it reaches, and whether it blocks where it is made.
 LOOP_CALLS: Facts = frozenset({Fact.CALLS, Fact.ITERATION, Fact.GUARDS, Fact.FUTURES})
 # What the call graph of the project pass is made of (`interprocedural.collect`).
-CALL_GRAPH: Facts = LOOP_CALLS | {Fact.PATHS}
+CALL_GRAPH: Facts = LOOP_CALLS
 # What a fix is planned with (`fixes.codemods.Fixer`).
 FIXES: Facts = frozenset({Fact.CALLS, Fact.FIX_ANCHORS})
 # What the mutation rules judge (`FileContext.parameter_writes`).

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from audit.analysis.branch_tests import constant
 from audit.analysis.context import FileContext
 from audit.analysis.model import BindingKind, CallSite, FunctionInfo, Scope, ScopeKind
-from audit.analysis.recorders.paths import constant
 from audit.analysis.values import Ref
 from audit.analysis.walk.core import descendants
 from audit.core.conditions import UNKNOWN, Argument, Arguments, Parameter

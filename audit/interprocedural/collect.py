@@ -12,7 +12,6 @@ from audit.analysis.names import is_property
 from audit.analysis.recorders.calls import Calls
 from audit.analysis.recorders.guards import Guards
 from audit.analysis.recorders.iteration import Iteration
-from audit.analysis.recorders.paths import Paths
 from audit.analysis.resolve import STANDARD_LIBRARY
 from audit.analysis.values import BoundMethod, FunctionTarget, Instance, MethodTarget, Ref, Value
 from audit.core.facts import (
@@ -41,7 +40,7 @@ def collect(ctx: FileContext) -> ModuleFacts:
     leaves: dict[int, list[Leaf]] = {key: [] for key in functions}
     offloads: dict[int, list[Offload]] = {key: [] for key in functions}
     guards = _GuardText(ctx)
-    calls, iteration, paths = ctx.recorded(Calls), ctx.recorded(Iteration), ctx.recorded(Paths)
+    calls, iteration, paths = ctx.recorded(Calls), ctx.recorded(Iteration), ctx.recorded(Guards)
     callers = {key: Caller(ctx, info) for key, info in functions.items()}
     bridges: set[int] = set()  # thread-bridge calls: what they are handed runs elsewhere
     for index, site in enumerate(model.calls):
@@ -260,9 +259,10 @@ def _running(bindings: list[Binding]) -> list[Binding]:
 def _runtime_value(ctx: FileContext, node: cst.BaseExpression, scope: Scope) -> Value | None:
     """What a name holds when the code runs (a class's base)."""
     if isinstance(node, cst.Name):
-        found = ctx.resolver.lookup(node.value, scope)
-        if found and len(_running(found)) == 1 < len(found):
-            return ctx.resolver.binding_value(_running(found)[0])
+        found = ctx.resolver.lookup(node.value, scope) or []
+        running = _running(found)
+        if len(running) == 1 < len(found):
+            return ctx.resolver.binding_value(running[0])
     return ctx.resolver.value(node, scope)
 
 

@@ -229,9 +229,10 @@ def _value(argument: Argument, caller: Context, project: Graph) -> Argument:
         # Only a class or a function is known to be what it names (a module-level
         # variable may hold anything, `None` included).
         name = argument.value
-        if project.class_named(name) is None and project.resolve(name) is None:
+        cls = project.class_named(name)
+        if cls is None and project.resolve(name) is None:
             return UNKNOWN
-        return Argument("ref", project.class_named(name) or name)
+        return Argument("ref", cls or name)
     if argument.kind == "made" and isinstance(argument.value, str):
         made = project.class_named(argument.value)  # a class's instance is not None
         return Argument("instance", made) if made is not None else UNKNOWN

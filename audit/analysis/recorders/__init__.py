@@ -10,11 +10,10 @@ from audit.analysis.recorders.futures import Futures
 from audit.analysis.recorders.guards import Guards
 from audit.analysis.recorders.iteration import Iteration
 from audit.analysis.recorders.parameter_writes import ParameterWrites
-from audit.analysis.recorders.paths import Paths
 
 RECORDERS: dict[Fact, type[Recorder]] = {
     recorder.fact: recorder
-    for recorder in (Calls, Iteration, Guards, Paths, Futures, ParameterWrites, FixAnchors)
+    for recorder in (Calls, Iteration, Guards, Futures, ParameterWrites, FixAnchors)
 }
 
 

@@ -16,7 +16,6 @@ The handlers of each kind of node live beside it (`definitions`, `statements`,
 from __future__ import annotations
 
 import dataclasses
-import functools
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -107,7 +106,7 @@ def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while pending:
         current = pending.pop()
         yield current
-        for name in _fields(type(current)):
+        for name in _code_fields(type(current)):
             value = getattr(current, name)
             kind = kinds.get(type(value))
             if kind is None:
@@ -116,9 +115,6 @@ def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 pending.append(value)
             elif kind == _SEQUENCE:
                 pending.extend(item for item in value if isinstance(item, cst.CSTNode))
-
-
-_fields = functools.cache(_code_fields)
 
 
 Handler = Callable[[Any, Any], None]  # (walker, node of the type it is registered for)
